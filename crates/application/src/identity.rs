@@ -1,0 +1,412 @@
+//! Identity use cases: resolving a request's token (and organization) to an actor,
+//! listing the caller's organizations, and the administrative operations on
+//! organizations, users, memberships and tokens.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use secrecy::SecretString;
+use switchboard_domain::identity::{
+    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, IdentityRepository,
+    NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, PasswordHasher,
+    Principal, Role, TokenGenerator, TokenHasher, TokenId, TokenRecord, UserId,
+};
+use switchboard_domain::shared::{Clock, RepositoryError, has_control_chars};
+
+/// A caller acting inside one organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub token_id: TokenId,
+    pub org_id: OrgId,
+    pub org_handle: DomainHandle,
+    pub role: Role,
+}
+
+/// An authenticated caller, with no organization selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub token_id: TokenId,
+}
+
+/// Why a request's credentials were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    /// Malformed, unknown, revoked or expired token: one answer for all four.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The organization does not exist or the caller is not a member.
+    #[error("organization not accessible to the caller")]
+    ForbiddenOrganization,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why an organization could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateOrganizationError {
+    #[error("organization name must be 1 to 100 characters without control characters")]
+    InvalidName,
+    #[error("handle {0}")]
+    InvalidHandle(#[from] DomainHandleError),
+    #[error("an organization with this handle already exists")]
+    Duplicate,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("email {0}")]
+    InvalidEmail(#[from] EmailError),
+    #[error("password must be 8 to 1024 characters")]
+    InvalidPassword,
+    #[error("a user with this email already exists")]
+    Duplicate,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a membership could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddMemberError {
+    #[error("no organization has this handle")]
+    UnknownOrganization,
+    #[error("no user has this email")]
+    UnknownUser,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a token could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueTokenError {
+    #[error("no user has this email")]
+    UnknownUser,
+    #[error("token name must be 1 to 100 characters without control characters")]
+    InvalidName,
+    #[error("expiry must be 1 to 3650 days")]
+    InvalidExpiry,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a user's tokens could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListTokensError {
+    #[error("no user has this email")]
+    UnknownUser,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why a token could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeTokenError {
+    #[error("no live token has this id")]
+    NotFound,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why the development bootstrap failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// A freshly issued token: the secret (shown once) and its stored record.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: ApiToken,
+    pub record: TokenRecord,
+}
+
+/// Handle of the organization the development bootstrap creates.
+pub const BOOTSTRAP_ORG_HANDLE: &str = "default";
+/// Email of the owner the development bootstrap creates.
+pub const BOOTSTRAP_OWNER_EMAIL: &str = "owner@localhost";
+
+const NAME_MAX_CHARS: usize = 100;
+const MAX_EXPIRY_DAYS: u32 = 3650;
+
+/// Identity use cases.
+pub struct IdentityService {
+    repository: Arc<dyn IdentityRepository>,
+    token_hasher: Arc<dyn TokenHasher>,
+    token_generator: Arc<dyn TokenGenerator>,
+    password_hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for IdentityService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityService").finish_non_exhaustive()
+    }
+}
+
+impl IdentityService {
+    /// Wires the service to its ports.
+    #[must_use]
+    pub fn new(
+        repository: Arc<dyn IdentityRepository>,
+        token_hasher: Arc<dyn TokenHasher>,
+        token_generator: Arc<dyn TokenGenerator>,
+        password_hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            repository,
+            token_hasher,
+            token_generator,
+            password_hasher,
+            clock,
+        }
+    }
+
+    /// Resolves a presented token, checking shape and checksum before any database
+    /// access, then revocation and expiry.
+    ///
+    /// # Errors
+    /// [`AuthenticateError::InvalidToken`] or a repository failure.
+    pub fn authenticate(&self, presented: &str) -> Result<Caller, AuthenticateError> {
+        let principal = self.principal(presented, None)?;
+        Ok(Caller {
+            user_id: principal.user_id,
+            token_id: principal.token_id,
+        })
+    }
+
+    /// Resolves a presented token and the organization named by `org_handle`, in one
+    /// database query.
+    ///
+    /// # Errors
+    /// [`AuthenticateError::InvalidToken`] first, then
+    /// [`AuthenticateError::ForbiddenOrganization`] for an unknown organization or
+    /// one the caller does not belong to (the same answer for both).
+    pub fn authenticate_in(
+        &self,
+        presented: &str,
+        org_handle: &str,
+    ) -> Result<Actor, AuthenticateError> {
+        let handle = DomainHandle::parse(org_handle).ok();
+        let principal = self.principal(presented, handle.as_ref())?;
+        let membership = principal
+            .membership
+            .ok_or(AuthenticateError::ForbiddenOrganization)?;
+        Ok(Actor {
+            user_id: principal.user_id,
+            token_id: principal.token_id,
+            org_id: membership.org_id,
+            org_handle: membership.handle,
+            role: membership.role,
+        })
+    }
+
+    fn principal(
+        &self,
+        presented: &str,
+        handle: Option<&DomainHandle>,
+    ) -> Result<Principal, AuthenticateError> {
+        let token = ApiToken::parse(presented).map_err(|_| AuthenticateError::InvalidToken)?;
+        let hash = self.token_hasher.hash(&token);
+        let principal = self
+            .repository
+            .principal(&hash, handle)?
+            .ok_or(AuthenticateError::InvalidToken)?;
+        if principal
+            .token_expires_at
+            .is_some_and(|expires| expires <= self.clock.now())
+        {
+            return Err(AuthenticateError::InvalidToken);
+        }
+        Ok(principal)
+    }
+
+    /// The organizations the caller belongs to.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn organizations_of(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<OrganizationMembership>, RepositoryError> {
+        self.repository.organizations_of(caller.user_id)
+    }
+
+    /// Creates an organization.
+    ///
+    /// # Errors
+    /// [`CreateOrganizationError`].
+    pub fn create_organization(
+        &self,
+        name: &str,
+        handle: &str,
+    ) -> Result<Organization, CreateOrganizationError> {
+        if !is_valid_name(name) {
+            return Err(CreateOrganizationError::InvalidName);
+        }
+        let handle = DomainHandle::parse(handle)?;
+        self.repository
+            .insert_organization(name.trim(), &handle, self.clock.now())?
+            .ok_or(CreateOrganizationError::Duplicate)
+    }
+
+    /// Creates a user with an Argon2id password hash.
+    ///
+    /// # Errors
+    /// [`CreateUserError`].
+    pub fn create_user(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<UserId, CreateUserError> {
+        use secrecy::ExposeSecret;
+        let email = Email::parse(email)?;
+        let length = password.expose_secret().chars().count();
+        if !(8..=1024).contains(&length) {
+            return Err(CreateUserError::InvalidPassword);
+        }
+        let password_hash = self
+            .password_hasher
+            .hash(password)
+            .map_err(CreateUserError::Hashing)?;
+        let user = NewUser {
+            email,
+            password_hash,
+            created_at: self.clock.now(),
+        };
+        self.repository
+            .insert_user(&user)?
+            .ok_or(CreateUserError::Duplicate)
+    }
+
+    /// Adds a user to an organization with a role (or changes the role).
+    ///
+    /// # Errors
+    /// [`AddMemberError`].
+    pub fn add_member(&self, handle: &str, email: &str, role: Role) -> Result<(), AddMemberError> {
+        let handle = DomainHandle::parse(handle).map_err(|_| AddMemberError::UnknownOrganization)?;
+        let organization = self
+            .repository
+            .organization_by_handle(&handle)?
+            .ok_or(AddMemberError::UnknownOrganization)?;
+        let user = self.user_by_email(email).ok_or(AddMemberError::UnknownUser)??;
+        self.repository
+            .upsert_membership(organization.id, user, role, self.clock.now())?;
+        Ok(())
+    }
+
+    /// Issues a new token for the user with `email`.
+    ///
+    /// # Errors
+    /// [`IssueTokenError`].
+    pub fn issue_token(
+        &self,
+        email: &str,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<IssuedToken, IssueTokenError> {
+        if !is_valid_name(name) {
+            return Err(IssueTokenError::InvalidName);
+        }
+        if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
+            return Err(IssueTokenError::InvalidExpiry);
+        }
+        let user = self.user_by_email(email).ok_or(IssueTokenError::UnknownUser)??;
+        let token = self.token_generator.generate();
+        let now = self.clock.now();
+        let record = NewApiTokenRecord {
+            user_id: user,
+            name: name.trim().to_owned(),
+            hash: self.token_hasher.hash(&token),
+            prefix: token.public_prefix(),
+            created_at: now,
+            expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
+        };
+        let record = self.repository.insert_token(&record)?;
+        Ok(IssuedToken { token, record })
+    }
+
+    /// The tokens of the user with `email` (never their secrets).
+    ///
+    /// # Errors
+    /// [`ListTokensError`].
+    pub fn list_tokens(&self, email: &str) -> Result<Vec<TokenRecord>, ListTokensError> {
+        let user = self.user_by_email(email).ok_or(ListTokensError::UnknownUser)??;
+        Ok(self.repository.tokens_of(user)?)
+    }
+
+    /// Revokes a token: it fails on its very next request.
+    ///
+    /// # Errors
+    /// [`RevokeTokenError`].
+    pub fn revoke_token(&self, id: TokenId) -> Result<(), RevokeTokenError> {
+        if self.repository.revoke_token(id, self.clock.now())? {
+            Ok(())
+        } else {
+            Err(RevokeTokenError::NotFound)
+        }
+    }
+
+    /// Development bootstrap: when no organization exists, creates `default` with
+    /// owner `owner@localhost` (a random password nobody knows) and returns the
+    /// owner's first token. `Ok(None)` when organizations already exist.
+    ///
+    /// # Errors
+    /// [`BootstrapError`].
+    pub fn bootstrap_first_owner(&self) -> Result<Option<ApiToken>, BootstrapError> {
+        if self.repository.organization_count()? > 0 {
+            return Ok(None);
+        }
+        let random_password = SecretString::from(self.token_generator.generate().expose());
+        let password_hash = self
+            .password_hasher
+            .hash(&random_password)
+            .map_err(BootstrapError::Hashing)?;
+        let now = self.clock.now();
+        let (Ok(email), Ok(handle)) = (
+            Email::parse(BOOTSTRAP_OWNER_EMAIL),
+            DomainHandle::parse(BOOTSTRAP_ORG_HANDLE),
+        ) else {
+            return Err(BootstrapError::Repository(RepositoryError::Internal(
+                "bootstrap constants are invalid".into(),
+            )));
+        };
+        let owner = NewUser {
+            email,
+            password_hash,
+            created_at: now,
+        };
+        let token = self.token_generator.generate();
+        let record = NewApiTokenRecord {
+            user_id: UserId(0),
+            name: "first token".to_owned(),
+            hash: self.token_hasher.hash(&token),
+            prefix: token.public_prefix(),
+            created_at: now,
+            expires_at: None,
+        };
+        let created = self
+            .repository
+            .bootstrap_first_owner("Default", &handle, &owner, &record)?;
+        Ok(created.then_some(token))
+    }
+
+    fn user_by_email(&self, email: &str) -> Option<Result<UserId, RepositoryError>> {
+        let email = Email::parse(email).ok()?;
+        self.repository.user_id_by_email(&email).transpose()
+    }
+}
+
+fn is_valid_name(name: &str) -> bool {
+    let trimmed = name.trim();
+    !trimmed.is_empty() && trimmed.chars().count() <= NAME_MAX_CHARS && !has_control_chars(name)
+}

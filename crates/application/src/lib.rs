@@ -1,0 +1,12 @@
+//! Switchboard's use cases: one service per context, written against the domain's
+//! ports only. The HTTP and admin adapters call these services; the services know
+//! nothing about HTTP, SQL or the cipher in use.
+//!
+//! Services are synchronous (the storage port is), so async callers run them on a
+//! blocking pool.
+
+pub mod identity;
+pub mod telephony;
+
+pub use identity::{Actor, IdentityService};
+pub use telephony::ProviderConfigService;

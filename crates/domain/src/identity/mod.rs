@@ -1,0 +1,14 @@
+//! Identity context: organizations, users, memberships with roles, and API tokens.
+
+mod organization;
+mod ports;
+mod token;
+mod user;
+
+pub use organization::{DomainHandle, DomainHandleError, OrgId, Organization, OrganizationMembership, Role};
+pub use ports::{
+    IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, Principal,
+    PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
+};
+pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
+pub use user::{Email, EmailError, PasswordHash, UserId};

@@ -1,0 +1,193 @@
+//! Ports of the identity context: what the application needs from storage and from
+//! cryptography, as traits the adapters implement.
+
+use secrecy::SecretString;
+
+use super::{
+    ApiToken, DomainHandle, Email, OrgId, Organization, OrganizationMembership, PasswordHash,
+    Role, TokenHash, TokenId, UserId,
+};
+use crate::shared::{RepositoryError, Timestamp};
+
+/// Keyed hash of API tokens (HMAC-SHA256 under a server key): one cheap operation
+/// per request, never a password hash.
+pub trait TokenHasher: Send + Sync {
+    /// The lookup key of `token`.
+    fn hash(&self, token: &ApiToken) -> TokenHash;
+}
+
+/// Source of new API tokens (a cryptographically secure random generator).
+pub trait TokenGenerator: Send + Sync {
+    /// A fresh token.
+    fn generate(&self) -> ApiToken;
+}
+
+/// Slow, salted hashing of human passwords (Argon2id).
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes `password` with a fresh salt.
+    ///
+    /// # Errors
+    /// A description of the failure (never containing the password).
+    fn hash(&self, password: &SecretString) -> Result<PasswordHash, String>;
+
+    /// Whether `password` matches `hash`. A malformed hash is a mismatch.
+    fn verify(&self, password: &SecretString, hash: &PasswordHash) -> bool;
+}
+
+/// Who is calling: the token's user, the token, and (when the request named an
+/// organization the user belongs to) the membership.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub token_id: TokenId,
+    pub token_expires_at: Option<Timestamp>,
+    pub membership: Option<PrincipalMembership>,
+}
+
+/// The caller's membership in the organization named by `Org-Handle`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalMembership {
+    pub org_id: OrgId,
+    pub handle: DomainHandle,
+    pub role: Role,
+}
+
+/// A user to store.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub password_hash: PasswordHash,
+    pub created_at: Timestamp,
+}
+
+/// A token to store: only its hash and public prefix.
+#[derive(Debug, Clone)]
+pub struct NewApiTokenRecord {
+    pub user_id: UserId,
+    pub name: String,
+    pub hash: TokenHash,
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A stored token, as its owner may see it (never the secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Storage of organizations, users, memberships and tokens.
+///
+/// Every method fails with [`RepositoryError`] when the database is unavailable or
+/// broken; methods that insert report uniqueness violations as `Ok(None)` or
+/// `Ok(false)` where documented, so callers map them to their own `Duplicate`.
+pub trait IdentityRepository: Send + Sync {
+    /// Resolves a token hash, in one query, to its live (not revoked) token and user,
+    /// and, when `organization` is given, the user's membership in it.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn principal(
+        &self,
+        hash: &TokenHash,
+        organization: Option<&DomainHandle>,
+    ) -> Result<Option<Principal>, RepositoryError>;
+
+    /// The organizations `user` belongs to, with the user's role, oldest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn organizations_of(&self, user: UserId)
+    -> Result<Vec<OrganizationMembership>, RepositoryError>;
+
+    /// Number of organizations (the development bootstrap runs when it is 0).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn organization_count(&self) -> Result<u64, RepositoryError>;
+
+    /// Inserts an organization; `Ok(None)` when the handle is taken.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn insert_organization(
+        &self,
+        name: &str,
+        handle: &DomainHandle,
+        created_at: Timestamp,
+    ) -> Result<Option<Organization>, RepositoryError>;
+
+    /// Inserts a user; `Ok(None)` when the email is taken.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn insert_user(&self, user: &NewUser) -> Result<Option<UserId>, RepositoryError>;
+
+    /// The id of the user with `email`.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn user_id_by_email(&self, email: &Email) -> Result<Option<UserId>, RepositoryError>;
+
+    /// The organization with `handle`.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn organization_by_handle(
+        &self,
+        handle: &DomainHandle,
+    ) -> Result<Option<Organization>, RepositoryError>;
+
+    /// Adds `user` to `organization` with `role`, or changes the role of an existing
+    /// membership.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn upsert_membership(
+        &self,
+        organization: OrgId,
+        user: UserId,
+        role: Role,
+        created_at: Timestamp,
+    ) -> Result<(), RepositoryError>;
+
+    /// Stores a token.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn insert_token(&self, token: &NewApiTokenRecord) -> Result<TokenRecord, RepositoryError>;
+
+    /// The tokens of `user`, newest first, revoked ones included.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, RepositoryError>;
+
+    /// Marks a token revoked; `Ok(false)` when no live token has that id.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<bool, RepositoryError>;
+
+    /// In one transaction, and only while no organization exists: creates the
+    /// organization, its owner and the owner's first token. `Ok(false)` when an
+    /// organization already existed (another process bootstrapped first).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn bootstrap_first_owner(
+        &self,
+        organization_name: &str,
+        handle: &DomainHandle,
+        owner: &NewUser,
+        token: &NewApiTokenRecord,
+    ) -> Result<bool, RepositoryError>;
+}

@@ -1,0 +1,9 @@
+//! Switchboard's domain: the entities, value objects, ports (traits the adapters
+//! implement) and per-operation errors of the service.
+//!
+//! This crate knows no framework: no HTTP, no database, no configuration and no
+//! cryptography crate. Adapters depend on it, never the other way round.
+
+pub mod identity;
+pub mod shared;
+pub mod telephony;

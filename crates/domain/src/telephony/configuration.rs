@@ -1,0 +1,555 @@
+//! Provider configurations: an organization's credentials for one provider account,
+//! and the validation of what clients send to create or change one.
+//!
+//! Validation happens in two steps, following the contract's order of errors:
+//! field shapes (lengths, control characters, URL forms, and for a create the
+//! provider's format rules), then, for a change, the format rules of the stored
+//! provider once the configuration has been found.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use super::{KeyId, Provider, ProviderCatalog, ProviderId, SealedSecret};
+use crate::identity::OrgId;
+use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
+
+/// The field that holds the encrypted credential (part of its associated data).
+pub const AUTH_TOKEN_FIELD: &str = "auth_token";
+
+/// Database id of a provider configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderConfigId(pub i64);
+
+/// A provider named by slug (`"twilio"`) or by id (`3` or `"3"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderRef {
+    Slug(String),
+    Id(i64),
+}
+
+impl ProviderRef {
+    /// The catalog entry this reference names.
+    #[must_use]
+    pub fn resolve<'c>(&self, catalog: &'c ProviderCatalog) -> Option<&'c Provider> {
+        match self {
+            Self::Id(id) => catalog.by_id(ProviderId(*id)),
+            Self::Slug(slug) => match slug.parse::<i64>() {
+                Ok(id) => catalog.by_id(ProviderId(id)),
+                Err(_) => catalog.by_slug(slug),
+            },
+        }
+    }
+}
+
+/// A stored configuration. The credential stays sealed; `Debug` shows no secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    pub id: ProviderConfigId,
+    /// Random identity of the row, chosen before insertion and bound into the
+    /// credential's associated data.
+    pub uid: String,
+    pub org_id: OrgId,
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub account_sid: String,
+    pub auth_token: SealedSecret,
+    pub auth_token_last4: String,
+    pub active: bool,
+    pub base_url: Option<String>,
+    pub sip_url: Option<String>,
+    pub meta_json: Map<String, Value>,
+    /// Incremented on every change (the future `ETag`).
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ProviderConfig {
+    /// The key that sealed the credential.
+    #[must_use]
+    pub fn auth_token_key_id(&self) -> KeyId {
+        self.auth_token.key_id()
+    }
+}
+
+/// What a client sent, already checked for JSON types by the edge. Absent fields are
+/// `None`; an explicit `null` for a nullable field is `Some(None)`.
+#[derive(Debug, Default)]
+pub struct ProviderConfigDraft {
+    pub provider: Option<ProviderRef>,
+    pub account_sid: Option<String>,
+    pub auth_token: Option<SecretString>,
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub base_url: Option<Option<String>>,
+    pub sip_url: Option<Option<String>>,
+    pub meta_json: Option<Map<String, Value>>,
+}
+
+const NAME_MAX_CHARS: usize = 100;
+const CREDENTIAL_MAX_CHARS: usize = 256;
+const URL_MAX_CHARS: usize = 255;
+const META_JSON_MAX_BYTES: usize = 4096;
+/// Tokens shorter than this show `****` as their last four, so that a short secret
+/// is never revealed whole.
+const LAST4_MIN_TOKEN_CHARS: usize = 12;
+
+const REQUIRED: &str = "This field is required.";
+const NO_CONTROL: &str = "must not contain control characters";
+
+/// A valid create request.
+#[derive(Debug)]
+pub struct CreateProviderConfig {
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub active: bool,
+    pub base_url: Option<String>,
+    pub sip_url: Option<String>,
+    pub meta_json: Map<String, Value>,
+}
+
+impl CreateProviderConfig {
+    /// Validates a create: shapes, required fields, the provider's existence and its
+    /// format rules.
+    ///
+    /// # Errors
+    /// Every problem found, by field.
+    pub fn validate(
+        draft: ProviderConfigDraft,
+        catalog: &ProviderCatalog,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = shape_errors(&draft);
+        let provider = match &draft.provider {
+            None => {
+                errors.add("provider", REQUIRED);
+                None
+            }
+            Some(reference) => {
+                let found = reference.resolve(catalog);
+                if found.is_none() {
+                    errors.add("provider", "must be the slug or id of a provider in the catalog");
+                }
+                found
+            }
+        };
+        if draft.account_sid.is_none() {
+            errors.add("account_sid", REQUIRED);
+        }
+        if draft.auth_token.is_none() {
+            errors.add(AUTH_TOKEN_FIELD, REQUIRED);
+        }
+        if let Some(provider) = provider {
+            errors.merge(format_errors(
+                provider,
+                draft.account_sid.as_deref(),
+                draft.auth_token.as_ref(),
+                &errors,
+            ));
+        }
+        errors.into_result()?;
+        let (Some(provider), Some(account_sid), Some(auth_token)) =
+            (provider, draft.account_sid, draft.auth_token)
+        else {
+            return Err(ValidationErrors::single(NON_FIELD_ERRORS, REQUIRED));
+        };
+        let name = draft
+            .name
+            .unwrap_or_else(|| format!("{} {}", provider.name, last_chars(&account_sid, 4)));
+        Ok(Self {
+            provider_id: provider.id,
+            name,
+            account_sid,
+            auth_token,
+            active: draft.active.unwrap_or(true),
+            base_url: draft.base_url.flatten(),
+            sip_url: draft.sip_url.flatten(),
+            meta_json: draft.meta_json.unwrap_or_default(),
+        })
+    }
+}
+
+/// A change whose field shapes are valid; the provider's rules are checked once the
+/// stored configuration is known ([`ProviderConfigChanges::check_against`]).
+#[derive(Debug)]
+pub struct ProviderConfigChanges {
+    provider: Option<ProviderRef>,
+    pub account_sid: Option<String>,
+    pub auth_token: Option<SecretString>,
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub base_url: Option<Option<String>>,
+    pub sip_url: Option<Option<String>>,
+    pub meta_json: Option<Map<String, Value>>,
+}
+
+impl ProviderConfigChanges {
+    /// Checks the shapes of a PATCH body. An empty change is refused.
+    ///
+    /// # Errors
+    /// Every shape problem, by field; `non_field_errors` for an empty body.
+    pub fn validate_shapes(draft: ProviderConfigDraft) -> Result<Self, ValidationErrors> {
+        let errors = shape_errors(&draft);
+        errors.into_result()?;
+        let changes = Self {
+            provider: draft.provider,
+            account_sid: draft.account_sid,
+            auth_token: draft.auth_token,
+            name: draft.name,
+            active: draft.active,
+            base_url: draft.base_url,
+            sip_url: draft.sip_url,
+            meta_json: draft.meta_json,
+        };
+        if changes.is_empty() {
+            return Err(ValidationErrors::single(
+                NON_FIELD_ERRORS,
+                "Provide at least one field to update.",
+            ));
+        }
+        Ok(changes)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.provider.is_none()
+            && self.account_sid.is_none()
+            && self.auth_token.is_none()
+            && self.name.is_none()
+            && self.active.is_none()
+            && self.base_url.is_none()
+            && self.sip_url.is_none()
+            && self.meta_json.is_none()
+    }
+
+    /// Checks the change against the stored configuration's provider: `provider`, if
+    /// sent, must name that same provider, and new credentials must follow its rules.
+    ///
+    /// # Errors
+    /// Every problem found, by field.
+    pub fn check_against(
+        &self,
+        provider: &Provider,
+        catalog: &ProviderCatalog,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Some(reference) = &self.provider
+            && reference.resolve(catalog).map(|p| p.id) != Some(provider.id)
+        {
+            errors.add(
+                "provider",
+                "cannot be changed; create a new configuration for another provider",
+            );
+        }
+        errors.merge(format_errors(
+            provider,
+            self.account_sid.as_deref(),
+            self.auth_token.as_ref(),
+            &errors,
+        ));
+        errors.into_result()
+    }
+}
+
+/// The field problems that do not depend on the provider.
+fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
+    let mut errors = ValidationErrors::new();
+    if let Some(ProviderRef::Slug(slug)) = &draft.provider
+        && (slug.is_empty() || slug.len() > 64 || has_control_chars(slug))
+    {
+        errors.add("provider", "must be the slug or id of a provider in the catalog");
+    }
+    if let Some(name) = &draft.name {
+        check_text(&mut errors, "name", name, NAME_MAX_CHARS);
+        if name.trim().is_empty() {
+            errors.add("name", "must not be blank");
+        }
+    }
+    if let Some(sid) = &draft.account_sid {
+        check_text(&mut errors, "account_sid", sid, CREDENTIAL_MAX_CHARS);
+    }
+    if let Some(token) = &draft.auth_token {
+        check_text(
+            &mut errors,
+            AUTH_TOKEN_FIELD,
+            token.expose_secret(),
+            CREDENTIAL_MAX_CHARS,
+        );
+    }
+    for (field, url) in [("base_url", &draft.base_url), ("sip_url", &draft.sip_url)] {
+        if let Some(Some(url)) = url {
+            if has_control_chars(url) {
+                errors.add(field, NO_CONTROL);
+            } else if !is_allowed_url(url) {
+                errors.add(
+                    field,
+                    "must be an absolute https://, wss://, sip: or sips: URL of at most 255 characters",
+                );
+            }
+        }
+    }
+    if let Some(meta) = &draft.meta_json {
+        if map_has_control_chars(meta) {
+            errors.add("meta_json", "must not contain control characters in its strings");
+        }
+        let size = serde_json::to_vec(meta).map_or(usize::MAX, |bytes| bytes.len());
+        if size > META_JSON_MAX_BYTES {
+            errors.add("meta_json", "must be at most 4096 bytes when serialized");
+        }
+    }
+    errors
+}
+
+fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) {
+    if has_control_chars(value) {
+        errors.add(field, NO_CONTROL);
+    }
+    let chars = value.chars().count();
+    if chars == 0 {
+        errors.add(field, "must not be empty");
+    } else if chars > max_chars {
+        errors.add(field, format!("must be at most {max_chars} characters"));
+    }
+}
+
+/// The provider's format rules for the credential fields present, skipping fields
+/// that already failed their shape check.
+fn format_errors(
+    provider: &Provider,
+    account_sid: Option<&str>,
+    auth_token: Option<&SecretString>,
+    already: &ValidationErrors,
+) -> ValidationErrors {
+    let mut errors = ValidationErrors::new();
+    if let Some(sid) = account_sid
+        && !already.has("account_sid")
+        && !provider.account_sid.accepts(sid)
+    {
+        errors.add("account_sid", provider.account_sid.message());
+    }
+    if let Some(token) = auth_token
+        && !already.has(AUTH_TOKEN_FIELD)
+        && !provider.auth_token.accepts(token.expose_secret())
+    {
+        errors.add(AUTH_TOKEN_FIELD, provider.auth_token.message());
+    }
+    errors
+}
+
+fn is_allowed_url(url: &str) -> bool {
+    if url.chars().count() > URL_MAX_CHARS || url.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let lower = url.to_ascii_lowercase();
+    for scheme in ["https://", "wss://"] {
+        if let Some(rest) = lower.strip_prefix(scheme) {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            return !host.is_empty() && !host.starts_with(':') && !host.starts_with('@');
+        }
+    }
+    for scheme in ["sip:", "sips:"] {
+        if let Some(rest) = lower.strip_prefix(scheme) {
+            return !rest.is_empty() && !rest.starts_with('/');
+        }
+    }
+    false
+}
+
+fn map_has_control_chars(map: &Map<String, Value>) -> bool {
+    map.iter()
+        .any(|(key, value)| has_control_chars(key) || value_has_control_chars(value))
+}
+
+fn value_has_control_chars(value: &Value) -> bool {
+    match value {
+        Value::String(text) => has_control_chars(text),
+        Value::Array(items) => items.iter().any(value_has_control_chars),
+        Value::Object(map) => map_has_control_chars(map),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+fn last_chars(text: &str, count: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars[chars.len().saturating_sub(count)..].iter().collect()
+}
+
+/// The part of a credential shown back to clients: its last four characters, or
+/// `****` for a credential shorter than 12 characters.
+#[must_use]
+pub fn auth_token_last4(token: &SecretString) -> String {
+    let token = token.expose_secret();
+    if token.chars().count() < LAST4_MIN_TOKEN_CHARS {
+        "****".to_owned()
+    } else {
+        last_chars(token, 4)
+    }
+}
+
+/// The key under which duplicates are detected: account SIDs compare without regard
+/// to letter case.
+#[must_use]
+pub fn account_sid_key(account_sid: &str) -> String {
+    account_sid.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::telephony::ProviderRecord;
+
+    fn catalog() -> ProviderCatalog {
+        let record = |id, slug: &str, sid: &str, token: &str| ProviderRecord {
+            id: ProviderId(id),
+            slug: slug.into(),
+            name: slug.to_uppercase(),
+            description: String::new(),
+            icon: String::new(),
+            account_sid_label: "SID".into(),
+            account_sid_pattern: sid.into(),
+            account_sid_hint: "a SID".into(),
+            auth_token_label: "Token".into(),
+            auth_token_pattern: token.into(),
+            auth_token_hint: "a token".into(),
+        };
+        ProviderCatalog::from_records(vec![
+            record(1, "twilio", "^AC[0-9a-fA-F]{32}$", "^[0-9a-fA-F]{32}$"),
+            record(2, "sip", "^[ -~]{1,256}$", "^[ -~]{1,256}$"),
+        ])
+        .expect("patterns compile")
+    }
+
+    const SID: &str = "AC0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    fn twilio_draft() -> ProviderConfigDraft {
+        ProviderConfigDraft {
+            provider: Some(ProviderRef::Slug("twilio".into())),
+            account_sid: Some(SID.into()),
+            auth_token: Some(SecretString::from(TOKEN)),
+            ..ProviderConfigDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_create_gets_defaults() {
+        let create = CreateProviderConfig::validate(twilio_draft(), &catalog()).expect("valid");
+        assert_eq!(create.provider_id, ProviderId(1));
+        assert_eq!(create.name, "TWILIO cdef");
+        assert!(create.active);
+        assert!(create.meta_json.is_empty());
+    }
+
+    #[test]
+    fn providers_resolve_by_slug_id_and_numeric_string() {
+        let catalog = catalog();
+        for reference in [
+            ProviderRef::Slug("twilio".into()),
+            ProviderRef::Id(1),
+            ProviderRef::Slug("1".into()),
+        ] {
+            assert_eq!(reference.resolve(&catalog).map(|p| p.id), Some(ProviderId(1)));
+        }
+        assert!(ProviderRef::Slug("nope".into()).resolve(&catalog).is_none());
+    }
+
+    #[test]
+    fn missing_and_malformed_fields_are_reported_without_values() {
+        let errors = CreateProviderConfig::validate(ProviderConfigDraft::default(), &catalog())
+            .expect_err("invalid");
+        for field in ["provider", "account_sid", "auth_token"] {
+            assert_eq!(errors.fields()[field], vec![REQUIRED.to_owned()]);
+        }
+        let mut draft = twilio_draft();
+        draft.account_sid = Some("AC-secret-looking-value".into());
+        draft.auth_token = Some(SecretString::from("my-secret-sentinel"));
+        let errors = CreateProviderConfig::validate(draft, &catalog()).expect_err("invalid");
+        let text = format!("{errors:?}");
+        assert!(errors.has("account_sid") && errors.has("auth_token"));
+        assert!(!text.contains("secret-looking") && !text.contains("sentinel"));
+    }
+
+    #[test]
+    fn shapes_are_checked() {
+        let mut draft = twilio_draft();
+        draft.name = Some("x".repeat(101));
+        draft.base_url = Some(Some("http://insecure.example".into()));
+        draft.sip_url = Some(Some("sip:trunk@example.com".into()));
+        draft.meta_json = Some(Map::from_iter([("k".to_owned(), Value::from("a\u{0}b"))]));
+        let errors = CreateProviderConfig::validate(draft, &catalog()).expect_err("invalid");
+        assert!(errors.has("name") && errors.has("base_url") && errors.has("meta_json"));
+        assert!(!errors.has("sip_url"));
+        let mut draft = twilio_draft();
+        draft.auth_token = Some(SecretString::from("0123456789abcdef0123456789abcde\u{0}"));
+        let errors = CreateProviderConfig::validate(draft, &catalog()).expect_err("invalid");
+        assert_eq!(errors.fields()["auth_token"], vec![NO_CONTROL.to_owned()]);
+    }
+
+    #[test]
+    fn urls_follow_the_contract() {
+        for good in ["https://api.example.com/x", "wss://a.b", "sip:a@b", "SIPS:a@b"] {
+            assert!(is_allowed_url(good), "{good}");
+        }
+        for bad in ["http://a", "https://", "ftp://a", "sip:", "https://a b", "/relative"] {
+            assert!(!is_allowed_url(bad), "{bad}");
+        }
+        assert!(!is_allowed_url(&format!("https://{}", "a".repeat(250))));
+    }
+
+    #[test]
+    fn an_empty_patch_is_refused_and_provider_cannot_change() {
+        let errors = ProviderConfigChanges::validate_shapes(ProviderConfigDraft::default())
+            .expect_err("empty");
+        assert!(errors.has(NON_FIELD_ERRORS));
+        let catalog = catalog();
+        let twilio = catalog.by_slug("twilio").expect("seeded");
+        let same = ProviderConfigChanges::validate_shapes(ProviderConfigDraft {
+            provider: Some(ProviderRef::Slug("twilio".into())),
+            ..ProviderConfigDraft::default()
+        })
+        .expect("shape ok");
+        assert!(same.check_against(twilio, &catalog).is_ok());
+        let other = ProviderConfigChanges::validate_shapes(ProviderConfigDraft {
+            provider: Some(ProviderRef::Slug("sip".into())),
+            auth_token: Some(SecretString::from("short")),
+            ..ProviderConfigDraft::default()
+        })
+        .expect("shape ok");
+        let errors = other.check_against(twilio, &catalog).expect_err("refused");
+        assert!(errors.has("provider") && errors.has("auth_token"));
+    }
+
+    #[test]
+    fn last4_never_reveals_a_short_secret() {
+        assert_eq!(auth_token_last4(&SecretString::from(TOKEN)), "cdef");
+        assert_eq!(auth_token_last4(&SecretString::from("abc")), "****");
+        assert_eq!(account_sid_key("ACab"), "acab");
+    }
+
+    proptest! {
+        #[test]
+        fn validation_never_panics(sid in ".{0,300}", token in ".{0,300}", name in ".{0,120}") {
+            let draft = ProviderConfigDraft {
+                provider: Some(ProviderRef::Slug("twilio".into())),
+                account_sid: Some(sid),
+                auth_token: Some(SecretString::from(token)),
+                name: Some(name),
+                ..ProviderConfigDraft::default()
+            };
+            let _ = CreateProviderConfig::validate(draft, &catalog());
+        }
+
+        #[test]
+        fn twilio_format_accepts_exactly_its_shape(sid in "AC[0-9a-fA-F]{32}", token in "[0-9a-f]{32}") {
+            let draft = ProviderConfigDraft {
+                provider: Some(ProviderRef::Id(1)),
+                account_sid: Some(sid),
+                auth_token: Some(SecretString::from(token)),
+                ..ProviderConfigDraft::default()
+            };
+            prop_assert!(CreateProviderConfig::validate(draft, &catalog()).is_ok());
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Encrypted secrets: the envelope of a sealed blob, the associated data that binds a
+//! blob to its organization, row and field, and the cipher port.
+//!
+//! Envelope (version 1): `0x01 | key id (u32, big endian) | nonce (12 bytes) |
+//! ciphertext and 16-byte tag`. The algorithm lives in the crypto adapter; this
+//! module only knows the layout, so that storage and key rotation can read the key
+//! id of a blob without decrypting it.
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+use super::super::identity::OrgId;
+
+/// Id of an encryption key in the keyring (a positive integer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub u32);
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A sealed (encrypted and authenticated) secret in its stored envelope.
+/// `Debug` shows only its length: never bytes, nonce or key id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedSecret(Vec<u8>);
+
+/// Why bytes are not a sealed secret envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("sealed secret is too short")]
+    TooShort,
+    #[error("sealed secret has an unknown format version")]
+    UnknownVersion,
+    #[error("sealed secret names key id 0")]
+    ZeroKeyId,
+}
+
+impl SealedSecret {
+    /// The format byte of version 1.
+    pub const FORMAT_V1: u8 = 1;
+    /// Bytes of the nonce.
+    pub const NONCE_LEN: usize = 12;
+    /// Bytes of the authentication tag.
+    pub const TAG_LEN: usize = 16;
+    /// Bytes before the ciphertext: format, key id, nonce.
+    pub const HEADER_LEN: usize = 1 + 4 + Self::NONCE_LEN;
+
+    /// Assembles an envelope.
+    #[must_use]
+    pub fn from_parts(
+        key_id: KeyId,
+        nonce: &[u8; Self::NONCE_LEN],
+        ciphertext_and_tag: &[u8],
+    ) -> Self {
+        let mut bytes = Vec::with_capacity(Self::HEADER_LEN + ciphertext_and_tag.len());
+        bytes.push(Self::FORMAT_V1);
+        bytes.extend_from_slice(&key_id.0.to_be_bytes());
+        bytes.extend_from_slice(nonce);
+        bytes.extend_from_slice(ciphertext_and_tag);
+        Self(bytes)
+    }
+
+    /// Checks the layout of stored bytes.
+    ///
+    /// # Errors
+    /// [`EnvelopeError`] when the bytes cannot be an envelope.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, EnvelopeError> {
+        if bytes.len() < Self::HEADER_LEN + Self::TAG_LEN {
+            return Err(EnvelopeError::TooShort);
+        }
+        if bytes[0] != Self::FORMAT_V1 {
+            return Err(EnvelopeError::UnknownVersion);
+        }
+        let sealed = Self(bytes);
+        if sealed.key_id().0 == 0 {
+            return Err(EnvelopeError::ZeroKeyId);
+        }
+        Ok(sealed)
+    }
+
+    /// The key that sealed this secret.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        let mut id = [0_u8; 4];
+        id.copy_from_slice(&self.0[1..5]);
+        KeyId(u32::from_be_bytes(id))
+    }
+
+    /// The nonce.
+    #[must_use]
+    pub fn nonce(&self) -> &[u8] {
+        &self.0[5..Self::HEADER_LEN]
+    }
+
+    /// Format byte and key id: authenticated along with the caller's associated data,
+    /// so that a header cannot be altered.
+    #[must_use]
+    pub fn header(&self) -> &[u8] {
+        &self.0[..5]
+    }
+
+    /// Ciphertext followed by the tag.
+    #[must_use]
+    pub fn ciphertext_and_tag(&self) -> &[u8] {
+        &self.0[Self::HEADER_LEN..]
+    }
+
+    /// The whole envelope, for storage.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SealedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SealedSecret({} bytes)", self.0.len())
+    }
+}
+
+/// Associated data binding a sealed secret to where it is stored. Decryption with any
+/// other binding fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociatedData(Vec<u8>);
+
+impl AssociatedData {
+    /// The binding of a secret stored in `field` of the row `row_uid` of `table`,
+    /// owned by `organization`.
+    #[must_use]
+    pub fn for_field(organization: OrgId, table: &str, row_uid: &str, field: &str) -> Self {
+        Self(
+            format!(
+                "switchboard/v1;org={};table={table};row={row_uid};field={field}",
+                organization.0
+            )
+            .into_bytes(),
+        )
+    }
+
+    /// The bytes to authenticate.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Why sealing or opening failed. Messages never contain key material or plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CipherError {
+    /// The blob names a key that is not in the keyring (fail closed).
+    #[error("encryption key {0} is not configured")]
+    UnknownKey(KeyId),
+    /// Wrong key, wrong associated data or tampered bytes.
+    #[error("sealed secret failed authentication")]
+    Authentication,
+    /// The stored bytes are not an envelope.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The plaintext is not UTF-8 (a secret of this service always is).
+    #[error("decrypted secret is not valid UTF-8")]
+    NotUtf8,
+    /// The encryption itself failed.
+    #[error("encryption failed")]
+    Seal,
+}
+
+/// Authenticated encryption of secrets with a keyring: one primary key seals, every
+/// listed key opens.
+pub trait SecretCipher: Send + Sync {
+    /// Seals `plaintext` under the primary key with a fresh nonce.
+    ///
+    /// # Errors
+    /// [`CipherError::Seal`].
+    fn seal(
+        &self,
+        plaintext: &SecretString,
+        binding: &AssociatedData,
+    ) -> Result<SealedSecret, CipherError>;
+
+    /// Opens `sealed`, checking `binding`.
+    ///
+    /// # Errors
+    /// [`CipherError`]: unknown key, failed authentication, bad envelope.
+    fn open(
+        &self,
+        sealed: &SealedSecret,
+        binding: &AssociatedData,
+    ) -> Result<SecretString, CipherError>;
+
+    /// The key new seals use.
+    fn primary_key_id(&self) -> KeyId;
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_its_parts() {
+        let sealed = SealedSecret::from_parts(KeyId(7), &[9; 12], &[1; 20]);
+        let parsed = SealedSecret::parse(sealed.as_bytes().to_vec()).expect("valid");
+        assert_eq!(parsed.key_id(), KeyId(7));
+        assert_eq!(parsed.nonce(), &[9; 12]);
+        assert_eq!(parsed.ciphertext_and_tag(), &[1; 20]);
+        assert_eq!(parsed.header(), &[1, 0, 0, 0, 7]);
+        assert_eq!(format!("{parsed:?}"), "SealedSecret(37 bytes)");
+    }
+
+    #[test]
+    fn bad_envelopes_are_refused() {
+        assert_eq!(
+            SealedSecret::parse(vec![1; 10]),
+            Err(EnvelopeError::TooShort)
+        );
+        let mut wrong_version = SealedSecret::from_parts(KeyId(1), &[0; 12], &[0; 16])
+            .as_bytes()
+            .to_vec();
+        wrong_version[0] = 2;
+        assert_eq!(
+            SealedSecret::parse(wrong_version),
+            Err(EnvelopeError::UnknownVersion)
+        );
+        let zero = SealedSecret::from_parts(KeyId(0), &[0; 12], &[0; 16]);
+        assert_eq!(
+            SealedSecret::parse(zero.as_bytes().to_vec()),
+            Err(EnvelopeError::ZeroKeyId)
+        );
+    }
+
+    #[test]
+    fn bindings_differ_by_org_row_and_field() {
+        let a = AssociatedData::for_field(OrgId(1), "t", "r1", "f");
+        assert_ne!(a, AssociatedData::for_field(OrgId(2), "t", "r1", "f"));
+        assert_ne!(a, AssociatedData::for_field(OrgId(1), "t", "r2", "f"));
+        assert_ne!(a, AssociatedData::for_field(OrgId(1), "t", "r1", "g"));
+    }
+
+    proptest! {
+        #[test]
+        fn envelope_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok(sealed) = SealedSecret::parse(bytes) {
+                let _ = (sealed.key_id(), sealed.nonce(), sealed.ciphertext_and_tag());
+            }
+        }
+    }
+}
