@@ -1,1 +1,246 @@
-fn main() {}
+//! `switchboard-admin`: operator commands over the same configuration and wiring as
+//! the server: migrations, organizations, users, memberships, tokens and keys.
+//!
+//! Output is plain text for people and scripts; `token create` prints the new token
+//! alone on the last line. Errors exit non-zero with one line on standard error.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use switchboard_domain::identity::{Role, TokenId};
+use switchboard_server::settings::Loaded;
+use switchboard_server::startup::{database_settings, services};
+use switchboard_server::{Profile, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard-admin", version, about = "Operate a Switchboard installation.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending database migrations (PostgreSQL: under an advisory lock).
+    Migrate {
+        /// Only list applied and pending migrations.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage memberships.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organization.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Lowercase letters, digits and hyphens, 3 to 63 characters.
+        #[arg(long)]
+        handle: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from one line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required; never from arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberCommand {
+    /// Add a user to an organization (or change the user's role).
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, member or viewer.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue a token; it is printed once, alone on the last line.
+    Create(TokenCreateArgs),
+    /// List a user's tokens (never their secrets).
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token: it fails on its next request.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TokenCreateArgs {
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a fresh random 256-bit key in standard base64 (needs no configuration).
+    Generate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
+            eprintln!("switchboard-admin: {}", causes.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load() -> anyhow::Result<Loaded> {
+    let profile = Profile::from_env()?;
+    Ok(Settings::load(profile)?)
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Keys(KeysCommand::Generate) => {
+            println!("{}", switchboard_crypto::generate_key_base64().expose_secret());
+            Ok(())
+        }
+        Command::Migrate { status } => migrate(status),
+        Command::Org(OrgCommand::Create { name, handle }) => {
+            let services = services(&load()?)?;
+            let organization = services.identity.create_organization(&name, &handle)?;
+            println!(
+                "created organization {} (id {}, handle {})",
+                organization.name, organization.id.0, organization.domain_handle
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Create { email, .. }) => {
+            let password = read_password()?;
+            let services = services(&load()?)?;
+            let user = services.identity.create_user(&email, &password)?;
+            println!("created user {} (id {})", email.trim().to_lowercase(), user.0);
+            Ok(())
+        }
+        Command::Member(MemberCommand::Add { org, email, role }) => {
+            let role: Role = role
+                .parse()
+                .map_err(|()| anyhow!("role must be owner, admin, member or viewer"))?;
+            let services = services(&load()?)?;
+            services.identity.add_member(&org, &email, role)?;
+            println!("{} is now {} of {}", email.trim().to_lowercase(), role, org);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create(args)) => {
+            let services = services(&load()?)?;
+            let issued = services
+                .identity
+                .issue_token(&args.email, &args.name, args.expires_in_days)?;
+            let expires = issued
+                .record
+                .expires_at
+                .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
+            println!(
+                "token {} ({}) for {}, expires {}; shown once:",
+                issued.record.id.0, issued.record.name, args.email, expires
+            );
+            println!("{}", issued.token.expose());
+            Ok(())
+        }
+        Command::Token(TokenCommand::List { email }) => {
+            let services = services(&load()?)?;
+            let tokens = services.identity.list_tokens(&email)?;
+            println!("id\tname\tprefix\tcreated_at\tlast_used_at\texpires_at\trevoked_at");
+            let show = |at: Option<chrono::DateTime<chrono::Utc>>| {
+                at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339())
+            };
+            for token in tokens {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    token.id.0,
+                    token.name,
+                    token.prefix,
+                    token.created_at.to_rfc3339(),
+                    show(token.last_used_at),
+                    show(token.expires_at),
+                    show(token.revoked_at)
+                );
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let services = services(&load()?)?;
+            services.identity.revoke_token(TokenId(id))?;
+            println!("revoked token {id}");
+            Ok(())
+        }
+    }
+}
+
+fn migrate(status_only: bool) -> anyhow::Result<()> {
+    let loaded = load()?;
+    let database = switchboard_persistence::Database::connect(&database_settings(&loaded.settings)?)
+        .context("cannot open the database")?;
+    if status_only {
+        for name in database.applied_migrations()? {
+            println!("applied\t{name}");
+        }
+        for name in database.pending_migrations()? {
+            println!("pending\t{name}");
+        }
+        return Ok(());
+    }
+    let applied = database.run_pending_migrations()?;
+    for name in &applied {
+        println!("applied\t{name}");
+    }
+    println!("{} migration(s) applied; database is current", applied.len());
+    Ok(())
+}
+
+/// One line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    line.clear();
+    Ok(SecretString::from(password))
+}

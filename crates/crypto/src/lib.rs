@@ -1,1 +1,12 @@
-//! placeholder
+//! Cryptography adapter: the AES-256-GCM keyring behind the domain's `SecretCipher`,
+//! the HMAC-SHA256 token hasher, the Argon2id password hasher and the random token
+//! generator. Nothing here logs, and no error or `Debug` output carries key bytes,
+//! plaintexts or tokens.
+
+mod keyring;
+mod password;
+mod token;
+
+pub use keyring::{AesGcmKeyring, KeyringError, generate_key_base64, parse_key_base64};
+pub use password::Argon2PasswordHasher;
+pub use token::{HmacTokenHasher, RandomTokenGenerator};

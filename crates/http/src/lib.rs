@@ -1,1 +1,29 @@
-//! placeholder
+//! HTTP adapter: the actix-web routes of the contract, the response envelope, the
+//! `Authorization`/`Org-Handle` extractors, body reading and the single place where
+//! errors become HTTP answers ([`error::ApiError`]).
+//!
+//! Handlers parse and check the wire format, then call the application services on
+//! the blocking pool (all storage work is synchronous). This crate knows no SQL and
+//! no cipher.
+
+pub mod auth;
+pub mod body;
+mod catalog;
+pub mod envelope;
+pub mod error;
+mod health;
+mod identity;
+mod provider_configs;
+pub mod request_id;
+mod routes;
+pub mod state;
+
+pub use health::{Readiness, ReadinessProbe};
+pub use routes::configure;
+pub use state::AppState;
+
+/// Formats a timestamp as RFC 3339 UTC with a `Z` suffix.
+#[must_use]
+pub fn rfc3339(timestamp: &switchboard_domain::shared::Timestamp) -> String {
+    timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

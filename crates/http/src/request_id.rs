@@ -1,0 +1,81 @@
+//! Request ids and the request log.
+//!
+//! Every request gets an id (the client's `X-Request-Id` when it is a short token of
+//! safe characters, else a fresh UUID), echoed in the answer. The request runs inside
+//! a `tracing` span carrying that id, so every log line of the request names it; one
+//! line is logged when it completes, with method, route template, status and latency.
+//! Nothing of the headers or bodies is logged.
+
+use std::time::Instant;
+
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+
+/// Name of the request id header.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Middleware function (use with `actix_web::middleware::from_fn`).
+///
+/// # Errors
+/// Whatever the inner service returns.
+pub async fn request_id_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| acceptable(id))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    span.record("route", route.as_str());
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(status, latency_ms, "request completed");
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptable;
+
+    #[test]
+    fn only_safe_ids_are_echoed() {
+        assert!(acceptable("abc-123_x.y"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("a b"));
+        assert!(!acceptable("line\nbreak"));
+        assert!(!acceptable(&"a".repeat(129)));
+    }
+}

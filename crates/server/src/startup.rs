@@ -1,0 +1,289 @@
+//! The composition root: checks keys, opens the database (applying or checking
+//! migrations as the profile says), wires adapters into services, runs the
+//! development bootstrap and binds the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_crypto::{
+    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
+    parse_key_base64,
+};
+use switchboard_domain::identity::ApiToken;
+use switchboard_domain::shared::SystemClock;
+use switchboard_http::request_id::request_id_middleware;
+use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
+use switchboard_persistence::{
+    Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
+    DieselProviderCatalogRepository, DieselProviderConfigRepository,
+};
+
+use crate::settings::{Loaded, Profile, Settings};
+
+/// Why the server (or the admin binary) could not start. Messages never contain key
+/// material.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("encryption keys (SWITCHBOARD__CRYPTO__KEYS, SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID): {0}")]
+    Keyring(#[from] KeyringError),
+    #[error("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY must be standard base64 of exactly 32 bytes")]
+    TokenHmacKey,
+    #[error("SWITCHBOARD__DATABASE__URL is not set (required outside the development profile)")]
+    MissingDatabaseUrl,
+    #[error("database: {0}")]
+    Database(#[from] DatabaseError),
+    #[error("{count} database migration(s) pending: run `switchboard-admin migrate` first")]
+    PendingMigrations { count: usize },
+    #[error("provider catalog: {0}")]
+    Catalog(String),
+    #[error("development bootstrap failed: {0}")]
+    Bootstrap(String),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// The wired services, shared by the HTTP server, the admin binary and tests.
+#[derive(Clone)]
+pub struct Services {
+    pub database: Database,
+    pub identity: Arc<IdentityService>,
+    pub provider_configs: Arc<ProviderConfigService>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// The database settings of the adapter, from the configuration.
+///
+/// # Errors
+/// [`StartupError::MissingDatabaseUrl`] when no URL is configured.
+pub fn database_settings(settings: &Settings) -> Result<DatabaseSettings, StartupError> {
+    let url = settings.database.url.trim();
+    if url.is_empty() {
+        return Err(StartupError::MissingDatabaseUrl);
+    }
+    Ok(DatabaseSettings {
+        url: url.to_owned(),
+        pool_size: settings.database.pool_size.max(1),
+        connect_timeout_ms: settings.database.connect_timeout_ms,
+        statement_timeout_ms: settings.database.statement_timeout_ms,
+    })
+}
+
+/// The keyring from `[crypto]`.
+///
+/// # Errors
+/// [`StartupError::Keyring`].
+pub fn keyring(settings: &Settings) -> Result<AesGcmKeyring, StartupError> {
+    Ok(AesGcmKeyring::from_config(
+        &settings.crypto.keys,
+        settings.crypto.primary_key_id,
+    )?)
+}
+
+/// The token hasher from `[auth]`.
+///
+/// # Errors
+/// [`StartupError::TokenHmacKey`].
+pub fn token_hasher(settings: &Settings) -> Result<HmacTokenHasher, StartupError> {
+    parse_key_base64(settings.auth.token_hmac_key.expose_secret().trim())
+        .map(HmacTokenHasher::new)
+        .ok_or(StartupError::TokenHmacKey)
+}
+
+/// Opens the database. In development pending migrations are applied; in the other
+/// profiles they stop the start.
+///
+/// # Errors
+/// [`StartupError`].
+pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, StartupError> {
+    let database = Database::connect(&database_settings(settings)?)?;
+    if profile == Profile::Development {
+        let applied = database.run_pending_migrations()?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied database migrations");
+        }
+    } else {
+        let pending = database.pending_migrations()?;
+        if !pending.is_empty() {
+            return Err(StartupError::PendingMigrations {
+                count: pending.len(),
+            });
+        }
+    }
+    Ok(database)
+}
+
+/// Wires the adapters into the services. Keys are checked first, so that a missing
+/// or malformed key stops the start before the database is touched.
+///
+/// # Errors
+/// [`StartupError`].
+pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
+    let keyring = keyring(settings)?;
+    let token_hasher = token_hasher(settings)?;
+    let clock = Arc::new(SystemClock);
+    let identity = IdentityService::new(
+        Arc::new(DieselIdentityRepository::new(database.clone())),
+        Arc::new(token_hasher),
+        Arc::new(RandomTokenGenerator),
+        Arc::new(Argon2PasswordHasher::default()),
+        clock.clone(),
+    );
+    let provider_configs = ProviderConfigService::new(
+        &DieselProviderCatalogRepository::new(database.clone()),
+        Arc::new(DieselProviderConfigRepository::new(database.clone())),
+        Arc::new(keyring),
+        clock,
+    )
+    .map_err(|error| StartupError::Catalog(error.to_string()))?;
+    Ok(Services {
+        database,
+        identity: Arc::new(identity),
+        provider_configs: Arc::new(provider_configs),
+    })
+}
+
+/// Checks keys, then opens the database and wires the services.
+///
+/// # Errors
+/// [`StartupError`].
+pub fn services(loaded: &Loaded) -> Result<Services, StartupError> {
+    keyring(&loaded.settings)?;
+    token_hasher(&loaded.settings)?;
+    let database = open_database(&loaded.settings, loaded.profile)?;
+    wire(&loaded.settings, database)
+}
+
+struct DatabaseReadiness(Database);
+
+impl ReadinessProbe for DatabaseReadiness {
+    fn check(&self) -> Readiness {
+        Readiness {
+            database_ok: self.0.ping().is_ok(),
+            pending_migrations: self.0.pending_migrations().ok().map(|pending| pending.len()),
+        }
+    }
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+    first_token: Option<ApiToken>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Wires everything and binds the listener (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`StartupError`]; nothing is bound when it fails.
+    pub fn build(loaded: &Loaded) -> Result<Self, StartupError> {
+        let services = services(loaded)?;
+        let first_token = if loaded.profile == Profile::Development {
+            services
+                .identity
+                .bootstrap_first_owner()
+                .map_err(|error| StartupError::Bootstrap(error.to_string()))?
+        } else {
+            None
+        };
+        Self::serve(&loaded.settings, services, first_token)
+    }
+
+    /// Binds a server over already wired services.
+    ///
+    /// # Errors
+    /// [`StartupError::Bind`].
+    pub fn serve(
+        settings: &Settings,
+        services: Services,
+        first_token: Option<ApiToken>,
+    ) -> Result<Self, StartupError> {
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let bind_error = |source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let state = web::Data::new(AppState {
+            identity: services.identity.clone(),
+            provider_configs: services.provider_configs.clone(),
+            readiness: Arc::new(DatabaseReadiness(services.database.clone())),
+            body_limit_bytes: settings.server.body_limit_bytes,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(configure)
+                .wrap(from_fn(request_id_middleware))
+                .wrap(NormalizePath::trim())
+        })
+        .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
+        .shutdown_timeout(settings.server.shutdown_timeout_s);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.listen(listener).map_err(bind_error)?.run();
+        Ok(Self {
+            port,
+            server,
+            services,
+            first_token,
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The wired services (tests use them to set up users and organizations).
+    #[must_use]
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Takes the development bootstrap's first token (present only on the very
+    /// first start of the development profile).
+    pub fn take_first_token(&mut self) -> Option<ApiToken> {
+        self.first_token.take()
+    }
+
+    /// A handle that stops the server.
+    #[must_use]
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish).
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
