@@ -6,6 +6,11 @@
 //! PostgreSQL comes from `SWITCHBOARD_TEST_POSTGRES_URL`; without it the PostgreSQL
 //! cases print that they were skipped, unless `SWITCHBOARD_TEST_REQUIRE_POSTGRES=1`.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test harness: a failed setup step is a test failure"
+)]
+
 use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;

@@ -5,6 +5,11 @@
 //! body, every log line, the SQLite files (main, `-wal`, `-shm`) or a `pg_dump` of
 //! the PostgreSQL database for the sentinels, the issued API tokens and the keys.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test scenarios: a failed step is a test failure"
+)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -60,7 +65,9 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 async fn nothing_secret_leaks(backend: Backend) {
     let logs = log_buffer();
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
@@ -72,7 +79,13 @@ async fn nothing_secret_leaks(backend: Backend) {
     let mut bodies = Vec::new();
 
     let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel})))
+        .call(
+            Method::POST,
+            CONFIGS,
+            token,
+            org,
+            Some(&json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel})),
+        )
         .await;
     assert_eq!(answer.status, 201);
     let id = answer.body["data"]["id"].as_i64().expect("id");
@@ -89,12 +102,26 @@ async fn nothing_secret_leaks(backend: Backend) {
         json!({"provider": "sip", "account_sid": "trunk2", "auth_token": sentinel, "extra": sentinel}),
         json!({"provider": "sip", "account_sid": sentinel, "api_secret": sentinel, "auth_token": sentinel}),
     ] {
-        let answer = app.call(Method::POST, CONFIGS, token, org, Some(&body)).await;
-        assert!(answer.status == 400 || answer.status == 409, "{}", answer.text);
+        let answer = app
+            .call(Method::POST, CONFIGS, token, org, Some(&body))
+            .await;
+        assert!(
+            answer.status == 400 || answer.status == 409,
+            "{}",
+            answer.text
+        );
         bodies.push(answer.text);
     }
     let path = format!("{CONFIGS}{id}/");
-    let answer = app.call(Method::PATCH, &path, token, org, Some(&json!({"auth_token": rotated}))).await;
+    let answer = app
+        .call(
+            Method::PATCH,
+            &path,
+            token,
+            org,
+            Some(&json!({"auth_token": rotated})),
+        )
+        .await;
     assert_eq!(answer.status, 200);
     bodies.push(answer.text);
     for path in [path.as_str(), CONFIGS] {
@@ -120,14 +147,20 @@ async fn nothing_secret_leaks(backend: Backend) {
     ];
     for body in &bodies {
         for secret in &secrets {
-            assert!(!body.contains(secret.as_str()), "a response leaked a secret: {body}");
+            assert!(
+                !body.contains(secret.as_str()),
+                "a response leaked a secret: {body}"
+            );
         }
     }
     assert!(!format!("{:?}", app.settings).contains(app.settings.crypto.keys.expose_secret()));
 
     app.stop().await;
     let logs = logs.lock().map(|logs| logs.clone()).unwrap_or_default();
-    assert!(contains(&logs, "request completed"), "the server logged at trace level");
+    assert!(
+        contains(&logs, "request completed"),
+        "the server logged at trace level"
+    );
     for secret in &secrets {
         assert!(!contains(&logs, secret), "the logs leaked a secret");
     }
@@ -136,7 +169,10 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert!(!stored.is_empty());
     assert!(contains(&stored, "trunk"), "the dump holds the data");
     for secret in &secrets {
-        assert!(!contains(&stored, secret), "the database holds a secret in clear");
+        assert!(
+            !contains(&stored, secret),
+            "the database holds a secret in clear"
+        );
     }
 }
 
@@ -190,23 +226,31 @@ macro_rules! swap_blobs {
         assert_eq!(rows.len(), 2);
         for row in &rows {
             let other = rows.iter().find(|r| r.id != row.id).expect("two rows");
-            diesel::sql_query("UPDATE provider_configurations SET auth_token_ciphertext = $1 WHERE id = $2")
-                .bind::<Binary, _>(other.auth_token_ciphertext.clone())
-                .bind::<BigInt, _>(row.id)
-                .execute(connection)
-                .expect("blob written");
+            diesel::sql_query(
+                "UPDATE provider_configurations SET auth_token_ciphertext = $1 WHERE id = $2",
+            )
+            .bind::<Binary, _>(other.auth_token_ciphertext.clone())
+            .bind::<BigInt, _>(row.id)
+            .execute(connection)
+            .expect("blob written");
         }
     }};
 }
 
 async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else { return };
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     app.organization("acme");
     app.organization("other");
     let owner = app.user_in("acme", Role::Owner);
     let other = app.user_in("other", Role::Owner);
     let mut ids = Vec::new();
-    for (user, org, account) in [(&owner, "acme", "a"), (&owner, "acme", "b"), (&other, "other", "c")] {
+    for (user, org, account) in [
+        (&owner, "acme", "a"),
+        (&owner, "acme", "b"),
+        (&other, "other", "c"),
+    ] {
         let answer = app
             .call(Method::POST, CONFIGS, Some(&user.token), Some(org), Some(&json!({"provider": "sip", "account_sid": account, "auth_token": format!("secret-of-{account}")})))
             .await;
@@ -226,7 +270,11 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
     for (a, b) in [(ids[0], ids[1]), (ids[1], ids[2])] {
         match backend {
             Backend::Sqlite => {
-                let path = app.database.url().trim_start_matches("sqlite://").to_owned();
+                let path = app
+                    .database
+                    .url()
+                    .trim_start_matches("sqlite://")
+                    .to_owned();
                 let mut connection = SqliteConnection::establish(&path).expect("sqlite opens");
                 swap_blobs!(connection, a, b);
             }
@@ -238,9 +286,20 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
     }
     assert!(reveal(1, ids[0]).is_err(), "a moved blob must not open");
     assert!(reveal(1, ids[1]).is_err(), "a moved blob must not open");
-    assert!(reveal(2, ids[2]).is_err(), "a blob from another organization must not open");
+    assert!(
+        reveal(2, ids[2]).is_err(),
+        "a blob from another organization must not open"
+    );
     // The API itself never needs to decrypt, so reads keep working.
-    let answer = app.call(Method::GET, &format!("{CONFIGS}{}/", ids[0]), Some(&owner.token), Some("acme"), None).await;
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("{CONFIGS}{}/", ids[0]),
+            Some(&owner.token),
+            Some("acme"),
+            None,
+        )
+        .await;
     assert_eq!(answer.status, 200);
 }
 

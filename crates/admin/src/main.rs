@@ -16,7 +16,11 @@ use switchboard_server::startup::{database_settings, services};
 use switchboard_server::{Profile, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard-admin", version, about = "Operate a Switchboard installation.")]
+#[command(
+    name = "switchboard-admin",
+    version,
+    about = "Operate a Switchboard installation."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -137,7 +141,10 @@ fn load() -> anyhow::Result<Loaded> {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Keys(KeysCommand::Generate) => {
-            println!("{}", switchboard_crypto::generate_key_base64().expose_secret());
+            println!(
+                "{}",
+                switchboard_crypto::generate_key_base64().expose_secret()
+            );
             Ok(())
         }
         Command::Migrate { status } => migrate(status),
@@ -154,7 +161,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             let password = read_password()?;
             let services = services(&load()?)?;
             let user = services.identity.create_user(&email, &password)?;
-            println!("created user {} (id {})", email.trim().to_lowercase(), user.0);
+            println!(
+                "created user {} (id {})",
+                email.trim().to_lowercase(),
+                user.0
+            );
             Ok(())
         }
         Command::Member(MemberCommand::Add { org, email, role }) => {
@@ -168,9 +179,10 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create(args)) => {
             let services = services(&load()?)?;
-            let issued = services
-                .identity
-                .issue_token(&args.email, &args.name, args.expires_in_days)?;
+            let issued =
+                services
+                    .identity
+                    .issue_token(&args.email, &args.name, args.expires_in_days)?;
             let expires = issued
                 .record
                 .expires_at
@@ -214,8 +226,9 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 fn migrate(status_only: bool) -> anyhow::Result<()> {
     let loaded = load()?;
-    let database = switchboard_persistence::Database::connect(&database_settings(&loaded.settings)?)
-        .context("cannot open the database")?;
+    let database =
+        switchboard_persistence::Database::connect(&database_settings(&loaded.settings)?)
+            .context("cannot open the database")?;
     if status_only {
         for name in database.applied_migrations()? {
             println!("applied\t{name}");
@@ -229,7 +242,10 @@ fn migrate(status_only: bool) -> anyhow::Result<()> {
     for name in &applied {
         println!("applied\t{name}");
     }
-    println!("{} migration(s) applied; database is current", applied.len());
+    println!(
+        "{} migration(s) applied; database is current",
+        applied.len()
+    );
     Ok(())
 }
 

@@ -293,12 +293,15 @@ impl IdentityService {
     /// # Errors
     /// [`AddMemberError`].
     pub fn add_member(&self, handle: &str, email: &str, role: Role) -> Result<(), AddMemberError> {
-        let handle = DomainHandle::parse(handle).map_err(|_| AddMemberError::UnknownOrganization)?;
+        let handle =
+            DomainHandle::parse(handle).map_err(|_| AddMemberError::UnknownOrganization)?;
         let organization = self
             .repository
             .organization_by_handle(&handle)?
             .ok_or(AddMemberError::UnknownOrganization)?;
-        let user = self.user_by_email(email).ok_or(AddMemberError::UnknownUser)??;
+        let user = self
+            .user_by_email(email)
+            .ok_or(AddMemberError::UnknownUser)??;
         self.repository
             .upsert_membership(organization.id, user, role, self.clock.now())?;
         Ok(())
@@ -320,7 +323,9 @@ impl IdentityService {
         if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
             return Err(IssueTokenError::InvalidExpiry);
         }
-        let user = self.user_by_email(email).ok_or(IssueTokenError::UnknownUser)??;
+        let user = self
+            .user_by_email(email)
+            .ok_or(IssueTokenError::UnknownUser)??;
         let token = self.token_generator.generate();
         let now = self.clock.now();
         let record = NewApiTokenRecord {
@@ -340,7 +345,9 @@ impl IdentityService {
     /// # Errors
     /// [`ListTokensError`].
     pub fn list_tokens(&self, email: &str) -> Result<Vec<TokenRecord>, ListTokensError> {
-        let user = self.user_by_email(email).ok_or(ListTokensError::UnknownUser)??;
+        let user = self
+            .user_by_email(email)
+            .ok_or(ListTokensError::UnknownUser)??;
         Ok(self.repository.tokens_of(user)?)
     }
 

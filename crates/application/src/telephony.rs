@@ -141,8 +141,8 @@ impl ProviderConfigService {
         cipher: Arc<dyn SecretCipher>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LoadCatalogError> {
-        let catalog =
-            ProviderCatalog::from_records(catalog.providers()?).map_err(LoadCatalogError::Invalid)?;
+        let catalog = ProviderCatalog::from_records(catalog.providers()?)
+            .map_err(LoadCatalogError::Invalid)?;
         Ok(Self {
             repository,
             cipher,
@@ -209,10 +209,10 @@ impl ProviderConfigService {
                 self.catalog
                     .by_slug(reference)
                     .or_else(|| {
-                        reference
-                            .parse::<i64>()
-                            .ok()
-                            .and_then(|id| self.catalog.by_id(switchboard_domain::telephony::ProviderId(id)))
+                        reference.parse::<i64>().ok().and_then(|id| {
+                            self.catalog
+                                .by_id(switchboard_domain::telephony::ProviderId(id))
+                        })
                     })
                     .map(|provider| provider.id)
                     .ok_or_else(|| {

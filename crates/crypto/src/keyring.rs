@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
-use rand::RngCore;
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use switchboard_domain::telephony::{
     AssociatedData, CipherError, KeyId, SealedSecret, SecretCipher,
@@ -126,7 +126,11 @@ impl SecretCipher for AesGcmKeyring {
                 },
             )
             .map_err(|_| CipherError::Seal)?;
-        Ok(SealedSecret::from_parts(self.primary, &nonce_bytes, &ciphertext))
+        Ok(SealedSecret::from_parts(
+            self.primary,
+            &nonce_bytes,
+            &ciphertext,
+        ))
     }
 
     fn open(
@@ -253,7 +257,7 @@ mod tests {
             .seal(&SecretString::from("new"), &bind(1, "r"))
             .expect("seal");
         assert_eq!(sealed_new.key_id(), KeyId(2));
-        let without_key_1 = keyring(&keys.split(',').nth(1).expect("two keys").to_owned(), 2);
+        let without_key_1 = keyring(keys.split(',').nth(1).expect("two keys"), 2);
         assert_eq!(
             without_key_1.open(&sealed_old, &bind(1, "r")).map(|_| ()),
             Err(CipherError::UnknownKey(KeyId(1)))
@@ -280,8 +284,11 @@ mod tests {
         let ring = keyring(&format!("3:{}", good.expose_secret()), 3);
         assert!(!format!("{ring:?}").contains(good.expose_secret()));
         assert_eq!(
-            AesGcmKeyring::from_config(&SecretString::from(format!("3:{}", good.expose_secret())), 4)
-                .map(|_| ()),
+            AesGcmKeyring::from_config(
+                &SecretString::from(format!("3:{}", good.expose_secret())),
+                4
+            )
+            .map(|_| ()),
             Err(KeyringError::MissingPrimary { id: 4 })
         );
     }

@@ -5,8 +5,8 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
-use rand::rngs::OsRng;
 use rand::TryRngCore;
+use rand::rngs::OsRng;
 use sha2::Sha256;
 use switchboard_domain::identity::{ApiToken, TokenGenerator, TokenHash, TokenHasher};
 use zeroize::Zeroizing;

@@ -118,12 +118,28 @@ mod tests {
 
     #[test]
     fn the_token_scheme_is_case_insensitive_and_others_are_invalid() {
-        assert_eq!(presented_token(&headers(Some("Token abc"))), Ok("abc".to_owned()));
-        assert_eq!(presented_token(&headers(Some("token abc"))), Ok("abc".to_owned()));
-        assert_eq!(presented_token(&headers(Some("TOKEN  abc "))), Ok("abc".to_owned()));
-        assert_eq!(presented_token(&headers(None)), Err(ApiError::NotAuthenticated));
+        assert_eq!(
+            presented_token(&headers(Some("Token abc"))),
+            Ok("abc".to_owned())
+        );
+        assert_eq!(
+            presented_token(&headers(Some("token abc"))),
+            Ok("abc".to_owned())
+        );
+        assert_eq!(
+            presented_token(&headers(Some("TOKEN  abc "))),
+            Ok("abc".to_owned())
+        );
+        assert_eq!(
+            presented_token(&headers(None)),
+            Err(ApiError::NotAuthenticated)
+        );
         for bad in ["Bearer abc", "Token", "Token ", "abc"] {
-            assert_eq!(presented_token(&headers(Some(bad))), Err(ApiError::InvalidToken), "{bad}");
+            assert_eq!(
+                presented_token(&headers(Some(bad))),
+                Err(ApiError::InvalidToken),
+                "{bad}"
+            );
         }
     }
 }

@@ -26,7 +26,11 @@ pub fn respond<T: Serialize>(status: StatusCode, message: &'static str, data: T)
 }
 
 /// A 200 answer with one page of a collection and the total count.
-pub fn respond_list<T: Serialize>(message: &'static str, total: u64, items: Vec<T>) -> HttpResponse {
+pub fn respond_list<T: Serialize>(
+    message: &'static str,
+    total: u64,
+    items: Vec<T>,
+) -> HttpResponse {
     HttpResponse::Ok().json(Envelope {
         count: Some(total),
         status_code: 200,

@@ -137,7 +137,8 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         match self {
             Self::NotAuthenticated | Self::InvalidToken => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Token")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Token")));
             }
             Self::Unavailable => {
                 response.insert_header((
@@ -181,8 +182,7 @@ impl From<AuthenticateError> for ApiError {
     }
 }
 
-const DUPLICATE_CONFIG: &str =
-    "A provider configuration for this provider and account SID already exists in this organization.";
+const DUPLICATE_CONFIG: &str = "A provider configuration for this provider and account SID already exists in this organization.";
 
 impl From<CreateProviderConfigError> for ApiError {
     fn from(error: CreateProviderConfigError) -> Self {
@@ -277,8 +277,20 @@ mod tests {
         assert_eq!(body["errors"]["name"][0], "must not be blank");
         assert_eq!(body["code"], "validation_error");
         let response = ApiError::Unavailable.error_response();
-        assert_eq!(response.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"1"[..]));
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
         let response = ApiError::InvalidToken.error_response();
-        assert_eq!(response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes()), Some(&b"Token"[..]));
+        assert_eq!(
+            response
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .map(|v| v.as_bytes()),
+            Some(&b"Token"[..])
+        );
     }
 }

@@ -39,10 +39,12 @@ pub(crate) async fn live() -> HttpResponse {
 
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let probe = state.readiness.clone();
-    let readiness = web::block(move || probe.check()).await.unwrap_or(Readiness {
-        database_ok: false,
-        pending_migrations: None,
-    });
+    let readiness = web::block(move || probe.check())
+        .await
+        .unwrap_or(Readiness {
+            database_ok: false,
+            pending_migrations: None,
+        });
     let migrations_current = readiness.pending_migrations == Some(0);
     let body = ReadyBody {
         status: if readiness.database_ok && migrations_current {

@@ -79,9 +79,19 @@ fn etag(config: &ProviderConfig) -> String {
     format!("\"{}-{}\"", config.id.0, config.version)
 }
 
-fn single(status: StatusCode, message: &'static str, config: ProviderConfig, state: &AppState, handle: &str) -> HttpResponse {
+fn single(
+    status: StatusCode,
+    message: &'static str,
+    config: ProviderConfig,
+    state: &AppState,
+    handle: &str,
+) -> HttpResponse {
     let tag = etag(&config);
-    let mut response = respond(status, message, view(config, state.provider_configs.catalog(), handle));
+    let mut response = respond(
+        status,
+        message,
+        view(config, state.provider_configs.catalog(), handle),
+    );
     if let Ok(value) = tag.parse() {
         response.headers_mut().insert(ETAG, value);
     }
@@ -277,7 +287,10 @@ fn draft_from_json(body: Map<String, Value>) -> Result<ProviderConfigDraft, ApiE
                 _ => errors.add("meta_json", "must be a JSON object"),
             },
             other if echoable_field_name(other) => errors.add(other, "Unknown field."),
-            _ => errors.add(NON_FIELD_ERRORS, "The body holds a field that is not accepted."),
+            _ => errors.add(
+                NON_FIELD_ERRORS,
+                "The body holds a field that is not accepted.",
+            ),
         }
     }
     errors.into_result().map_err(ApiError::Validation)?;
@@ -310,7 +323,10 @@ fn list_query(query_string: &str) -> Result<ListProviderConfigsQuery, ApiError> 
                 _ => errors.add("page_size", "must be an integer from 1 to 100"),
             },
             other if echoable_field_name(other) => errors.add(other, "Unknown query parameter."),
-            _ => errors.add(NON_FIELD_ERRORS, "The query holds a parameter that is not accepted."),
+            _ => errors.add(
+                NON_FIELD_ERRORS,
+                "The query holds a parameter that is not accepted.",
+            ),
         }
     }
     errors.into_result().map_err(ApiError::Validation)?;
@@ -356,7 +372,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_without_echoing_odd_keys() {
-        let errors = errors_of(draft_from_json(object(json!({"colour": "red", "Sk-Live-Secret": 1}))));
+        let errors = errors_of(draft_from_json(object(
+            json!({"colour": "red", "Sk-Live-Secret": 1}),
+        )));
         assert!(errors.has("colour"));
         assert!(errors.has(NON_FIELD_ERRORS));
         assert!(!format!("{errors:?}").contains("Sk-Live-Secret"));

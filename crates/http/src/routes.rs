@@ -35,7 +35,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-store")))
                 .service(resource("/organizations").route(web::get().to(identity::organizations)))
                 .service(resource("/telephony/providers").route(web::get().to(catalog::list)))
-                .configure(provider_config_routes("/telephony/providers-configurations"))
+                .configure(provider_config_routes(
+                    "/telephony/providers-configurations",
+                ))
                 .configure(provider_config_routes("/telephony/provider-configurations"))
                 .default_service(web::to(not_found)),
         )

@@ -1,1 +1,22 @@
-//! placeholder
+//! Switchboard's persistence adapter: Diesel over SQLite and PostgreSQL through one
+//! code path (a `MultiConnection` enum and one portable schema), r2d2 pools, and the
+//! embedded migrations of both backends.
+//!
+//! It implements the domain's repository ports and knows nothing of HTTP, of
+//! configuration files or of cryptography: credentials arrive sealed and leave sealed.
+//! Every call blocks; callers run them on a blocking thread pool.
+
+mod connection;
+mod database;
+mod error;
+mod identity;
+mod pool;
+mod schema;
+mod telephony;
+pub mod testing;
+mod time;
+
+pub use database::{Backend, Database, DatabaseSettings};
+pub use error::DatabaseError;
+pub use identity::DieselIdentityRepository;
+pub use telephony::{DieselProviderCatalogRepository, DieselProviderConfigRepository};

@@ -188,7 +188,10 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
-fn builder(profile: Profile, dev_keys: Option<&Path>) -> config::ConfigBuilder<config::builder::DefaultState> {
+fn builder(
+    profile: Profile,
+    dev_keys: Option<&Path>,
+) -> config::ConfigBuilder<config::builder::DefaultState> {
     let mut builder = Config::builder()
         .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
         .add_source(File::from_str(profile.base_toml(), FileFormat::Toml));
@@ -236,9 +239,14 @@ impl Settings {
                 keys_path.display()
             ));
         }
-        let mut settings: Self = builder(profile, Some(&keys_path)).build()?.try_deserialize()?;
+        let mut settings: Self = builder(profile, Some(&keys_path))
+            .build()?
+            .try_deserialize()?;
         if settings.database.url.trim().is_empty() {
-            settings.database.url = format!("sqlite://{}", settings.data_dir.join("switchboard.db").display());
+            settings.database.url = format!(
+                "sqlite://{}",
+                settings.data_dir.join("switchboard.db").display()
+            );
         }
         Ok(Loaded {
             profile,

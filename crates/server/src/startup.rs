@@ -30,7 +30,9 @@ use crate::settings::{Loaded, Profile, Settings};
 /// material.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("encryption keys (SWITCHBOARD__CRYPTO__KEYS, SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID): {0}")]
+    #[error(
+        "encryption keys (SWITCHBOARD__CRYPTO__KEYS, SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID): {0}"
+    )]
     Keyring(#[from] KeyringError),
     #[error("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY must be standard base64 of exactly 32 bytes")]
     TokenHmacKey,
@@ -173,7 +175,11 @@ impl ReadinessProbe for DatabaseReadiness {
     fn check(&self) -> Readiness {
         Readiness {
             database_ok: self.0.ping().is_ok(),
-            pending_migrations: self.0.pending_migrations().ok().map(|pending| pending.len()),
+            pending_migrations: self
+                .0
+                .pending_migrations()
+                .ok()
+                .map(|pending| pending.len()),
         }
     }
 }

@@ -5,10 +5,12 @@ mod ports;
 mod token;
 mod user;
 
-pub use organization::{DomainHandle, DomainHandleError, OrgId, Organization, OrganizationMembership, Role};
+pub use organization::{
+    DomainHandle, DomainHandleError, OrgId, Organization, OrganizationMembership, Role,
+};
 pub use ports::{
-    IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, Principal,
-    PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
+    IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, Principal, PrincipalMembership,
+    TokenGenerator, TokenHasher, TokenRecord,
 };
 pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
 pub use user::{Email, EmailError, PasswordHash, UserId};

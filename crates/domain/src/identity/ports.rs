@@ -4,8 +4,8 @@
 use secrecy::SecretString;
 
 use super::{
-    ApiToken, DomainHandle, Email, OrgId, Organization, OrganizationMembership, PasswordHash,
-    Role, TokenHash, TokenId, UserId,
+    ApiToken, DomainHandle, Email, OrgId, Organization, OrganizationMembership, PasswordHash, Role,
+    TokenHash, TokenId, UserId,
 };
 use crate::shared::{RepositoryError, Timestamp};
 
@@ -105,8 +105,10 @@ pub trait IdentityRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn organizations_of(&self, user: UserId)
-    -> Result<Vec<OrganizationMembership>, RepositoryError>;
+    fn organizations_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<OrganizationMembership>, RepositoryError>;
 
     /// Number of organizations (the development bootstrap runs when it is 0).
     ///

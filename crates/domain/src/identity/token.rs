@@ -159,7 +159,13 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_refused() {
-        for bad in ["", "sbt_", "Token abc", "sbt_abc_def", &format!("xyz_{RANDOM}_AAAAAA")] {
+        for bad in [
+            "",
+            "sbt_",
+            "Token abc",
+            "sbt_abc_def",
+            &format!("xyz_{RANDOM}_AAAAAA"),
+        ] {
             assert_eq!(
                 ApiToken::parse(bad).map(|_| ()),
                 Err(TokenParseError::Shape),

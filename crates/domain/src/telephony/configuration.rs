@@ -129,7 +129,10 @@ impl CreateProviderConfig {
             Some(reference) => {
                 let found = reference.resolve(catalog);
                 if found.is_none() {
-                    errors.add("provider", "must be the slug or id of a provider in the catalog");
+                    errors.add(
+                        "provider",
+                        "must be the slug or id of a provider in the catalog",
+                    );
                 }
                 found
             }
@@ -257,7 +260,10 @@ fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
     if let Some(ProviderRef::Slug(slug)) = &draft.provider
         && (slug.is_empty() || slug.len() > 64 || has_control_chars(slug))
     {
-        errors.add("provider", "must be the slug or id of a provider in the catalog");
+        errors.add(
+            "provider",
+            "must be the slug or id of a provider in the catalog",
+        );
     }
     if let Some(name) = &draft.name {
         check_text(&mut errors, "name", name, NAME_MAX_CHARS);
@@ -290,7 +296,10 @@ fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
     }
     if let Some(meta) = &draft.meta_json {
         if map_has_control_chars(meta) {
-            errors.add("meta_json", "must not contain control characters in its strings");
+            errors.add(
+                "meta_json",
+                "must not contain control characters in its strings",
+            );
         }
         let size = serde_json::to_vec(meta).map_or(usize::MAX, |bytes| bytes.len());
         if size > META_JSON_MAX_BYTES {
@@ -450,7 +459,10 @@ mod tests {
             ProviderRef::Id(1),
             ProviderRef::Slug("1".into()),
         ] {
-            assert_eq!(reference.resolve(&catalog).map(|p| p.id), Some(ProviderId(1)));
+            assert_eq!(
+                reference.resolve(&catalog).map(|p| p.id),
+                Some(ProviderId(1))
+            );
         }
         assert!(ProviderRef::Slug("nope".into()).resolve(&catalog).is_none());
     }
@@ -489,10 +501,22 @@ mod tests {
 
     #[test]
     fn urls_follow_the_contract() {
-        for good in ["https://api.example.com/x", "wss://a.b", "sip:a@b", "SIPS:a@b"] {
+        for good in [
+            "https://api.example.com/x",
+            "wss://a.b",
+            "sip:a@b",
+            "SIPS:a@b",
+        ] {
             assert!(is_allowed_url(good), "{good}");
         }
-        for bad in ["http://a", "https://", "ftp://a", "sip:", "https://a b", "/relative"] {
+        for bad in [
+            "http://a",
+            "https://",
+            "ftp://a",
+            "sip:",
+            "https://a b",
+            "/relative",
+        ] {
             assert!(!is_allowed_url(bad), "{bad}");
         }
         assert!(!is_allowed_url(&format!("https://{}", "a".repeat(250))));

@@ -91,9 +91,8 @@ impl ProviderCatalog {
             .into_iter()
             .map(|record| {
                 let compile = |label: &str, pattern: &str, hint: &str| {
-                    CredentialRule::new(label, pattern, hint).map_err(|error| {
-                        format!("provider {}: bad pattern: {error}", record.slug)
-                    })
+                    CredentialRule::new(label, pattern, hint)
+                        .map_err(|error| format!("provider {}: bad pattern: {error}", record.slug))
                 };
                 Ok(Provider {
                     account_sid: compile(

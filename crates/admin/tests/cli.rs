@@ -1,0 +1,333 @@
+//! `switchboard-admin` as operators and scripts use it, against a real SQLite file in
+//! the production profile: migrations, organizations, users, memberships, tokens
+//! (checked against the same wiring the server uses) and key generation.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers: a failed step is a test failure"
+)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use secrecy::SecretString;
+use switchboard_domain::identity::Role;
+use switchboard_server::settings::Loaded;
+use switchboard_server::{Profile, startup};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_switchboard-admin");
+const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
+struct Admin {
+    dir: tempfile::TempDir,
+    database_url: String,
+}
+
+impl Admin {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}", dir.path().join("admin.db").display());
+        Self { dir, database_url }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BINARY);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("SWITCHBOARD") {
+                command.env_remove(&name);
+            }
+        }
+        command
+            .current_dir(self.dir.path())
+            .env("SWITCHBOARD_PROFILE", "production")
+            .env("SWITCHBOARD__DATABASE__URL", &self.database_url)
+            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
+            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
+            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
+            .args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("admin runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(!output.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "one line on stderr: {stderr}"
+        );
+        stderr
+    }
+
+    fn with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("admin runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("written");
+        child.wait_with_output().expect("admin finishes")
+    }
+
+    /// The services the server would wire over the same database and keys.
+    fn services(&self) -> switchboard_server::Services {
+        let mut settings =
+            switchboard_e2e::test_settings(&self.database_url, self.dir.path().to_path_buf());
+        settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
+        settings.auth.token_hmac_key = SecretString::from(HMAC);
+        startup::services(&Loaded {
+            profile: Profile::Production,
+            settings,
+            notes: Vec::new(),
+        })
+        .expect("services wire")
+    }
+}
+
+fn in_dir(dir: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SWITCHBOARD") {
+            command.env_remove(&name);
+        }
+    }
+    command.current_dir(dir);
+    command
+}
+
+#[test]
+fn keys_generate_needs_no_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = in_dir(dir.path())
+        .env("SWITCHBOARD_PROFILE", "production")
+        .args(["keys", "generate"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(
+        switchboard_crypto::parse_key_base64(&key).is_some(),
+        "{key}"
+    );
+    let again = in_dir(dir.path())
+        .args(["keys", "generate"])
+        .output()
+        .expect("runs");
+    assert_ne!(String::from_utf8_lossy(&again.stdout).trim(), key);
+}
+
+#[test]
+fn operators_manage_organizations_users_and_tokens() {
+    let admin = Admin::new();
+
+    // Production refuses to work on a database with pending migrations.
+    let stderr = admin.fails(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    assert!(stderr.contains("pending"), "{stderr}");
+
+    let status = admin.ok(&["migrate", "--status"]);
+    assert!(
+        status.lines().all(|line| line.starts_with("pending")),
+        "{status}"
+    );
+    assert!(status.lines().count() >= 2);
+    let applied = admin.ok(&["migrate"]);
+    assert!(applied.contains("database is current"));
+    let status = admin.ok(&["migrate", "--status"]);
+    assert!(
+        status.lines().all(|line| line.starts_with("applied")),
+        "{status}"
+    );
+    assert!(admin.ok(&["migrate"]).contains("0 migration(s) applied"));
+
+    assert!(
+        admin
+            .ok(&["org", "create", "--name", "Acme", "--handle", "acme"])
+            .contains("acme")
+    );
+    assert!(
+        admin
+            .fails(&["org", "create", "--name", "Acme 2", "--handle", "acme"])
+            .contains("already exists")
+    );
+    assert!(
+        admin
+            .fails(&["org", "create", "--name", "Bad", "--handle", "No"])
+            .contains("handle")
+    );
+
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        "another passphrase\n",
+    );
+    assert!(!output.status.success());
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "short@example.com",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(
+        !output.status.success(),
+        "passwords under 8 characters are refused"
+    );
+
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@example.com",
+        "--role",
+        "admin",
+    ]);
+    assert!(
+        admin
+            .fails(&[
+                "member",
+                "add",
+                "--org",
+                "acme",
+                "--email",
+                "ops@example.com",
+                "--role",
+                "root"
+            ])
+            .contains("role")
+    );
+    assert!(
+        admin
+            .fails(&[
+                "member",
+                "add",
+                "--org",
+                "nope",
+                "--email",
+                "ops@example.com",
+                "--role",
+                "viewer"
+            ])
+            .contains("organization")
+    );
+    assert!(
+        admin
+            .fails(&[
+                "member",
+                "add",
+                "--org",
+                "acme",
+                "--email",
+                "ghost@example.com",
+                "--role",
+                "viewer"
+            ])
+            .contains("user")
+    );
+
+    let created = admin.ok(&[
+        "token",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "ci",
+        "--expires-in-days",
+        "30",
+    ]);
+    let token = created
+        .lines()
+        .last()
+        .expect("a last line")
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("sbt_"), "{created}");
+
+    // The token works with the server's wiring, in the organization, with the role.
+    let services = admin.services();
+    let actor = services
+        .identity
+        .authenticate_in(&token, "acme")
+        .expect("token works");
+    assert_eq!(actor.role, Role::Admin);
+
+    let listed = admin.ok(&["token", "list", "--email", "ops@example.com"]);
+    assert!(listed.contains("\tci\tsbt_"), "{listed}");
+    assert!(!listed.contains(&token));
+    let id = listed
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split('\t').next())
+        .expect("an id")
+        .to_owned();
+    admin.ok(&["token", "revoke", "--id", &id]);
+    assert!(
+        services.identity.authenticate_in(&token, "acme").is_err(),
+        "revoked at once"
+    );
+    assert!(
+        admin
+            .fails(&["token", "revoke", "--id", &id])
+            .contains("no live token")
+    );
+    assert!(
+        admin
+            .fails(&[
+                "token",
+                "create",
+                "--email",
+                "ghost@example.com",
+                "--name",
+                "x"
+            ])
+            .contains("no user")
+    );
+}

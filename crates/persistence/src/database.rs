@@ -1,0 +1,316 @@
+//! The database handle the adapters share: settings, the read and write pools, the
+//! embedded migrations and the readiness probe.
+//!
+//! SQLite funnels every write through one connection (a write pool of size 1) so that
+//! a read-then-write inside the process never fails with `SQLITE_BUSY`; reads use a
+//! pool of their own. On PostgreSQL both handles are the same pool. The pools open
+//! connections lazily: [`Database::connect`] returns at once even when PostgreSQL is
+//! down, and a later checkout fails after `connect_timeout_ms` with
+//! [`RepositoryError::Unavailable`].
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::backend::Backend as DieselBackend;
+use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use switchboard_domain::shared::RepositoryError;
+
+use crate::connection::DbConnection;
+use crate::error::{DatabaseError, pool_error};
+use crate::pool::{ConnectionManager, Target, TracingErrorHandler, redact_url};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrations run, so that replicas
+/// starting together migrate one at a time (ASCII "SWBDMIGR").
+const MIGRATION_LOCK_KEY: i64 = 0x5357_4244_4d49_4752;
+
+/// A pooled connection.
+pub(crate) type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+type Pool = r2d2::Pool<ConnectionManager>;
+
+/// How to reach the database.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    /// `postgres://...`, `postgresql://...`, `sqlite://path`, `sqlite:///abs/path` or
+    /// a bare file path.
+    pub url: String,
+    /// Connections in the (read) pool; SQLite adds one writer connection.
+    pub pool_size: u32,
+    /// How long a checkout waits for a connection before the call fails as
+    /// unavailable; also bounds PostgreSQL's connection attempts.
+    pub connect_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout`; SQLite `busy_timeout`.
+    pub statement_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// Settings for `url` with the service's defaults (8 connections, 3 s checkout,
+    /// 5 s statements).
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: 8,
+            connect_timeout_ms: 3000,
+            statement_timeout_ms: 5000,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .finish()
+    }
+}
+
+/// Which database engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A short lowercase name (`sqlite`, `postgres`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Pools of connections to one database. Cheap to clone (the pools are shared).
+#[derive(Clone, Debug)]
+pub struct Database {
+    backend: Backend,
+    reader: Pool,
+    writer: Pool,
+}
+
+impl Database {
+    /// Builds the pools for `settings.url`.
+    ///
+    /// No PostgreSQL connection is opened here, so this returns at once even when the
+    /// server is down; calls then fail as unavailable until it is back. For SQLite the
+    /// file (and its directory) is created if missing, and `journal_mode=WAL` is set
+    /// once on one connection.
+    ///
+    /// # Errors
+    /// [`DatabaseError::InvalidUrl`] for an unsupported or in-memory URL;
+    /// [`DatabaseError::Unavailable`] when the SQLite file cannot be created or
+    /// prepared.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Self, DatabaseError> {
+        let target = Target::parse(&settings.url, settings.connect_timeout_ms)?;
+        let backend = match &target {
+            Target::Postgres(_) => Backend::Postgres,
+            Target::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|error| {
+                        DatabaseError::Unavailable(format!(
+                            "cannot create the directory of the SQLite database: {error}"
+                        ))
+                    })?;
+                }
+                Backend::Sqlite
+            }
+        };
+        let manager = ConnectionManager::new(target, settings.statement_timeout_ms);
+        if backend == Backend::Sqlite {
+            let mut connection = manager
+                .open()
+                .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
+            connection
+                .batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
+        }
+        let timeout = Duration::from_millis(settings.connect_timeout_ms.max(1));
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size.max(1))
+                .min_idle(Some(0))
+                .connection_timeout(timeout)
+                .error_handler(Box::new(TracingErrorHandler))
+                .build_unchecked(manager.clone())
+        };
+        let reader = build(settings.pool_size);
+        let writer = match backend {
+            Backend::Sqlite => build(1),
+            Backend::Postgres => reader.clone(),
+        };
+        Ok(Self {
+            backend,
+            reader,
+            writer,
+        })
+    }
+
+    /// The engine behind the URL.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for queries that only read.
+    pub(crate) fn reader(&self) -> Result<PooledConnection, RepositoryError> {
+        self.reader.get().map_err(|error| pool_error(&error))
+    }
+
+    /// The connection for writes (on SQLite, the one writer connection).
+    pub(crate) fn writer(&self) -> Result<PooledConnection, RepositoryError> {
+        self.writer.get().map_err(|error| pool_error(&error))
+    }
+
+    /// Checks that the database answers (for the readiness probe).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when no connection can be had or the database
+    /// does not answer.
+    pub fn ping(&self) -> Result<(), RepositoryError> {
+        let mut connection = self.reader()?;
+        connection
+            .batch_execute("SELECT 1")
+            .map_err(|error| RepositoryError::Unavailable(error.to_string()))
+    }
+
+    /// Applies every pending migration and returns their names, oldest first. On
+    /// PostgreSQL the run holds an advisory lock, on SQLite an immediate transaction,
+    /// so that concurrent runs apply each migration once.
+    ///
+    /// # Errors
+    /// [`DatabaseError::Unavailable`] without a connection; [`DatabaseError::Migration`]
+    /// when a migration fails (it is rolled back).
+    pub fn run_pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
+        let mut connection = self.writer()?;
+        match &mut *connection {
+            DbConnection::Sqlite(connection) => {
+                let versions = connection
+                    .immediate_transaction(|connection| {
+                        connection
+                            .run_pending_migrations(SQLITE_MIGRATIONS)
+                            .map(|versions| {
+                                versions.iter().map(ToString::to_string).collect::<Vec<_>>()
+                            })
+                    })
+                    .map_err(migration_error)?;
+                names_of::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, versions)
+            }
+            DbConnection::Postgresql(connection) => {
+                connection
+                    .batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
+                let result = connection
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .map_err(migration_error);
+                let unlocked = connection
+                    .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                let versions = result?;
+                if let Err(error) = unlocked {
+                    // The lock is a session lock: it ends with the connection at worst.
+                    tracing::warn!(error = %error, "could not release the migration lock");
+                }
+                names_of::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, versions)
+            }
+        }
+    }
+
+    /// The names of the migrations not yet applied, oldest first.
+    ///
+    /// # Errors
+    /// [`DatabaseError::Unavailable`] without a connection; [`DatabaseError::Migration`]
+    /// when the migration table cannot be read.
+    pub fn pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
+        let mut connection = self.writer()?;
+        let names = match &mut *connection {
+            DbConnection::Sqlite(connection) => connection
+                .pending_migrations(SQLITE_MIGRATIONS)
+                .map(|pending| pending.iter().map(|m| m.name().to_string()).collect()),
+            DbConnection::Postgresql(connection) => connection
+                .pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|pending| pending.iter().map(|m| m.name().to_string()).collect()),
+        };
+        names.map_err(migration_error)
+    }
+
+    /// The names of the applied migrations, oldest first (a version applied by a newer
+    /// build, unknown to this one, is listed by its version).
+    ///
+    /// # Errors
+    /// [`DatabaseError::Unavailable`] without a connection; [`DatabaseError::Migration`]
+    /// when the migration table cannot be read.
+    pub fn applied_migrations(&self) -> Result<Vec<String>, DatabaseError> {
+        let mut connection = self.writer()?;
+        let mut names = match &mut *connection {
+            DbConnection::Sqlite(connection) => {
+                let versions = applied_versions(connection)?;
+                names_of::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, versions)?
+            }
+            DbConnection::Postgresql(connection) => {
+                let versions = applied_versions(connection)?;
+                names_of::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, versions)?
+            }
+        };
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn applied_versions<DB, C>(connection: &mut C) -> Result<Vec<String>, DatabaseError>
+where
+    DB: DieselBackend,
+    C: MigrationHarness<DB>,
+{
+    connection
+        .applied_migrations()
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(migration_error)
+}
+
+/// Maps migration versions to the names of the embedded migrations.
+fn names_of<DB: DieselBackend>(
+    source: &EmbeddedMigrations,
+    versions: Vec<String>,
+) -> Result<Vec<String>, DatabaseError>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let known: Vec<(String, String)> = MigrationSource::<DB>::migrations(source)
+        .map_err(migration_error)?
+        .iter()
+        .map(|migration| {
+            let name = migration.name();
+            (name.version().to_string(), name.to_string())
+        })
+        .collect();
+    Ok(versions
+        .into_iter()
+        .map(|version| {
+            known
+                .iter()
+                .find(|(known_version, _)| *known_version == version)
+                .map_or(version, |(_, name)| name.clone())
+        })
+        .collect())
+}
+
+fn migration_error(error: impl fmt::Display) -> DatabaseError {
+    DatabaseError::Migration(error.to_string())
+}

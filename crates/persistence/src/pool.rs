@@ -1,0 +1,262 @@
+//! Connection management: which backend a URL names, how one connection is opened and
+//! prepared, and the r2d2 manager that hands those connections to the pools.
+//!
+//! The backend is chosen by the URL alone (never by trying each backend in turn, which
+//! hides the real cause of a failure). Per-connection settings live here; the
+//! once-per-database setting (`journal_mode=WAL`) is applied by
+//! [`Database::connect`](crate::Database::connect).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use crate::connection::DbConnection;
+use crate::error::DatabaseError;
+
+/// Where connections go, decided from the URL.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A libpq URL (with a `connect_timeout` added when it had none).
+    Postgres(String),
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+}
+
+impl Target {
+    /// Reads a database URL: `postgres://` or `postgresql://` for PostgreSQL;
+    /// `sqlite://relative/path`, `sqlite:///absolute/path` or a bare path for SQLite.
+    /// In-memory SQLite databases are refused: every pooled connection would open a
+    /// database of its own.
+    pub(crate) fn parse(url: &str, connect_timeout_ms: u64) -> Result<Self, DatabaseError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(DatabaseError::InvalidUrl(
+                "the database URL is empty".into(),
+            ));
+        }
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(Self::Postgres(with_connect_timeout(
+                url,
+                connect_timeout_ms,
+            )));
+        }
+        let path = if lower.starts_with("sqlite://") {
+            &url["sqlite://".len()..]
+        } else if let Some((scheme, _)) = url.split_once("://") {
+            return Err(DatabaseError::InvalidUrl(format!(
+                "unsupported scheme `{scheme}://`: use postgres://, postgresql://, sqlite:// or a file path"
+            )));
+        } else {
+            url
+        };
+        if path.is_empty() {
+            return Err(DatabaseError::InvalidUrl(
+                "the SQLite URL names no file: use sqlite://path/to/file.db".into(),
+            ));
+        }
+        let lower_path = path.to_ascii_lowercase();
+        if lower_path.contains(":memory:") || lower_path.contains("mode=memory") {
+            return Err(DatabaseError::InvalidUrl(
+                "in-memory SQLite databases are not supported (each pooled connection would \
+                 get its own database): name a file, such as sqlite://data/switchboard.db"
+                    .into(),
+            ));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// Adds libpq's `connect_timeout` (whole seconds, rounded up) unless the URL sets it,
+/// so that a connection attempt to an unreachable host does not hang a pool thread.
+fn with_connect_timeout(url: &str, connect_timeout_ms: u64) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let seconds = connect_timeout_ms.div_ceil(1000).max(1);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={seconds}")
+}
+
+/// `url` with any password replaced, for logs and `Debug`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials
+                .split_once(':')
+                .map_or(credentials, |(user, _)| user);
+            let masked = if credentials.contains(':') {
+                ":***"
+            } else {
+                ""
+            };
+            format!("{scheme}://{user}{masked}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+        }
+    }
+}
+
+/// Why a connection could not be opened or prepared.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    #[error("{0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database file path is not valid UTF-8")]
+    Path,
+}
+
+/// Opens connections of one backend and prepares each one.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionManager {
+    target: Target,
+    statement_timeout_ms: u64,
+}
+
+impl ConnectionManager {
+    pub(crate) fn new(target: Target, statement_timeout_ms: u64) -> Self {
+        Self {
+            target,
+            statement_timeout_ms,
+        }
+    }
+
+    /// Opens and prepares one connection.
+    pub(crate) fn open(&self) -> Result<DbConnection, ConnectError> {
+        match &self.target {
+            Target::Postgres(url) => {
+                let mut connection = PgConnection::establish(url)?;
+                connection.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.statement_timeout_ms
+                ))?;
+                Ok(DbConnection::Postgresql(connection))
+            }
+            Target::Sqlite(path) => {
+                let path = path.to_str().ok_or(ConnectError::Path)?;
+                let mut connection = SqliteConnection::establish(path)?;
+                // Per connection only: journal_mode=WAL is set once, at startup, because
+                // setting it from every new connection races while the pool fills.
+                connection.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    self.statement_timeout_ms
+                ))?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.open()
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), ConnectError> {
+        connection.ping().map_err(ConnectError::from)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        std::thread::panicking() || connection.is_broken()
+    }
+}
+
+/// Reports failed connection attempts through `tracing` (r2d2's default handler
+/// writes to the `log` crate, which this service does not collect).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TracingErrorHandler;
+
+impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(error = %error, "database connection attempt failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(path: &str) -> Target {
+        Target::Sqlite(PathBuf::from(path))
+    }
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(
+            Target::parse("sqlite://data/switchboard.db", 3000).ok(),
+            Some(sqlite("data/switchboard.db"))
+        );
+        assert_eq!(
+            Target::parse("sqlite:///var/lib/sb.db", 3000).ok(),
+            Some(sqlite("/var/lib/sb.db"))
+        );
+        assert_eq!(Target::parse("./sb.db", 3000).ok(), Some(sqlite("./sb.db")));
+        assert_eq!(
+            Target::parse("postgres://u:p@db:5432/sb", 3000).ok(),
+            Some(Target::Postgres(
+                "postgres://u:p@db:5432/sb?connect_timeout=3".into()
+            ))
+        );
+        assert_eq!(
+            Target::parse("postgresql://db/sb?sslmode=disable", 500).ok(),
+            Some(Target::Postgres(
+                "postgresql://db/sb?sslmode=disable&connect_timeout=1".into()
+            ))
+        );
+        assert_eq!(
+            Target::parse("postgres://db/sb?connect_timeout=9", 500).ok(),
+            Some(Target::Postgres(
+                "postgres://db/sb?connect_timeout=9".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn memory_and_unknown_urls_are_refused() {
+        for url in [
+            ":memory:",
+            "sqlite://:memory:",
+            "file::memory:?cache=shared",
+            "sqlite://",
+            "",
+            "mysql://db/sb",
+        ] {
+            assert!(
+                matches!(Target::parse(url, 1000), Err(DatabaseError::InvalidUrl(_))),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://user:secret@db:5432/sb?x=1"),
+            "postgres://user:***@db:5432/sb?x=1"
+        );
+        assert_eq!(redact_url("postgres://db/sb"), "postgres://db/sb");
+        assert_eq!(redact_url("postgres://user@db/sb"), "postgres://user@db/sb");
+        assert!(!format!("{:?}", Target::Postgres("postgres://u:pw@h/d".into())).contains("pw"));
+    }
+}

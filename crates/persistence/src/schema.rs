@@ -1,0 +1,102 @@
+//! The portable Diesel schema shared by SQLite and PostgreSQL.
+//!
+//! Only types that work through the `MultiConnection` enum appear here: ids are
+//! `BigInt` (SQLite's `INTEGER PRIMARY KEY` is 64-bit), times are naive UTC
+//! `Timestamp`, JSON is `Text`, the sealed credential is `Binary`. This module knows
+//! nothing of the domain types.
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        domain_handle -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    telephony_providers (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        icon -> Text,
+        account_sid_label -> Text,
+        account_sid_pattern -> Text,
+        account_sid_hint -> Text,
+        auth_token_label -> Text,
+        auth_token_pattern -> Text,
+        auth_token_hint -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    provider_configurations (id) {
+        id -> BigInt,
+        uid -> Text,
+        organization_id -> BigInt,
+        provider_id -> BigInt,
+        name -> Text,
+        account_sid -> Text,
+        account_sid_key -> Text,
+        auth_token_ciphertext -> Binary,
+        auth_token_key_id -> BigInt,
+        auth_token_last4 -> Text,
+        active -> Bool,
+        base_url -> Nullable<Text>,
+        sip_url -> Nullable<Text>,
+        meta_json -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(provider_configurations -> organizations (organization_id));
+diesel::joinable!(provider_configurations -> telephony_providers (provider_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    memberships,
+    api_tokens,
+    telephony_providers,
+    provider_configurations,
+);

@@ -1,0 +1,359 @@
+//! Diesel implementations of the telephony ports: the provider catalog and the
+//! organizations' provider configurations.
+//!
+//! Every configuration query is scoped by organization, so another organization's id
+//! behaves like an unknown one. Credentials arrive and leave sealed; this module
+//! stores the envelope and its key id and never sees a plaintext.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use switchboard_domain::identity::OrgId;
+use switchboard_domain::shared::{
+    Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
+};
+use switchboard_domain::telephony::{
+    NewProviderConfig, ProviderCatalogRepository, ProviderConfig, ProviderConfigFilter,
+    ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate, ProviderId, ProviderRecord,
+    SealedSecret, account_sid_key,
+};
+
+use crate::connection::{DbConnection, MultiBackend};
+use crate::database::Database;
+use crate::error::{repository_error, write_error};
+use crate::schema::{provider_configurations as pc, telephony_providers};
+use crate::time::{from_db, to_db};
+
+/// [`ProviderCatalogRepository`] over a [`Database`].
+#[derive(Debug, Clone)]
+pub struct DieselProviderCatalogRepository {
+    db: Database,
+}
+
+impl DieselProviderCatalogRepository {
+    /// A repository using `db`'s pools.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// A catalog row; field order is the table's column order.
+#[derive(Queryable)]
+struct ProviderRow {
+    id: i64,
+    slug: String,
+    name: String,
+    description: String,
+    icon: String,
+    account_sid_label: String,
+    account_sid_pattern: String,
+    account_sid_hint: String,
+    auth_token_label: String,
+    auth_token_pattern: String,
+    auth_token_hint: String,
+    _position: i32,
+}
+
+impl From<ProviderRow> for ProviderRecord {
+    fn from(row: ProviderRow) -> Self {
+        Self {
+            id: ProviderId(row.id),
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            icon: row.icon,
+            account_sid_label: row.account_sid_label,
+            account_sid_pattern: row.account_sid_pattern,
+            account_sid_hint: row.account_sid_hint,
+            auth_token_label: row.auth_token_label,
+            auth_token_pattern: row.auth_token_pattern,
+            auth_token_hint: row.auth_token_hint,
+        }
+    }
+}
+
+impl ProviderCatalogRepository for DieselProviderCatalogRepository {
+    fn providers(&self) -> Result<Vec<ProviderRecord>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let rows: Vec<ProviderRow> = telephony_providers::table
+            .order((
+                telephony_providers::position.asc(),
+                telephony_providers::id.asc(),
+            ))
+            .load(conn)
+            .map_err(repository_error)?;
+        Ok(rows.into_iter().map(ProviderRecord::from).collect())
+    }
+}
+
+/// [`ProviderConfigRepository`] over a [`Database`].
+#[derive(Debug, Clone)]
+pub struct DieselProviderConfigRepository {
+    db: Database,
+}
+
+impl DieselProviderConfigRepository {
+    /// A repository using `db`'s pools.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// A configuration row; field order is the table's column order (`RETURNING` relies
+/// on it).
+#[derive(Queryable)]
+struct ConfigRow {
+    id: i64,
+    uid: String,
+    organization_id: i64,
+    provider_id: i64,
+    name: String,
+    account_sid: String,
+    _account_sid_key: String,
+    auth_token_ciphertext: Vec<u8>,
+    _auth_token_key_id: i64,
+    auth_token_last4: String,
+    active: bool,
+    base_url: Option<String>,
+    sip_url: Option<String>,
+    meta_json: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl ConfigRow {
+    fn into_domain(self) -> Result<ProviderConfig, RepositoryError> {
+        let auth_token = SealedSecret::parse(self.auth_token_ciphertext).map_err(|error| {
+            RepositoryError::Internal(format!(
+                "stored provider configuration {} has a bad credential envelope: {error}",
+                self.id
+            ))
+        })?;
+        let meta_json =
+            serde_json::from_str::<Map<String, Value>>(&self.meta_json).map_err(|error| {
+                RepositoryError::Internal(format!(
+                    "stored provider configuration {} has meta_json that is not a JSON object \
+                     (line {}, column {})",
+                    self.id,
+                    error.line(),
+                    error.column()
+                ))
+            })?;
+        Ok(ProviderConfig {
+            id: ProviderConfigId(self.id),
+            uid: self.uid,
+            org_id: OrgId(self.organization_id),
+            provider_id: ProviderId(self.provider_id),
+            name: self.name,
+            account_sid: self.account_sid,
+            auth_token,
+            auth_token_last4: self.auth_token_last4,
+            active: self.active,
+            base_url: self.base_url,
+            sip_url: self.sip_url,
+            meta_json,
+            version: self.version,
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = pc)]
+struct NewConfigRow<'a> {
+    uid: &'a str,
+    organization_id: i64,
+    provider_id: i64,
+    name: &'a str,
+    account_sid: &'a str,
+    account_sid_key: String,
+    auth_token_ciphertext: &'a [u8],
+    auth_token_key_id: i64,
+    auth_token_last4: &'a str,
+    active: bool,
+    base_url: Option<&'a str>,
+    sip_url: Option<&'a str>,
+    meta_json: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// The columns an update sets; `None` leaves a column alone, `Some(None)` sets NULL.
+#[derive(AsChangeset)]
+#[diesel(table_name = pc)]
+struct ConfigChangeset<'a> {
+    name: Option<&'a str>,
+    account_sid: Option<&'a str>,
+    account_sid_key: Option<String>,
+    auth_token_ciphertext: Option<&'a [u8]>,
+    auth_token_key_id: Option<i64>,
+    auth_token_last4: Option<&'a str>,
+    active: Option<bool>,
+    base_url: Option<Option<&'a str>>,
+    sip_url: Option<Option<&'a str>>,
+    meta_json: Option<String>,
+}
+
+fn serialize_meta(meta: &Map<String, Value>) -> Result<String, RepositoryError> {
+    serde_json::to_string(meta)
+        .map_err(|_| RepositoryError::Internal("meta_json could not be serialized".into()))
+}
+
+/// The organization's configurations matching `filter`, as a boxed query (used for
+/// both the page and the count).
+fn filtered(org: OrgId, filter: ProviderConfigFilter) -> pc::BoxedQuery<'static, MultiBackend> {
+    let mut query = pc::table
+        .filter(pc::organization_id.eq(org.0))
+        .into_boxed::<MultiBackend>();
+    if let Some(provider) = filter.provider_id {
+        query = query.filter(pc::provider_id.eq(provider.0));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(pc::active.eq(active));
+    }
+    query
+}
+
+impl ProviderConfigRepository for DieselProviderConfigRepository {
+    fn insert(&self, config: &NewProviderConfig) -> Result<ProviderConfig, WriteError> {
+        let created_at = to_db(config.created_at);
+        let row = NewConfigRow {
+            uid: &config.uid,
+            organization_id: config.org_id.0,
+            provider_id: config.provider_id.0,
+            name: &config.name,
+            account_sid: &config.account_sid,
+            account_sid_key: account_sid_key(&config.account_sid),
+            auth_token_ciphertext: config.auth_token.as_bytes(),
+            auth_token_key_id: i64::from(config.auth_token.key_id().0),
+            auth_token_last4: &config.auth_token_last4,
+            active: config.active,
+            base_url: config.base_url.as_deref(),
+            sip_url: config.sip_url.as_deref(),
+            meta_json: serialize_meta(&config.meta_json)?,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+        };
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let stored: ConfigRow = diesel::insert_into(pc::table)
+            .values(&row)
+            .returning(pc::all_columns)
+            .get_result(conn)
+            .map_err(write_error)?;
+        Ok(stored.into_domain()?)
+    }
+
+    fn list(
+        &self,
+        org: OrgId,
+        filter: ProviderConfigFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProviderConfig>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let (offset, limit) = (page.offset(), page.limit());
+        let rows: Vec<ConfigRow> = filtered(org, filter)
+            .order((pc::created_at.desc(), pc::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .load(conn)
+            .map_err(repository_error)?;
+        let seen = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        // A short page that is not past the end tells the total without counting.
+        let total = if seen < limit && (seen > 0 || offset == 0) {
+            offset.saturating_add(seen)
+        } else {
+            filtered(org, filter)
+                .count()
+                .get_result::<i64>(conn)
+                .map_err(repository_error)?
+        };
+        let items = rows
+            .into_iter()
+            .map(ConfigRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    fn get(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+    ) -> Result<Option<ProviderConfig>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        pc::table
+            .filter(pc::id.eq(id.0))
+            .filter(pc::organization_id.eq(org.0))
+            .first::<ConfigRow>(conn)
+            .optional()
+            .map_err(repository_error)?
+            .map(ConfigRow::into_domain)
+            .transpose()
+    }
+
+    fn update(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        update: &ProviderConfigUpdate,
+    ) -> Result<Option<ProviderConfig>, WriteError> {
+        let changes = ConfigChangeset {
+            name: update.name.as_deref(),
+            account_sid: update.account_sid.as_deref(),
+            account_sid_key: update.account_sid.as_deref().map(account_sid_key),
+            auth_token_ciphertext: update.auth_token.as_ref().map(|(s, _)| s.as_bytes()),
+            auth_token_key_id: update
+                .auth_token
+                .as_ref()
+                .map(|(sealed, _)| i64::from(sealed.key_id().0)),
+            auth_token_last4: update.auth_token.as_ref().map(|(_, last4)| last4.as_str()),
+            active: update.active,
+            base_url: update.base_url.as_ref().map(Option::as_deref),
+            sip_url: update.sip_url.as_ref().map(Option::as_deref),
+            meta_json: update.meta_json.as_ref().map(serialize_meta).transpose()?,
+        };
+        let updated_at = to_db(update.updated_at.unwrap_or_else(|| SystemClock.now()));
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let stored: Option<ConfigRow> = diesel::update(
+            pc::table
+                .filter(pc::id.eq(id.0))
+                .filter(pc::organization_id.eq(org.0)),
+        )
+        .set((
+            changes,
+            pc::version.eq(pc::version + 1),
+            pc::updated_at.eq(updated_at),
+        ))
+        .returning(pc::all_columns)
+        .get_result(conn)
+        .optional()
+        .map_err(write_error)?;
+        Ok(stored.map(ConfigRow::into_domain).transpose()?)
+    }
+
+    fn delete(&self, org: OrgId, id: ProviderConfigId) -> Result<bool, RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let deleted = diesel::delete(
+            pc::table
+                .filter(pc::id.eq(id.0))
+                .filter(pc::organization_id.eq(org.0)),
+        )
+        .execute(conn)
+        .map_err(repository_error)?;
+        Ok(deleted > 0)
+    }
+}

@@ -1,0 +1,934 @@
+//! The persistence suite, run once on SQLite and once on PostgreSQL (when
+//! `SWITCHBOARD_TEST_POSTGRES_URL` names a server; see `switchboard_persistence::testing`).
+//!
+//! Each case gets a database of its own, so the cases run in parallel.
+
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use diesel::Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use serde_json::{Map, Value, json};
+use switchboard_domain::identity::{
+    DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash, Role,
+    TokenHash, UserId,
+};
+use switchboard_domain::shared::{
+    Clock, PageRequest, RepositoryError, SystemClock, Timestamp, WriteError,
+};
+use switchboard_domain::telephony::{
+    KeyId, NewProviderConfig, ProviderCatalog, ProviderCatalogRepository, ProviderConfig,
+    ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
+    ProviderId, SealedSecret,
+};
+use switchboard_persistence::testing::TestDatabase;
+use switchboard_persistence::{
+    Backend, Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
+    DieselProviderCatalogRepository, DieselProviderConfigRepository,
+};
+
+const MIGRATION_NAMES: [&str; 2] = ["2026-11-28-000001_identity", "2026-11-28-000002_telephony"];
+
+/// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $case() {
+                    let database = switchboard_persistence::testing::TestDatabase::sqlite();
+                    super::$case(&database);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $case() {
+                    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres()
+                    else {
+                        return;
+                    };
+                    super::$case(&database);
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    migrations_apply_and_leave_none_pending,
+    down_migrations_revert_cleanly,
+    catalog_lists_the_eight_providers_in_order,
+    organizations_users_and_memberships,
+    principal_resolves_tokens_and_memberships,
+    bootstrap_creates_the_first_owner_once,
+    configurations_insert_get_and_list,
+    configurations_are_scoped_to_their_organization,
+    duplicate_account_sids_are_refused_without_regard_to_case,
+    concurrent_duplicate_inserts_let_exactly_one_win,
+    updates_change_fields_and_version,
+    deletes_remove_only_the_named_configuration,
+);
+
+fn open(test_db: &TestDatabase) -> Database {
+    let db = Database::connect(&test_db.settings()).unwrap();
+    db.run_pending_migrations().unwrap();
+    db
+}
+
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+fn handle(text: &str) -> DomainHandle {
+    DomainHandle::parse(text).unwrap()
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        password_hash: PasswordHash("$argon2id$v=19$placeholder".into()),
+        created_at: now(),
+    }
+}
+
+fn new_token(user: UserId, hash: &str) -> NewApiTokenRecord {
+    NewApiTokenRecord {
+        user_id: user,
+        name: format!("token {hash}"),
+        hash: TokenHash(hash.into()),
+        prefix: "sbt_abcd".into(),
+        created_at: now(),
+        expires_at: Some(now() + TimeDelta::days(30)),
+    }
+}
+
+fn sealed(key: u32) -> SealedSecret {
+    SealedSecret::from_parts(KeyId(key), &[0; 12], &[1; 20])
+}
+
+fn new_config(org: OrgId, provider: ProviderId, sid: &str) -> NewProviderConfig {
+    NewProviderConfig {
+        uid: uuid::Uuid::new_v4().to_string(),
+        org_id: org,
+        provider_id: provider,
+        name: format!("config {sid}"),
+        account_sid: sid.into(),
+        auth_token: sealed(1),
+        auth_token_last4: "cdef".into(),
+        active: true,
+        base_url: None,
+        sip_url: Some("sip:trunk.example.com".into()),
+        meta_json: Map::new(),
+        created_at: now(),
+    }
+}
+
+fn provider_id(db: &Database, slug: &str) -> ProviderId {
+    DieselProviderCatalogRepository::new(db.clone())
+        .providers()
+        .unwrap()
+        .into_iter()
+        .find(|provider| provider.slug == slug)
+        .unwrap()
+        .id
+}
+
+fn organization(db: &Database, text: &str) -> OrgId {
+    DieselIdentityRepository::new(db.clone())
+        .insert_organization(text, &handle(text), now())
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+fn migrations_apply_and_leave_none_pending(test_db: &TestDatabase) {
+    let db = Database::connect(&test_db.settings()).unwrap();
+    let expected_backend = if test_db.url().starts_with("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    assert_eq!(db.backend(), expected_backend);
+    db.ping().unwrap();
+    assert_eq!(db.pending_migrations().unwrap(), MIGRATION_NAMES);
+    assert!(db.applied_migrations().unwrap().is_empty());
+    assert_eq!(db.run_pending_migrations().unwrap(), MIGRATION_NAMES);
+    assert!(db.pending_migrations().unwrap().is_empty());
+    assert_eq!(db.applied_migrations().unwrap(), MIGRATION_NAMES);
+    assert!(db.run_pending_migrations().unwrap().is_empty());
+    // A second handle on the same database sees the same state.
+    let again = Database::connect(&test_db.settings()).unwrap();
+    assert!(again.pending_migrations().unwrap().is_empty());
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// `migrations` is a function because `EmbeddedMigrations` is neither `Copy` nor `Clone`.
+fn round_trip<C>(connection: &mut C, migrations: fn() -> EmbeddedMigrations)
+where
+    C: MigrationHarness<C::Backend> + Connection,
+{
+    connection.run_pending_migrations(migrations()).unwrap();
+    connection.revert_all_migrations(migrations()).unwrap();
+    connection.run_pending_migrations(migrations()).unwrap();
+}
+
+fn down_migrations_revert_cleanly(test_db: &TestDatabase) {
+    let url = test_db.url();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let mut connection = diesel::SqliteConnection::establish(path).unwrap();
+        round_trip(&mut connection, || SQLITE_MIGRATIONS);
+    } else {
+        let mut connection = diesel::PgConnection::establish(url).unwrap();
+        round_trip(&mut connection, || POSTGRES_MIGRATIONS);
+    }
+}
+
+fn catalog_lists_the_eight_providers_in_order(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let records = DieselProviderCatalogRepository::new(db)
+        .providers()
+        .unwrap();
+    let slugs: Vec<&str> = records.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(
+        slugs,
+        [
+            "twilio", "plivo", "vonage", "telnyx", "exotel", "livekit", "vapi", "sip"
+        ]
+    );
+    for record in &records {
+        assert_eq!(
+            record.icon,
+            format!(
+                "https://assets.switchboard.dev/providers/{}.svg",
+                record.slug
+            )
+        );
+        assert!(record.description.ends_with('.'), "{}", record.slug);
+        for pattern in [&record.account_sid_pattern, &record.auth_token_pattern] {
+            assert!(
+                pattern.starts_with('^') && pattern.ends_with('$'),
+                "{pattern}"
+            );
+        }
+    }
+    let catalog = ProviderCatalog::from_records(records).unwrap();
+    let twilio = catalog.by_slug("twilio").unwrap();
+    assert_eq!(twilio.name, "Twilio");
+    assert_eq!(twilio.account_sid.label, "Account SID");
+    assert!(
+        twilio
+            .account_sid
+            .accepts("AC0123456789abcdef0123456789ABCDEF")
+    );
+    assert!(!twilio.account_sid.accepts("AC0123"));
+    assert!(
+        twilio
+            .auth_token
+            .accepts("0123456789abcdef0123456789abcdef")
+    );
+    assert_eq!(
+        twilio.account_sid.message(),
+        "must look like AC followed by 32 hexadecimal characters"
+    );
+    let plivo = catalog.by_slug("plivo").unwrap();
+    assert!(plivo.account_sid.accepts("MAXXXXXXXXXXXXXXXXXX"));
+    assert!(plivo.auth_token.accepts(&"a".repeat(40)));
+    let vonage = catalog.by_slug("vonage").unwrap();
+    assert!(vonage.account_sid.accepts("1a2b3c4d"));
+    assert!(!vonage.account_sid.accepts("1A2B3C4D"));
+    let telnyx = catalog.by_slug("telnyx").unwrap();
+    assert!(
+        telnyx
+            .account_sid
+            .accepts("0b8c7a56-2f1e-4d3c-9b8a-7f6e5d4c3b2a")
+    );
+    assert!(telnyx.auth_token.accepts("KEY0123456789ABCDEF_abcdef-01"));
+    let exotel = catalog.by_slug("exotel").unwrap();
+    assert!(exotel.account_sid.accepts("acme-corp1"));
+    let livekit = catalog.by_slug("livekit").unwrap();
+    assert!(livekit.account_sid.accepts("APIabcdEFGH1234"));
+    let sip = catalog.by_slug("sip").unwrap();
+    assert_eq!(sip.name, "SIP trunk");
+    assert_eq!(sip.account_sid.label, "Username");
+    assert_eq!(sip.auth_token.label, "Password");
+    assert!(sip.auth_token.accepts("any printable secret ~"));
+    assert!(!sip.auth_token.accepts("tab\tis not printable"));
+}
+
+fn organizations_users_and_memberships(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let repo = DieselIdentityRepository::new(db);
+    assert_eq!(repo.organization_count().unwrap(), 0);
+    let created = now();
+    let acme = repo
+        .insert_organization("Acme", &handle("acme"), created)
+        .unwrap()
+        .unwrap();
+    assert_eq!(acme.name, "Acme");
+    assert_eq!(acme.domain_handle.as_str(), "acme");
+    assert_eq!(acme.created_at, created);
+    assert!(
+        repo.insert_organization("Other Acme", &handle("acme"), now())
+            .unwrap()
+            .is_none()
+    );
+    let globex = repo
+        .insert_organization("Globex", &handle("globex"), created + TimeDelta::seconds(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(repo.organization_count().unwrap(), 2);
+    assert_eq!(
+        repo.organization_by_handle(&handle("acme")).unwrap(),
+        Some(acme.clone())
+    );
+    assert_eq!(repo.organization_by_handle(&handle("nope")).unwrap(), None);
+
+    let alice = repo
+        .insert_user(&new_user("Alice@Example.com"))
+        .unwrap()
+        .unwrap();
+    assert!(
+        repo.insert_user(&new_user("alice@example.com"))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        repo.user_id_by_email(&Email::parse("ALICE@example.com").unwrap())
+            .unwrap(),
+        Some(alice)
+    );
+    assert_eq!(
+        repo.user_id_by_email(&Email::parse("bob@example.com").unwrap())
+            .unwrap(),
+        None
+    );
+
+    repo.upsert_membership(globex.id, alice, Role::Viewer, now())
+        .unwrap();
+    repo.upsert_membership(acme.id, alice, Role::Member, now())
+        .unwrap();
+    repo.upsert_membership(acme.id, alice, Role::Admin, now())
+        .unwrap();
+    let memberships = repo.organizations_of(alice).unwrap();
+    let seen: Vec<(&str, Role)> = memberships
+        .iter()
+        .map(|m| (m.organization.domain_handle.as_str(), m.role))
+        .collect();
+    assert_eq!(seen, [("acme", Role::Admin), ("globex", Role::Viewer)]);
+    assert!(repo.organizations_of(UserId(9999)).unwrap().is_empty());
+}
+
+fn principal_resolves_tokens_and_memberships(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let repo = DieselIdentityRepository::new(db);
+    let acme = repo
+        .insert_organization("Acme", &handle("acme"), now())
+        .unwrap()
+        .unwrap();
+    repo.insert_organization("Globex", &handle("globex"), now())
+        .unwrap()
+        .unwrap();
+    let alice = repo
+        .insert_user(&new_user("alice@example.com"))
+        .unwrap()
+        .unwrap();
+    repo.upsert_membership(acme.id, alice, Role::Member, now())
+        .unwrap();
+    let record = new_token(alice, "aa11");
+    let token = repo.insert_token(&record).unwrap();
+    assert_eq!(token.user_id, alice);
+    assert_eq!(token.name, record.name);
+    assert_eq!(token.prefix, "sbt_abcd");
+    assert_eq!(token.created_at, record.created_at);
+    assert_eq!(token.expires_at, record.expires_at);
+    assert_eq!(token.revoked_at, None);
+    let hash = TokenHash("aa11".into());
+
+    let bare = repo.principal(&hash, None).unwrap().unwrap();
+    assert_eq!(bare.user_id, alice);
+    assert_eq!(bare.token_id, token.id);
+    assert_eq!(bare.token_expires_at, record.expires_at);
+    assert_eq!(bare.membership, None);
+
+    let member = repo
+        .principal(&hash, Some(&handle("acme")))
+        .unwrap()
+        .unwrap();
+    let membership = member.membership.unwrap();
+    assert_eq!(membership.org_id, acme.id);
+    assert_eq!(membership.handle.as_str(), "acme");
+    assert_eq!(membership.role, Role::Member);
+
+    let outsider = repo
+        .principal(&hash, Some(&handle("globex")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(outsider.user_id, alice);
+    assert_eq!(outsider.membership, None);
+    let unknown = repo
+        .principal(&hash, Some(&handle("nowhere")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(unknown.membership, None);
+    assert_eq!(
+        repo.principal(&TokenHash("ffff".into()), Some(&handle("acme")))
+            .unwrap(),
+        None
+    );
+
+    let later = repo.insert_token(&new_token(alice, "bb22")).unwrap();
+    let tokens = repo.tokens_of(alice).unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(repo.revoke_token(token.id, now()).unwrap());
+    assert!(!repo.revoke_token(token.id, now()).unwrap());
+    assert_eq!(repo.principal(&hash, None).unwrap(), None);
+    assert_eq!(repo.principal(&hash, Some(&handle("acme"))).unwrap(), None);
+    let tokens = repo.tokens_of(alice).unwrap();
+    assert_eq!(tokens.len(), 2, "revoked tokens are still listed");
+    let revoked = tokens.iter().find(|t| t.id == token.id).unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(
+        repo.principal(&TokenHash("bb22".into()), None)
+            .unwrap()
+            .is_some_and(|p| p.token_id == later.id)
+    );
+}
+
+fn bootstrap_creates_the_first_owner_once(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let repo = DieselIdentityRepository::new(db);
+    let owner = new_user("owner@localhost");
+    let token = new_token(UserId(0), "b00t");
+    assert!(
+        repo.bootstrap_first_owner("Default", &handle("default"), &owner, &token)
+            .unwrap()
+    );
+    let again = new_user("second@localhost");
+    assert!(
+        !repo
+            .bootstrap_first_owner(
+                "Other",
+                &handle("other"),
+                &again,
+                &new_token(UserId(0), "c00t")
+            )
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .bootstrap_first_owner(
+                "Default",
+                &handle("default"),
+                &again,
+                &new_token(UserId(0), "d00t")
+            )
+            .unwrap()
+    );
+    assert_eq!(repo.organization_count().unwrap(), 1);
+    assert_eq!(
+        repo.user_id_by_email(&Email::parse("second@localhost").unwrap())
+            .unwrap(),
+        None,
+        "a refused bootstrap leaves nothing behind"
+    );
+    let principal = repo
+        .principal(&TokenHash("b00t".into()), Some(&handle("default")))
+        .unwrap()
+        .unwrap();
+    let owner_id = repo
+        .user_id_by_email(&Email::parse("owner@localhost").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(principal.user_id, owner_id);
+    assert_eq!(principal.membership.unwrap().role, Role::Owner);
+}
+
+fn assert_same(actual: &ProviderConfig, expected: &NewProviderConfig) {
+    assert_eq!(actual.uid, expected.uid);
+    assert_eq!(actual.org_id, expected.org_id);
+    assert_eq!(actual.provider_id, expected.provider_id);
+    assert_eq!(actual.name, expected.name);
+    assert_eq!(actual.account_sid, expected.account_sid);
+    assert_eq!(actual.auth_token, expected.auth_token);
+    assert_eq!(actual.auth_token_key_id(), expected.auth_token.key_id());
+    assert_eq!(actual.auth_token_last4, expected.auth_token_last4);
+    assert_eq!(actual.active, expected.active);
+    assert_eq!(actual.base_url, expected.base_url);
+    assert_eq!(actual.sip_url, expected.sip_url);
+    assert_eq!(actual.meta_json, expected.meta_json);
+    assert_eq!(actual.created_at, expected.created_at);
+    assert_eq!(actual.updated_at, expected.created_at);
+    assert_eq!(actual.version, 1);
+}
+
+fn page(page: u32, page_size: u32) -> PageRequest {
+    PageRequest { page, page_size }
+}
+
+fn configurations_insert_get_and_list(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = organization(&db, "acme");
+    let twilio = provider_id(&db, "twilio");
+    let sip = provider_id(&db, "sip");
+    let repo = DieselProviderConfigRepository::new(db);
+
+    let base = now();
+    let mut inserted = Vec::new();
+    for i in 0..5 {
+        let provider = if i % 2 == 0 { twilio } else { sip };
+        let mut config = new_config(org, provider, &format!("AC{i:032}"));
+        config.created_at = base + TimeDelta::seconds(i) + TimeDelta::microseconds(123_456);
+        config.active = i != 3;
+        if i == 0 {
+            config.meta_json = json!({"region": "eu", "tags": [1, 2]})
+                .as_object()
+                .unwrap()
+                .clone();
+            config.base_url = Some("https://api.example.com".into());
+            config.auth_token = sealed(7);
+        }
+        let stored = repo.insert(&config).unwrap();
+        assert_same(&stored, &config);
+        assert_eq!(repo.get(org, stored.id).unwrap(), Some(stored.clone()));
+        inserted.push(stored);
+    }
+    assert_eq!(inserted[0].auth_token_key_id(), KeyId(7));
+    assert_eq!(inserted[0].meta_json["region"], Value::from("eu"));
+
+    let all = repo
+        .list(org, ProviderConfigFilter::default(), PageRequest::default())
+        .unwrap();
+    assert_eq!(all.total, 5);
+    let ids: Vec<ProviderConfigId> = all.items.iter().map(|c| c.id).collect();
+    let newest_first: Vec<ProviderConfigId> = inserted.iter().rev().map(|c| c.id).collect();
+    assert_eq!(ids, newest_first);
+
+    let first = repo
+        .list(org, ProviderConfigFilter::default(), page(1, 2))
+        .unwrap();
+    assert_eq!(first.total, 5);
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(first.items[0].id, newest_first[0]);
+    let last = repo
+        .list(org, ProviderConfigFilter::default(), page(3, 2))
+        .unwrap();
+    assert_eq!(last.total, 5);
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].id, newest_first[4]);
+    let beyond = repo
+        .list(org, ProviderConfigFilter::default(), page(9, 2))
+        .unwrap();
+    assert_eq!(beyond.total, 5);
+    assert!(beyond.items.is_empty());
+
+    let only_twilio = ProviderConfigFilter {
+        provider_id: Some(twilio),
+        active: None,
+    };
+    let twilios = repo.list(org, only_twilio, page(1, 2)).unwrap();
+    assert_eq!(twilios.total, 3);
+    assert!(twilios.items.iter().all(|c| c.provider_id == twilio));
+    let inactive = ProviderConfigFilter {
+        provider_id: None,
+        active: Some(false),
+    };
+    let inactive = repo.list(org, inactive, PageRequest::default()).unwrap();
+    assert_eq!(inactive.total, 1);
+    assert_eq!(inactive.items[0].id, inserted[3].id);
+    let active_sip = ProviderConfigFilter {
+        provider_id: Some(sip),
+        active: Some(true),
+    };
+    assert_eq!(
+        repo.list(org, active_sip, PageRequest::default())
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+fn configurations_are_scoped_to_their_organization(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let acme = organization(&db, "acme");
+    let globex = organization(&db, "globex");
+    let twilio = provider_id(&db, "twilio");
+    let repo = DieselProviderConfigRepository::new(db);
+    let sid = "AC0123456789abcdef0123456789abcdef";
+    let mine = repo.insert(&new_config(acme, twilio, sid)).unwrap();
+    // The same account in another organization is no duplicate.
+    let theirs = repo.insert(&new_config(globex, twilio, sid)).unwrap();
+
+    assert_eq!(repo.get(globex, mine.id).unwrap(), None);
+    let change = ProviderConfigUpdate {
+        name: Some("stolen".into()),
+        ..ProviderConfigUpdate::default()
+    };
+    assert!(repo.update(globex, mine.id, &change).unwrap().is_none());
+    assert!(!repo.delete(globex, mine.id).unwrap());
+    assert_eq!(repo.get(acme, mine.id).unwrap(), Some(mine.clone()));
+    let listed = repo
+        .list(
+            globex,
+            ProviderConfigFilter::default(),
+            PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].id, theirs.id);
+    assert_eq!(
+        repo.list(
+            OrgId(9999),
+            ProviderConfigFilter::default(),
+            PageRequest::default()
+        )
+        .unwrap()
+        .total,
+        0
+    );
+}
+
+fn duplicate_account_sids_are_refused_without_regard_to_case(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = organization(&db, "acme");
+    let twilio = provider_id(&db, "twilio");
+    let sip = provider_id(&db, "sip");
+    let repo = DieselProviderConfigRepository::new(db);
+    let first = repo
+        .insert(&new_config(
+            org,
+            twilio,
+            "AC0123456789abcdef0123456789abcdef",
+        ))
+        .unwrap();
+    let upper = new_config(org, twilio, "AC0123456789ABCDEF0123456789ABCDEF");
+    assert!(matches!(repo.insert(&upper), Err(WriteError::Duplicate)));
+    // Another provider may hold the same account SID.
+    repo.insert(&new_config(org, sip, "AC0123456789abcdef0123456789abcdef"))
+        .unwrap();
+    // So may the same provider with another SID, until an update makes it collide.
+    let second = repo
+        .insert(&new_config(
+            org,
+            twilio,
+            "ACffffffffffffffffffffffffffffffff",
+        ))
+        .unwrap();
+    let collide = ProviderConfigUpdate {
+        account_sid: Some("ac0123456789ABCDEF0123456789abcdef".into()),
+        ..ProviderConfigUpdate::default()
+    };
+    assert!(matches!(
+        repo.update(org, second.id, &collide),
+        Err(WriteError::Duplicate)
+    ));
+    // A failed update changes nothing; the row keeps its case-changed own SID.
+    assert_eq!(repo.get(org, second.id).unwrap(), Some(second));
+    let recase = ProviderConfigUpdate {
+        account_sid: Some("AC0123456789ABCDEF0123456789ABCDEF".into()),
+        ..ProviderConfigUpdate::default()
+    };
+    let recased = repo.update(org, first.id, &recase).unwrap().unwrap();
+    assert_eq!(recased.account_sid, "AC0123456789ABCDEF0123456789ABCDEF");
+}
+
+fn concurrent_duplicate_inserts_let_exactly_one_win(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = organization(&db, "acme");
+    let twilio = provider_id(&db, "twilio");
+    let repo = Arc::new(DieselProviderConfigRepository::new(db));
+    let threads = 20;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|i| {
+            let repo = Arc::clone(&repo);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let sid = if i % 2 == 0 {
+                    "AC0123456789abcdef0123456789abcdef"
+                } else {
+                    "AC0123456789ABCDEF0123456789ABCDEF"
+                };
+                let config = new_config(org, twilio, sid);
+                barrier.wait();
+                repo.insert(&config)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let duplicates = results
+        .iter()
+        .filter(|r| matches!(r, Err(WriteError::Duplicate)))
+        .count();
+    assert_eq!((wins, duplicates), (1, threads - 1), "{results:?}");
+    let listed = repo
+        .list(org, ProviderConfigFilter::default(), PageRequest::default())
+        .unwrap();
+    assert_eq!(listed.total, 1);
+}
+
+fn updates_change_fields_and_version(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = organization(&db, "acme");
+    let twilio = provider_id(&db, "twilio");
+    let repo = DieselProviderConfigRepository::new(db);
+    let original = repo
+        .insert(&new_config(
+            org,
+            twilio,
+            "AC0123456789abcdef0123456789abcdef",
+        ))
+        .unwrap();
+
+    let later = original.created_at + TimeDelta::seconds(5);
+    let rename = ProviderConfigUpdate {
+        name: Some("Main trunk".into()),
+        active: Some(false),
+        base_url: Some(Some("https://eu.example.com".into())),
+        sip_url: Some(None),
+        updated_at: Some(later),
+        ..ProviderConfigUpdate::default()
+    };
+    let renamed = repo.update(org, original.id, &rename).unwrap().unwrap();
+    assert_eq!(renamed.name, "Main trunk");
+    assert!(!renamed.active);
+    assert_eq!(renamed.base_url.as_deref(), Some("https://eu.example.com"));
+    assert_eq!(renamed.sip_url, None);
+    assert_eq!(renamed.version, 2);
+    assert_eq!(renamed.updated_at, later);
+    assert_eq!(renamed.created_at, original.created_at);
+    assert_eq!(renamed.account_sid, original.account_sid);
+    assert_eq!(renamed.auth_token, original.auth_token);
+    assert_eq!(renamed.meta_json, original.meta_json);
+
+    let rotated_at = later + TimeDelta::seconds(5);
+    let rotate = ProviderConfigUpdate {
+        account_sid: Some("ACffffffffffffffffffffffffffffffff".into()),
+        auth_token: Some((sealed(2), "9f3c".into())),
+        meta_json: Some(json!({"note": "rotated"}).as_object().unwrap().clone()),
+        updated_at: Some(rotated_at),
+        ..ProviderConfigUpdate::default()
+    };
+    let rotated = repo.update(org, original.id, &rotate).unwrap().unwrap();
+    assert_eq!(rotated.account_sid, "ACffffffffffffffffffffffffffffffff");
+    assert_eq!(rotated.auth_token, sealed(2));
+    assert_eq!(rotated.auth_token_key_id(), KeyId(2));
+    assert_eq!(rotated.auth_token_last4, "9f3c");
+    assert_eq!(rotated.meta_json["note"], Value::from("rotated"));
+    assert_eq!(rotated.name, "Main trunk");
+    assert_eq!(rotated.version, 3);
+    assert_eq!(rotated.updated_at, rotated_at);
+    assert_eq!(repo.get(org, original.id).unwrap(), Some(rotated));
+    // The old SID is free again, the new one is taken.
+    repo.insert(&new_config(
+        org,
+        twilio,
+        "AC0123456789abcdef0123456789abcdef",
+    ))
+    .unwrap();
+    assert!(matches!(
+        repo.insert(&new_config(
+            org,
+            twilio,
+            "ACFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+        )),
+        Err(WriteError::Duplicate)
+    ));
+
+    let missing = repo
+        .update(org, ProviderConfigId(999_999), &rename)
+        .unwrap();
+    assert!(missing.is_none());
+}
+
+fn deletes_remove_only_the_named_configuration(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = organization(&db, "acme");
+    let twilio = provider_id(&db, "twilio");
+    let repo = DieselProviderConfigRepository::new(db);
+    let doomed = repo
+        .insert(&new_config(
+            org,
+            twilio,
+            "AC0123456789abcdef0123456789abcdef",
+        ))
+        .unwrap();
+    let kept = repo
+        .insert(&new_config(
+            org,
+            twilio,
+            "ACffffffffffffffffffffffffffffffff",
+        ))
+        .unwrap();
+    assert!(repo.delete(org, doomed.id).unwrap());
+    assert!(!repo.delete(org, doomed.id).unwrap());
+    assert_eq!(repo.get(org, doomed.id).unwrap(), None);
+    assert_eq!(repo.get(org, kept.id).unwrap(), Some(kept));
+    // The deleted account can be configured again.
+    repo.insert(&new_config(
+        org,
+        twilio,
+        "AC0123456789abcdef0123456789abcdef",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn migration_trees_hold_the_same_names() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let names = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(backend))
+            .unwrap()
+            .map(|entry| entry.unwrap())
+            .filter(|entry| entry.file_type().unwrap().is_dir())
+            .map(|entry| {
+                for file in ["up.sql", "down.sql"] {
+                    assert!(
+                        entry.path().join(file).is_file(),
+                        "{:?} lacks {file}",
+                        entry.path()
+                    );
+                }
+                entry.file_name().into_string().unwrap()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+    assert_eq!(names("sqlite"), MIGRATION_NAMES);
+}
+
+#[test]
+fn an_unreachable_postgres_is_unavailable_quickly() {
+    let started = Instant::now();
+    let db = Database::connect(&DatabaseSettings {
+        url: "postgres://postgres@127.0.0.1:1/x".into(),
+        pool_size: 2,
+        connect_timeout_ms: 500,
+        statement_timeout_ms: 500,
+    })
+    .unwrap();
+    assert_eq!(db.backend(), Backend::Postgres);
+    let result = DieselIdentityRepository::new(db.clone()).organization_count();
+    assert!(
+        matches!(result, Err(RepositoryError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(matches!(db.ping(), Err(RepositoryError::Unavailable(_))));
+    assert!(matches!(
+        db.pending_migrations(),
+        Err(DatabaseError::Unavailable(_))
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn in_memory_sqlite_is_refused() {
+    for url in [":memory:", "sqlite://:memory:"] {
+        let settings = DatabaseSettings::new(url);
+        assert!(
+            matches!(
+                Database::connect(&settings),
+                Err(DatabaseError::InvalidUrl(_))
+            ),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn sqlite_urls_create_missing_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/deeper/sb.db");
+    let db = Database::connect(&DatabaseSettings::new(format!(
+        "sqlite://{}",
+        path.display()
+    )))
+    .unwrap();
+    assert_eq!(db.backend(), Backend::Sqlite);
+    db.run_pending_migrations().unwrap();
+    assert!(path.is_file());
+    assert!(
+        path.with_extension("db-wal").is_file(),
+        "journal_mode=WAL is set at connect"
+    );
+    // A bare path works too.
+    let bare = dir.path().join("bare.db");
+    let db = Database::connect(&DatabaseSettings::new(bare.display().to_string())).unwrap();
+    db.ping().unwrap();
+}
+
+#[test]
+fn a_locked_sqlite_file_is_unavailable_not_internal() {
+    use diesel::connection::SimpleConnection;
+
+    let test_db = TestDatabase::sqlite();
+    let mut settings = test_db.settings();
+    settings.statement_timeout_ms = 100;
+    let db = Database::connect(&settings).unwrap();
+    db.run_pending_migrations().unwrap();
+    let path = test_db.url().strip_prefix("sqlite://").unwrap();
+    let mut other_process = diesel::SqliteConnection::establish(path).unwrap();
+    other_process.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let result = DieselIdentityRepository::new(db.clone()).insert_organization(
+        "Acme",
+        &handle("acme"),
+        now(),
+    );
+    assert!(
+        matches!(result, Err(RepositoryError::Unavailable(_))),
+        "{result:?}"
+    );
+    // Reads go on while another connection writes (WAL).
+    assert_eq!(
+        DieselIdentityRepository::new(db.clone())
+            .organization_count()
+            .unwrap(),
+        0
+    );
+    other_process.batch_execute("ROLLBACK").unwrap();
+    organization(&db, "acme");
+}
+
+#[test]
+fn a_postgres_statement_timeout_is_unavailable_not_internal() {
+    use diesel::connection::SimpleConnection;
+
+    let Some(test_db) = TestDatabase::postgres() else {
+        return;
+    };
+    let mut settings = test_db.settings();
+    settings.statement_timeout_ms = 200;
+    let db = Database::connect(&settings).unwrap();
+    db.run_pending_migrations().unwrap();
+    let mut other_session = diesel::PgConnection::establish(test_db.url()).unwrap();
+    other_session
+        .batch_execute("BEGIN; LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE;")
+        .unwrap();
+    let started = Instant::now();
+    let result = DieselIdentityRepository::new(db.clone()).organization_count();
+    assert!(
+        matches!(result, Err(RepositoryError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    other_session.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(
+        DieselIdentityRepository::new(db)
+            .organization_count()
+            .unwrap(),
+        0
+    );
+}

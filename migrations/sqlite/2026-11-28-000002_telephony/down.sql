@@ -1,0 +1,2 @@
+DROP TABLE provider_configurations;
+DROP TABLE telephony_providers;
