@@ -77,10 +77,15 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
         },
         auth: AuthSettings {
             token_hmac_key: hmac,
+            login_token_ttl_days: 30,
+            login_email_failures_per_minute: 10,
+            login_address_failures_per_minute: 1000,
         },
         rate_limit: RateLimitSettings {
-            per_second: 50,
-            burst: 100,
+            // Generous: the suites send bursts (a 20-request race); the rate-limit
+            // test lowers it.
+            per_second: 1000,
+            burst: 1000,
         },
         log: LogSettings {
             level: "info".to_owned(),

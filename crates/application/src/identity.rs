@@ -30,6 +30,28 @@ pub struct Caller {
     pub token_id: TokenId,
 }
 
+/// A resolved request: the caller, and the caller's membership in the organization
+/// the request named, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authentication {
+    pub caller: Caller,
+    /// `None` when no organization was named, it does not exist, or the caller is
+    /// not a member of it.
+    pub actor: Option<Actor>,
+}
+
+/// Why a login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password: one answer for both.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
 /// Why a request's credentials were refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
@@ -136,6 +158,10 @@ pub const BOOTSTRAP_OWNER_EMAIL: &str = "owner@localhost";
 
 const NAME_MAX_CHARS: usize = 100;
 const MAX_EXPIRY_DAYS: u32 = 3650;
+/// A token's `last_used_at` is written at most this often, not on every request.
+const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+/// Name given to tokens issued by a login.
+pub const LOGIN_TOKEN_NAME: &str = "login";
 
 /// Identity use cases.
 pub struct IdentityService {
@@ -144,6 +170,8 @@ pub struct IdentityService {
     token_generator: Arc<dyn TokenGenerator>,
     password_hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
+    /// Hash checked for unknown emails, so that both login failures cost the same.
+    dummy_password_hash: std::sync::OnceLock<Option<switchboard_domain::identity::PasswordHash>>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -168,6 +196,130 @@ impl IdentityService {
             token_generator,
             password_hasher,
             clock,
+            dummy_password_hash: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Resolves a presented token and, when `org_handle` is given, the caller's
+    /// membership in that organization: one database query. Records the token's last
+    /// use at most once a minute.
+    ///
+    /// # Errors
+    /// [`AuthenticateError::InvalidToken`] or a repository failure; a missing
+    /// membership is not an error here (`actor` is `None`) so that the caller can
+    /// apply its own order of checks.
+    pub fn resolve(
+        &self,
+        presented: &str,
+        org_handle: Option<&str>,
+    ) -> Result<Authentication, AuthenticateError> {
+        let handle = org_handle.and_then(|text| DomainHandle::parse(text).ok());
+        let principal = self.principal(presented, handle.as_ref())?;
+        let caller = Caller {
+            user_id: principal.user_id,
+            token_id: principal.token_id,
+        };
+        let now = self.clock.now();
+        let stale = principal
+            .token_last_used_at
+            .is_none_or(|last| (now - last).num_seconds() >= LAST_USED_RESOLUTION_SECONDS);
+        if stale && let Err(error) = self.repository.touch_token(principal.token_id, now) {
+            // Bookkeeping only: the request itself goes on.
+            tracing::warn!(%error, "could not record the token's last use");
+        }
+        let actor = principal.membership.map(|membership| Actor {
+            user_id: principal.user_id,
+            token_id: principal.token_id,
+            org_id: membership.org_id,
+            org_handle: membership.handle,
+            role: membership.role,
+        });
+        Ok(Authentication { caller, actor })
+    }
+
+    /// Exchanges an email and password for a new token. Unknown emails are checked
+    /// against a dummy hash, so both failures take the same time and give the same
+    /// answer. Slow on purpose (Argon2id): run it on a bounded blocking pool.
+    ///
+    /// # Errors
+    /// [`LoginError::InvalidCredentials`] for an unknown email or a wrong password.
+    pub fn login(
+        &self,
+        email: &str,
+        password: &SecretString,
+        token_ttl_days: Option<u32>,
+    ) -> Result<IssuedToken, LoginError> {
+        let found = match Email::parse(email) {
+            Ok(email) => self.repository.login_credentials(&email)?,
+            Err(_) => None,
+        };
+        let Some((user, hash)) = found else {
+            if let Some(dummy) = self.dummy_hash() {
+                let _ = self.password_hasher.verify(password, dummy);
+            }
+            return Err(LoginError::InvalidCredentials);
+        };
+        if !self.password_hasher.verify(password, &hash) {
+            return Err(LoginError::InvalidCredentials);
+        }
+        self.issue_for(user, LOGIN_TOKEN_NAME, token_ttl_days)
+            .map_err(|error| match error {
+                IssueTokenError::Repository(error) => LoginError::Repository(error),
+                other => LoginError::Hashing(other.to_string()),
+            })
+    }
+
+    fn dummy_hash(&self) -> Option<&switchboard_domain::identity::PasswordHash> {
+        self.dummy_password_hash
+            .get_or_init(|| {
+                let random = SecretString::from(self.token_generator.generate().expose());
+                self.password_hasher.hash(&random).ok()
+            })
+            .as_ref()
+    }
+
+    /// Computes the dummy hash now, so that the first login does not pay for it.
+    pub fn warm_up(&self) {
+        let _ = self.dummy_hash();
+    }
+
+    /// Issues a token to the caller.
+    ///
+    /// # Errors
+    /// [`IssueTokenError`] for a bad name or expiry.
+    pub fn issue_token_for(
+        &self,
+        caller: Caller,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<IssuedToken, IssueTokenError> {
+        self.issue_for(caller.user_id, name, expires_in_days)
+    }
+
+    /// The caller's tokens, newest first (never their secrets).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn tokens_of_caller(&self, caller: Caller) -> Result<Vec<TokenRecord>, RepositoryError> {
+        self.repository.tokens_of(caller.user_id)
+    }
+
+    /// Revokes one of the caller's own tokens (another user's token is not found).
+    ///
+    /// # Errors
+    /// [`RevokeTokenError::NotFound`] for an unknown, foreign or already revoked id.
+    pub fn revoke_token_of_caller(
+        &self,
+        caller: Caller,
+        id: TokenId,
+    ) -> Result<(), RevokeTokenError> {
+        if self
+            .repository
+            .revoke_token_of(caller.user_id, id, self.clock.now())?
+        {
+            Ok(())
+        } else {
+            Err(RevokeTokenError::NotFound)
         }
     }
 
@@ -177,11 +329,7 @@ impl IdentityService {
     /// # Errors
     /// [`AuthenticateError::InvalidToken`] or a repository failure.
     pub fn authenticate(&self, presented: &str) -> Result<Caller, AuthenticateError> {
-        let principal = self.principal(presented, None)?;
-        Ok(Caller {
-            user_id: principal.user_id,
-            token_id: principal.token_id,
-        })
+        Ok(self.resolve(presented, None)?.caller)
     }
 
     /// Resolves a presented token and the organization named by `org_handle`, in one
@@ -196,18 +344,9 @@ impl IdentityService {
         presented: &str,
         org_handle: &str,
     ) -> Result<Actor, AuthenticateError> {
-        let handle = DomainHandle::parse(org_handle).ok();
-        let principal = self.principal(presented, handle.as_ref())?;
-        let membership = principal
-            .membership
-            .ok_or(AuthenticateError::ForbiddenOrganization)?;
-        Ok(Actor {
-            user_id: principal.user_id,
-            token_id: principal.token_id,
-            org_id: membership.org_id,
-            org_handle: membership.handle,
-            role: membership.role,
-        })
+        self.resolve(presented, Some(org_handle))?
+            .actor
+            .ok_or(AuthenticateError::ForbiddenOrganization)
     }
 
     fn principal(
@@ -317,15 +456,24 @@ impl IdentityService {
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<IssuedToken, IssueTokenError> {
+        let user = self
+            .user_by_email(email)
+            .ok_or(IssueTokenError::UnknownUser)??;
+        self.issue_for(user, name, expires_in_days)
+    }
+
+    fn issue_for(
+        &self,
+        user: UserId,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<IssuedToken, IssueTokenError> {
         if !is_valid_name(name) {
             return Err(IssueTokenError::InvalidName);
         }
         if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
             return Err(IssueTokenError::InvalidExpiry);
         }
-        let user = self
-            .user_by_email(email)
-            .ok_or(IssueTokenError::UnknownUser)??;
         let token = self.token_generator.generate();
         let now = self.clock.now();
         let record = NewApiTokenRecord {

@@ -2,8 +2,8 @@
 //!
 //! [`Authenticated`] needs `Authorization: Token <token>`; [`OrgActor`] also needs
 //! `Org-Handle` and membership in that organization. The order of checks is the
-//! contract's: missing credentials (401), bad token (401), missing `Org-Handle`
-//! (400), organization access (403). The token's shape and checksum are checked
+//! contract's: missing credentials (401), bad token (401), the token's rate limit
+//! (429), missing `Org-Handle` (400), organization access (403). The token's shape and checksum are checked
 //! before any database access; token and membership are then resolved in one query
 //! on the blocking pool.
 
@@ -12,12 +12,13 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use switchboard_application::Actor;
-use switchboard_application::identity::Caller;
+use switchboard_application::identity::{Authentication, Caller};
 
 use crate::AppState;
 use crate::error::{ApiError, blocking};
+use crate::rate_limit::RateDecision;
 
 /// Name of the organization header.
 pub const ORG_HANDLE_HEADER: &str = "org-handle";
@@ -57,17 +58,45 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(&"application state is not registered"))
 }
 
+/// Resolves the request's token (and organization, when `org_handle` is given),
+/// then applies the token's rate limit, recording its state for the response
+/// headers.
+async fn resolve(
+    req: HttpRequest,
+    prepared: Result<(String, web::Data<AppState>), ApiError>,
+    org_handle: Option<String>,
+) -> Result<Authentication, ApiError> {
+    let (token, state) = prepared?;
+    let identity = state.identity.clone();
+    let authentication = blocking(move || identity.resolve(&token, org_handle.as_deref())).await?;
+    match state.rate_limiter.check(authentication.caller.token_id) {
+        None => {}
+        Some(RateDecision::Allowed(status)) => {
+            req.extensions_mut().insert(status);
+        }
+        Some(RateDecision::Limited {
+            status,
+            retry_after_seconds,
+        }) => {
+            req.extensions_mut().insert(status);
+            return Err(ApiError::RateLimited {
+                retry_after_seconds,
+            });
+        }
+    }
+    Ok(authentication)
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let prepared = presented_token(req.headers()).and_then(|token| Ok((token, state(req)?)));
+        let req = req.clone();
         Box::pin(async move {
-            let (token, state) = prepared?;
-            let identity = state.identity.clone();
-            let caller = blocking(move || identity.authenticate(&token)).await?;
-            Ok(Self(caller))
+            let authentication = resolve(req, prepared, None).await?;
+            Ok(Self(authentication.caller))
         })
     }
 }
@@ -79,25 +108,23 @@ impl FromRequest for OrgActor {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let prepared = presented_token(req.headers()).and_then(|token| Ok((token, state(req)?)));
         // An unreadable header cannot name an organization the caller belongs to.
-        let handle = req
-            .headers()
-            .get(ORG_HANDLE_HEADER)
-            .map(|value| value.to_str().map(|text| text.trim().to_owned()).ok());
+        let handle = req.headers().get(ORG_HANDLE_HEADER).map(|value| {
+            value
+                .to_str()
+                .map(|text| text.trim().to_owned())
+                .unwrap_or_default()
+        });
+        let req = req.clone();
         Box::pin(async move {
-            let (token, state) = prepared?;
-            let identity = state.identity.clone();
-            match handle {
-                None => {
-                    // Authentication errors come before the missing header.
-                    blocking(move || identity.authenticate(&token)).await?;
-                    Err(ApiError::OrgHandleRequired)
-                }
-                Some(handle) => {
-                    let handle = handle.unwrap_or_default();
-                    let actor = blocking(move || identity.authenticate_in(&token, &handle)).await?;
-                    Ok(Self(actor))
-                }
+            // Authentication and the rate limit come before the missing header.
+            let authentication = resolve(req, prepared, handle.clone()).await?;
+            if handle.is_none() {
+                return Err(ApiError::OrgHandleRequired);
             }
+            let actor = authentication
+                .actor
+                .ok_or(ApiError::ForbiddenOrganization)?;
+            Ok(Self(actor))
         })
     }
 }

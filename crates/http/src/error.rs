@@ -38,6 +38,8 @@ pub enum ApiError {
     Conflict(&'static str),
     PayloadTooLarge,
     UnsupportedMediaType,
+    RateLimited { retry_after_seconds: u64 },
+    InvalidCredentials,
     Unavailable,
     Internal,
 }
@@ -82,6 +84,8 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidCredentials => "invalid_credentials",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal_error",
         }
@@ -100,6 +104,8 @@ impl ApiError {
             Self::Conflict(message) => message,
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
+            Self::RateLimited { .. } => "Too many requests.",
+            Self::InvalidCredentials => "Invalid email or password.",
             Self::Unavailable => "Service temporarily unavailable.",
             Self::Internal => "Internal server error.",
         }
@@ -115,7 +121,10 @@ impl fmt::Display for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotAuthenticated | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::NotAuthenticated | Self::InvalidToken | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::OrgHandleRequired | Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::ForbiddenOrganization | Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -145,6 +154,12 @@ impl ResponseError for ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from_static(RETRY_AFTER_SECONDS),
                 ));
+            }
+            Self::RateLimited {
+                retry_after_seconds,
+            } => {
+                response
+                    .insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds)));
             }
             _ => {}
         }

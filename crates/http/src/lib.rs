@@ -13,10 +13,13 @@ pub mod envelope;
 pub mod error;
 mod health;
 mod identity;
+pub mod login_throttle;
 mod provider_configs;
+pub mod rate_limit;
 pub mod request_id;
 mod routes;
 pub mod state;
+mod tokens;
 
 pub use health::{Readiness, ReadinessProbe};
 pub use routes::configure;

@@ -4,16 +4,20 @@
 //! safe characters, else a fresh UUID), echoed in the answer. The request runs inside
 //! a `tracing` span carrying that id, so every log line of the request names it; one
 //! line is logged when it completes, with method, route template, status and latency.
-//! Nothing of the headers or bodies is logged.
+//! Nothing of the headers or bodies is logged. The token's rate-limit state, left in
+//! the request's extensions by authentication, becomes the `X-RateLimit-*` headers.
 
 use std::time::Instant;
 
 use actix_web::Error;
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
+
+use crate::rate_limit::RateLimitStatus;
 
 /// Name of the request id header.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -58,6 +62,14 @@ pub async fn request_id_middleware(
     span.in_scope(|| {
         tracing::info!(status, latency_ms, "request completed");
     });
+    let rate_limit = response
+        .request()
+        .extensions()
+        .get::<RateLimitStatus>()
+        .copied();
+    if let Some(status) = rate_limit {
+        status.write_headers(response.headers_mut());
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()

@@ -7,7 +7,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
-use crate::{catalog, health, identity, provider_configs};
+use crate::{catalog, health, identity, provider_configs, tokens};
 
 /// Base path of the platform API.
 pub const API_BASE: &str = "/api/v2/platform";
@@ -34,6 +34,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::scope(API_BASE)
                 .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-store")))
                 .service(resource("/organizations").route(web::get().to(identity::organizations)))
+                .service(resource("/auth/login").route(web::post().to(tokens::login)))
+                .service(
+                    resource("/auth/tokens")
+                        .route(web::get().to(tokens::list))
+                        .route(web::post().to(tokens::create)),
+                )
+                .service(resource("/auth/tokens/{id}").route(web::delete().to(tokens::revoke)))
                 .service(resource("/telephony/providers").route(web::get().to(catalog::list)))
                 .configure(provider_config_routes(
                     "/telephony/providers-configurations",

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use switchboard_application::{IdentityService, ProviderConfigService};
 
 use crate::ReadinessProbe;
+use crate::login_throttle::LoginThrottle;
+use crate::rate_limit::TokenRateLimiter;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -15,6 +17,14 @@ pub struct AppState {
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,
+    /// Per-token request limits.
+    pub rate_limiter: Arc<TokenRateLimiter>,
+    /// Failed-login limits per email and per client address.
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Bounds concurrent password hashes (Argon2id is memory- and CPU-hungry).
+    pub password_hash_permits: Arc<tokio::sync::Semaphore>,
+    /// Lifetime of tokens issued by a login, in days (`None`: no expiry).
+    pub login_token_ttl_days: Option<u32>,
 }
 
 impl std::fmt::Debug for AppState {

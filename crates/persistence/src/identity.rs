@@ -10,8 +10,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, Organization,
-    OrganizationMembership, Principal, PrincipalMembership, Role, TokenHash, TokenId, TokenRecord,
-    UserId,
+    OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role, TokenHash, TokenId,
+    TokenRecord, UserId,
 };
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 
@@ -155,6 +155,7 @@ struct PrincipalRow {
     token_id: i64,
     user_id: i64,
     expires_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
     org_id: Option<i64>,
     role: Option<String>,
 }
@@ -196,19 +197,28 @@ impl IdentityRepository for DieselIdentityRepository {
             .eq(hash.0.as_str())
             .and(api_tokens::revoked_at.is_null());
         let Some(handle) = organization else {
-            let row: Option<(i64, i64, Option<NaiveDateTime>)> = api_tokens::table
+            type BareRow = (i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>);
+            let row: Option<BareRow> = api_tokens::table
                 .inner_join(users::table)
                 .filter(live)
-                .select((api_tokens::id, users::id, api_tokens::expires_at))
+                .select((
+                    api_tokens::id,
+                    users::id,
+                    api_tokens::expires_at,
+                    api_tokens::last_used_at,
+                ))
                 .first(conn)
                 .optional()
                 .map_err(repository_error)?;
-            return Ok(row.map(|(token_id, user_id, expires_at)| Principal {
-                user_id: UserId(user_id),
-                token_id: TokenId(token_id),
-                token_expires_at: expires_at.map(from_db),
-                membership: None,
-            }));
+            return Ok(
+                row.map(|(token_id, user_id, expires_at, last_used_at)| Principal {
+                    user_id: UserId(user_id),
+                    token_id: TokenId(token_id),
+                    token_expires_at: expires_at.map(from_db),
+                    token_last_used_at: last_used_at.map(from_db),
+                    membership: None,
+                }),
+            );
         };
         // One query: the token and its user, the organization named by the handle
         // (at most one row: handles are unique) and the user's membership in it.
@@ -229,6 +239,7 @@ impl IdentityRepository for DieselIdentityRepository {
                 api_tokens::id,
                 users::id,
                 api_tokens::expires_at,
+                api_tokens::last_used_at,
                 memberships::organization_id.nullable(),
                 memberships::role.nullable(),
             ))
@@ -239,6 +250,7 @@ impl IdentityRepository for DieselIdentityRepository {
             token_id,
             user_id,
             expires_at,
+            last_used_at,
             org_id,
             role,
         }) = row
@@ -257,6 +269,7 @@ impl IdentityRepository for DieselIdentityRepository {
             user_id: UserId(user_id),
             token_id: TokenId(token_id),
             token_expires_at: expires_at.map(from_db),
+            token_last_used_at: last_used_at.map(from_db),
             membership,
         }))
     }
@@ -428,6 +441,51 @@ impl IdentityRepository for DieselIdentityRepository {
         .execute(conn)
         .map_err(repository_error)?;
         Ok(changed > 0)
+    }
+
+    fn revoke_token_of(
+        &self,
+        user: UserId,
+        id: TokenId,
+        at: Timestamp,
+    ) -> Result<bool, RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let changed = diesel::update(
+            api_tokens::table
+                .filter(api_tokens::id.eq(id.0))
+                .filter(api_tokens::user_id.eq(user.0))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(to_db(at))))
+        .execute(conn)
+        .map_err(repository_error)?;
+        Ok(changed > 0)
+    }
+
+    fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq(id.0)))
+            .set(api_tokens::last_used_at.eq(Some(to_db(at))))
+            .execute(conn)
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
+    fn login_credentials(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(UserId, PasswordHash)>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .select((users::id, users::password_hash))
+            .first::<(i64, String)>(conn)
+            .optional()
+            .map(|row| row.map(|(id, hash)| (UserId(id), PasswordHash(hash))))
+            .map_err(repository_error)
     }
 
     fn bootstrap_first_owner(

@@ -148,15 +148,30 @@ impl fmt::Debug for CryptoSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_hmac_key: SecretString,
+    /// Lifetime of login tokens in days; 0 means no expiry.
+    pub login_token_ttl_days: u32,
+    pub login_email_failures_per_minute: u32,
+    pub login_address_failures_per_minute: u32,
 }
 
 impl fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AuthSettings { token_hmac_key: [REDACTED] }")
+        f.debug_struct("AuthSettings")
+            .field("token_hmac_key", &"[REDACTED]")
+            .field("login_token_ttl_days", &self.login_token_ttl_days)
+            .field(
+                "login_email_failures_per_minute",
+                &self.login_email_failures_per_minute,
+            )
+            .field(
+                "login_address_failures_per_minute",
+                &self.login_address_failures_per_minute,
+            )
+            .finish()
     }
 }
 
-/// `[rate_limit]` (per token; enforced by a later component).
+/// `[rate_limit]`: requests per second per token, with bursts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {

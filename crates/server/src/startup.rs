@@ -17,6 +17,8 @@ use switchboard_crypto::{
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::shared::SystemClock;
+use switchboard_http::login_throttle::LoginThrottle;
+use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
@@ -239,7 +241,21 @@ impl Application {
             provider_configs: services.provider_configs.clone(),
             readiness: Arc::new(DatabaseReadiness(services.database.clone())),
             body_limit_bytes: settings.server.body_limit_bytes,
+            rate_limiter: Arc::new(TokenRateLimiter::new(
+                settings.rate_limit.per_second,
+                settings.rate_limit.burst,
+            )),
+            login_throttle: Arc::new(LoginThrottle::new(
+                settings.auth.login_email_failures_per_minute,
+                settings.auth.login_address_failures_per_minute,
+            )),
+            password_hash_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            )),
+            login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
         });
+        // The dummy hash that unknown-email logins check against, computed once now.
+        services.identity.warm_up();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

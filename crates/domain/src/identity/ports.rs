@@ -41,6 +41,8 @@ pub struct Principal {
     pub user_id: UserId,
     pub token_id: TokenId,
     pub token_expires_at: Option<Timestamp>,
+    /// When the token was last recorded as used (recorded at most once a minute).
+    pub token_last_used_at: Option<Timestamp>,
     pub membership: Option<PrincipalMembership>,
 }
 
@@ -178,6 +180,33 @@ pub trait IdentityRepository: Send + Sync {
     /// # Errors
     /// [`RepositoryError`].
     fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<bool, RepositoryError>;
+
+    /// Marks a token of `user` revoked; `Ok(false)` when `user` has no live token with
+    /// that id (another user's token is never touched).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn revoke_token_of(
+        &self,
+        user: UserId,
+        id: TokenId,
+        at: Timestamp,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Records that a token was used at `at`.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError>;
+
+    /// The id and password hash of the user with `email`, for login.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn login_credentials(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(UserId, PasswordHash)>, RepositoryError>;
 
     /// In one transaction, and only while no organization exists: creates the
     /// organization, its owner and the owner's first token. `Ok(false)` when an
