@@ -119,6 +119,19 @@ struct TokenCreateArgs {
 enum KeysCommand {
     /// Print a fresh random 256-bit key in standard base64 (needs no configuration).
     Generate,
+    /// Re-encrypt every stored secret under the primary key, in batches, while the
+    /// server keeps serving. Resumable: running it again finishes the job.
+    Rewrap {
+        /// Credentials per batch.
+        #[arg(long, default_value_t = 100)]
+        batch_size: u32,
+        /// Pause between batches, to spread the load on a busy database.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
+    /// How many stored secrets each key id protects (an old key can be removed when
+    /// it protects none).
+    Status,
 }
 
 fn main() -> ExitCode {
@@ -148,6 +161,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { status } => migrate(status),
+        Command::Keys(KeysCommand::Rewrap {
+            batch_size,
+            pause_ms,
+        }) => rewrap(batch_size, pause_ms),
+        Command::Keys(KeysCommand::Status) => key_status(),
         Command::Org(OrgCommand::Create { name, handle }) => {
             let services = services(&load()?)?;
             let organization = services.identity.create_organization(&name, &handle)?;
@@ -246,6 +264,81 @@ fn migrate(status_only: bool) -> anyhow::Result<()> {
         "{} migration(s) applied; database is current",
         applied.len()
     );
+    Ok(())
+}
+
+fn rewrap(batch_size: u32, pause_ms: u64) -> anyhow::Result<()> {
+    let services = services(&load()?)?;
+    let rotation = &services.key_rotation;
+    println!(
+        "re-encrypting under key {} in batches of {batch_size}",
+        rotation.primary_key_id()
+    );
+    let report = rotation.rewrap_all(batch_size, |report| {
+        println!(
+            "batch done: examined {}, re-encrypted {}, changed meanwhile {}, failed {}",
+            report.examined,
+            report.rewrapped,
+            report.changed_meanwhile,
+            report.failed.len()
+        );
+        if pause_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+        }
+    })?;
+    println!(
+        "done: examined {}, re-encrypted {}, changed meanwhile {}, failed {}",
+        report.examined,
+        report.rewrapped,
+        report.changed_meanwhile,
+        report.failed.len()
+    );
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        let ids: Vec<String> = report
+            .failed
+            .iter()
+            .map(|(id, error)| format!("{} ({error})", id.0))
+            .collect();
+        Err(anyhow!(
+            "{} credential(s) could not be opened: {}",
+            ids.len(),
+            ids.join(", ")
+        ))
+    }
+}
+
+fn key_status() -> anyhow::Result<()> {
+    let loaded = load()?;
+    let keyring = switchboard_server::startup::keyring(&loaded.settings)?;
+    let services = services(&loaded)?;
+    let configured = keyring.key_ids();
+    let primary = services.key_rotation.primary_key_id();
+    let usage = services.key_rotation.status()?;
+    println!("key_id\tsecrets\tstate");
+    let mut ids: Vec<_> = configured.clone();
+    ids.extend(usage.iter().map(|(id, _)| *id));
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        let count = usage
+            .iter()
+            .find(|(key, _)| *key == id)
+            .map_or(0, |(_, count)| *count);
+        let state = if id == primary {
+            "primary"
+        } else if configured.contains(&id) {
+            if count == 0 {
+                "configured, unused: can be removed"
+            } else {
+                "configured"
+            }
+        } else {
+            "NOT CONFIGURED: these secrets cannot be read"
+        };
+        println!("{id}\t{count}\t{state}");
+    }
     Ok(())
 }
 

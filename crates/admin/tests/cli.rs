@@ -23,13 +23,20 @@ const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 struct Admin {
     dir: tempfile::TempDir,
     database_url: String,
+    keys: String,
+    primary: u32,
 }
 
 impl Admin {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}", dir.path().join("admin.db").display());
-        Self { dir, database_url }
+        Self {
+            dir,
+            database_url,
+            keys: format!("1:{KEY}"),
+            primary: 1,
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -43,8 +50,11 @@ impl Admin {
             .current_dir(self.dir.path())
             .env("SWITCHBOARD_PROFILE", "production")
             .env("SWITCHBOARD__DATABASE__URL", &self.database_url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
+            .env("SWITCHBOARD__CRYPTO__KEYS", &self.keys)
+            .env(
+                "SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID",
+                self.primary.to_string(),
+            )
             .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
             .args(args);
         command
@@ -97,7 +107,8 @@ impl Admin {
     fn services(&self) -> switchboard_server::Services {
         let mut settings =
             switchboard_e2e::test_settings(&self.database_url, self.dir.path().to_path_buf());
-        settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
+        settings.crypto.keys = SecretString::from(self.keys.clone());
+        settings.crypto.primary_key_id = self.primary;
         settings.auth.token_hmac_key = SecretString::from(HMAC);
         startup::services(&Loaded {
             profile: Profile::Production,
@@ -330,4 +341,257 @@ fn operators_manage_organizations_users_and_tokens() {
             ])
             .contains("no user")
     );
+}
+
+const KEY_2: &str = "c2Vjb25kLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
+
+fn twilio(n: u32) -> switchboard_domain::telephony::ProviderConfigDraft {
+    switchboard_domain::telephony::ProviderConfigDraft {
+        provider: Some(switchboard_domain::telephony::ProviderRef::Slug(
+            "twilio".into(),
+        )),
+        account_sid: Some(format!("AC{n:032x}")),
+        auth_token: Some(SecretString::from(format!("{n:032x}"))),
+        ..Default::default()
+    }
+}
+
+fn key_status(admin: &Admin) -> Vec<(u32, u64)> {
+    admin
+        .ok(&["keys", "status"])
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut parts = line.split('\t');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+fn reveal_all(services: &switchboard_server::Services, ids: &[i64]) -> Vec<String> {
+    use secrecy::ExposeSecret;
+    ids.iter()
+        .map(|id| {
+            services
+                .provider_configs
+                .reveal_credential(
+                    switchboard_domain::identity::OrgId(1),
+                    switchboard_domain::telephony::ProviderConfigId(*id),
+                )
+                .map(|secret| secret.expose_secret().to_owned())
+                .expect("credential opens")
+        })
+        .collect()
+}
+
+#[test]
+fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
+    let mut admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(output.status.success());
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@acme.test",
+        "--role",
+        "owner",
+    ]);
+    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
+    let token = token.lines().last().expect("token").trim().to_owned();
+
+    // Written under key 1.
+    let services = admin.services();
+    let actor = services
+        .identity
+        .authenticate_in(&token, "acme")
+        .expect("actor");
+    let mut ids: Vec<i64> = (0..6)
+        .map(|n| {
+            services
+                .provider_configs
+                .create(&actor, twilio(n))
+                .expect("created")
+                .id
+                .0
+        })
+        .collect();
+    let mut expected: Vec<String> = (0..6).map(|n| format!("{n:032x}")).collect();
+    assert_eq!(key_status(&admin), vec![(1, 6)]);
+
+    // Restart with key 2 primary: everything still reads, new writes use key 2.
+    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.primary = 2;
+    let services = admin.services();
+    assert_eq!(reveal_all(&services, &ids), expected);
+    ids.push(
+        services
+            .provider_configs
+            .create(&actor, twilio(6))
+            .expect("created")
+            .id
+            .0,
+    );
+    expected.push(format!("{:032x}", 6));
+    assert_eq!(key_status(&admin), vec![(1, 6), (2, 1)]);
+
+    // A rewrap killed halfway...
+    let mut child = admin
+        .command(&["keys", "rewrap", "--batch-size", "1", "--pause-ms", "400"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("rewrap starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut batches = 0;
+    while batches < 2 {
+        let line = lines.next().expect("a line").expect("readable");
+        if line.starts_with("batch done") {
+            batches += 1;
+        }
+    }
+    child.kill().expect("killed");
+    let _ = child.wait();
+    let halfway = key_status(&admin);
+    println!("after the kill: {halfway:?}");
+    let under_1 = halfway
+        .iter()
+        .find(|(id, _)| *id == 1)
+        .map_or(0, |(_, n)| *n);
+    assert!(
+        (1..6).contains(&under_1),
+        "some but not all moved: {halfway:?}"
+    );
+    assert_eq!(
+        reveal_all(&services, &ids),
+        expected,
+        "nothing lost by the kill"
+    );
+
+    // ... finishes when run again.
+    let done = admin.ok(&["keys", "rewrap", "--batch-size", "1"]);
+    assert!(done.contains("failed 0"), "{done}");
+    assert_eq!(key_status(&admin), vec![(1, 0), (2, 7)]);
+    assert!(admin.ok(&["keys", "status"]).contains("can be removed"));
+
+    // Key 1 removed: all still read.
+    admin.keys = format!("2:{KEY_2}");
+    let services = admin.services();
+    assert_eq!(reveal_all(&services, &ids), expected);
+}
+
+#[test]
+fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
+    use secrecy::ExposeSecret;
+    use switchboard_domain::telephony::{CredentialKeyRepository, KeyId, ProviderConfigDraft};
+
+    let mut admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(output.status.success());
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@acme.test",
+        "--role",
+        "owner",
+    ]);
+    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
+    let token = token.lines().last().expect("token").trim().to_owned();
+    let services = admin.services();
+    let actor = services
+        .identity
+        .authenticate_in(&token, "acme")
+        .expect("actor");
+    let id = services
+        .provider_configs
+        .create(&actor, twilio(1))
+        .expect("created")
+        .id;
+
+    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.primary = 2;
+    let services = admin.services();
+    // The rewrap reads the row...
+    let repository =
+        switchboard_persistence::DieselCredentialKeyRepository::new(services.database.clone());
+    let batch = repository
+        .sealed_not_under(KeyId(2), None, 10)
+        .expect("batch");
+    assert_eq!(batch.len(), 1);
+    // ... a PATCH rotates the credential meanwhile ...
+    let rotated = "fedcba9876543210fedcba9876543210";
+    services
+        .provider_configs
+        .update(
+            &actor,
+            id,
+            ProviderConfigDraft {
+                auth_token: Some(SecretString::from(rotated)),
+                ..Default::default()
+            },
+        )
+        .expect("rotated");
+    // ... and the rewrap's write does not overwrite it.
+    let outcome = services
+        .key_rotation
+        .rewrap_credential(&batch[0])
+        .expect("rewrap");
+    assert_eq!(
+        outcome,
+        switchboard_application::key_rotation::RewrapOutcome::ChangedMeanwhile
+    );
+    let revealed = services
+        .provider_configs
+        .reveal_credential(switchboard_domain::identity::OrgId(1), id)
+        .expect("opens");
+    assert_eq!(revealed.expose_secret(), rotated);
+
+    // A blob under a key that is no longer configured fails closed, naming the key id.
+    let other = services
+        .provider_configs
+        .create(&actor, twilio(2))
+        .expect("created")
+        .id;
+    admin.keys = format!("1:{KEY}");
+    admin.primary = 1;
+    let services = admin.services();
+    let error = services
+        .provider_configs
+        .reveal_credential(switchboard_domain::identity::OrgId(1), other)
+        .expect_err("fails closed");
+    assert!(
+        error.to_string().contains("key 2 is not configured"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains(KEY_2));
+    let stderr = admin.fails(&["keys", "rewrap"]);
+    assert!(stderr.contains("could not be opened"), "{stderr}");
+    assert!(admin.ok(&["keys", "status"]).contains("NOT CONFIGURED"));
 }

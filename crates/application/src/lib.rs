@@ -6,6 +6,7 @@
 //! blocking pool.
 
 pub mod identity;
+pub mod key_rotation;
 pub mod telephony;
 
 pub use identity::{Actor, IdentityService};

@@ -10,6 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
+use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::{IdentityService, ProviderConfigService};
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
@@ -22,8 +23,8 @@ use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
-    DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    Database, DatabaseError, DatabaseSettings, DieselCredentialKeyRepository,
+    DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 
 use crate::settings::{Loaded, Profile, Settings};
@@ -61,6 +62,7 @@ pub struct Services {
     pub database: Database,
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
+    pub key_rotation: Arc<KeyRotationService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -136,7 +138,7 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
 /// # Errors
 /// [`StartupError`].
 pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
-    let keyring = keyring(settings)?;
+    let keyring = Arc::new(keyring(settings)?);
     let token_hasher = token_hasher(settings)?;
     let clock = Arc::new(SystemClock);
     let identity = IdentityService::new(
@@ -149,14 +151,19 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
     let provider_configs = ProviderConfigService::new(
         &DieselProviderCatalogRepository::new(database.clone()),
         Arc::new(DieselProviderConfigRepository::new(database.clone())),
-        Arc::new(keyring),
+        keyring.clone(),
         clock,
     )
     .map_err(|error| StartupError::Catalog(error.to_string()))?;
+    let key_rotation = KeyRotationService::new(
+        Arc::new(DieselCredentialKeyRepository::new(database.clone())),
+        keyring,
+    );
     Ok(Services {
         database,
         identity: Arc::new(identity),
         provider_configs: Arc::new(provider_configs),
+        key_rotation: Arc::new(key_rotation),
     })
 }
 

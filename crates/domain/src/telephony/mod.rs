@@ -2,6 +2,7 @@
 //! configurations (credentials encrypted at rest).
 
 mod configuration;
+mod key_rotation;
 mod ports;
 mod provider;
 mod secret;
@@ -10,6 +11,7 @@ pub use configuration::{
     AUTH_TOKEN_FIELD, CreateProviderConfig, ProviderConfig, ProviderConfigChanges,
     ProviderConfigDraft, ProviderConfigId, ProviderRef, account_sid_key, auth_token_last4,
 };
+pub use key_rotation::{CredentialKeyRepository, SealedCredential};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
     ProviderConfigUpdate,

@@ -1,0 +1,49 @@
+//! The port key rotation needs: find sealed credentials that are not under a given
+//! key, replace one only if it is still the blob that was read (compare-and-set, so
+//! that a concurrent rotation of the credential wins), and count secrets per key.
+
+use super::{KeyId, ProviderConfigId, SealedSecret};
+use crate::identity::OrgId;
+use crate::shared::RepositoryError;
+
+/// A stored credential with what its associated data needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCredential {
+    pub id: ProviderConfigId,
+    pub org_id: OrgId,
+    pub uid: String,
+    pub sealed: SealedSecret,
+}
+
+/// Storage access for re-encrypting credentials under the primary key.
+pub trait CredentialKeyRepository: Send + Sync {
+    /// How many stored secrets each key id protects, by key id.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn key_usage(&self) -> Result<Vec<(KeyId, u64)>, RepositoryError>;
+
+    /// Up to `limit` credentials not sealed under `key`, with ids above `after`, in
+    /// id order (a cursor, so that a run makes progress past rows it cannot open).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn sealed_not_under(
+        &self,
+        key: KeyId,
+        after: Option<ProviderConfigId>,
+        limit: u32,
+    ) -> Result<Vec<SealedCredential>, RepositoryError>;
+
+    /// Replaces the credential of `id` with `replacement` only if it still is
+    /// `expected`; `Ok(false)` when it changed meanwhile (or the row is gone).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn replace_sealed(
+        &self,
+        id: ProviderConfigId,
+        expected: &SealedSecret,
+        replacement: &SealedSecret,
+    ) -> Result<bool, RepositoryError>;
+}
