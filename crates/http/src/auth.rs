@@ -79,6 +79,7 @@ async fn resolve(
             retry_after_seconds,
         }) => {
             req.extensions_mut().insert(status);
+            crate::metrics::count_rate_limited("token");
             return Err(ApiError::RateLimited {
                 retry_after_seconds,
             });

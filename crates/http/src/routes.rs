@@ -7,7 +7,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
-use crate::{catalog, health, identity, provider_configs, tokens};
+use crate::{catalog, health, identity, metrics, provider_configs, tokens};
 
 /// Base path of the platform API.
 pub const API_BASE: &str = "/api/v2/platform";
@@ -30,6 +30,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(resource("/health/live").route(web::get().to(health::live)))
         .service(resource("/health/ready").route(web::get().to(health::ready)))
+        .service(resource("/metrics").route(web::get().to(metrics::render)))
         .service(
             web::scope(API_BASE)
                 .wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-store")))

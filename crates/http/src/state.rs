@@ -25,6 +25,10 @@ pub struct AppState {
     pub password_hash_permits: Arc<tokio::sync::Semaphore>,
     /// Lifetime of tokens issued by a login, in days (`None`: no expiry).
     pub login_token_ttl_days: Option<u32>,
+    /// The Prometheus recorder (`None`: `/metrics` is off).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Connection pool usage for `/metrics`.
+    pub pool_gauges: Arc<dyn crate::metrics::PoolGauges>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -157,6 +157,7 @@ pub(crate) async fn login(
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |address| address.ip().to_string());
     if let Some(retry_after_seconds) = state.login_throttle.blocked(&email, &address) {
+        crate::metrics::count_rate_limited("login");
         return Err(ApiError::RateLimited {
             retry_after_seconds,
         });

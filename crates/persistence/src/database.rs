@@ -73,6 +73,15 @@ impl fmt::Debug for DatabaseSettings {
     }
 }
 
+/// The state of one connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub pool: &'static str,
+    pub max_size: u32,
+    pub connections: u32,
+    pub idle: u32,
+}
+
 /// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -176,6 +185,28 @@ impl Database {
     /// The connection for writes (on SQLite, the one writer connection).
     pub(crate) fn writer(&self) -> Result<PooledConnection, RepositoryError> {
         self.writer.get().map_err(|error| pool_error(&error))
+    }
+
+    /// Connections held and idle, per pool (`reader`, and `writer` on SQLite), for
+    /// metrics.
+    #[must_use]
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        let mut pools = vec![("reader", &self.reader)];
+        if self.backend == Backend::Sqlite {
+            pools.push(("writer", &self.writer));
+        }
+        pools
+            .into_iter()
+            .map(|(name, pool)| {
+                let state = pool.state();
+                PoolUsage {
+                    pool: name,
+                    max_size: pool.max_size(),
+                    connections: state.connections,
+                    idle: state.idle_connections,
+                }
+            })
+            .collect()
     }
 
     /// Checks that the database answers (for the readiness probe).

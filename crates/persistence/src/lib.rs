@@ -17,7 +17,7 @@ mod telephony;
 pub mod testing;
 mod time;
 
-pub use database::{Backend, Database, DatabaseSettings};
+pub use database::{Backend, Database, DatabaseSettings, PoolUsage};
 pub use error::DatabaseError;
 pub use identity::DieselIdentityRepository;
 pub use key_rotation::DieselCredentialKeyRepository;

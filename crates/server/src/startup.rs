@@ -19,6 +19,7 @@ use switchboard_crypto::{
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::shared::SystemClock;
 use switchboard_http::login_throttle::LoginThrottle;
+use switchboard_http::metrics::{PoolGauge, PoolGauges, prometheus, track_requests};
 use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
@@ -180,6 +181,21 @@ pub fn services(loaded: &Loaded) -> Result<Services, StartupError> {
 
 struct DatabaseReadiness(Database);
 
+impl PoolGauges for DatabaseReadiness {
+    fn pools(&self) -> Vec<PoolGauge> {
+        self.0
+            .pool_usage()
+            .into_iter()
+            .map(|usage| PoolGauge {
+                pool: usage.pool,
+                max_size: usage.max_size,
+                in_use: usage.connections.saturating_sub(usage.idle),
+                idle: usage.idle,
+            })
+            .collect()
+    }
+}
+
 impl ReadinessProbe for DatabaseReadiness {
     fn check(&self) -> Readiness {
         Readiness {
@@ -243,10 +259,19 @@ impl Application {
         };
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
+        let database = Arc::new(DatabaseReadiness(services.database.clone()));
+        let metrics = match prometheus() {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::warn!(%error, "metrics are off");
+                None
+            }
+        };
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
-            readiness: Arc::new(DatabaseReadiness(services.database.clone())),
+            readiness: database.clone(),
+            pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,
             rate_limiter: Arc::new(TokenRateLimiter::new(
                 settings.rate_limit.per_second,
@@ -260,6 +285,7 @@ impl Application {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             )),
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
+            metrics,
         });
         // The dummy hash that unknown-email logins check against, computed once now.
         services.identity.warm_up();
@@ -267,6 +293,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .configure(configure)
+                .wrap(from_fn(track_requests))
                 .wrap(from_fn(request_id_middleware))
                 .wrap(NormalizePath::trim())
         })

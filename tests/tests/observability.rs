@@ -1,0 +1,69 @@
+//! `GET /metrics`: Prometheus text with request counts and latency by route template
+//! and status, pool usage and rate-limit rejections; `/health/ready` reports
+//! migrations.
+
+use reqwest::Method;
+use switchboard_domain::identity::Role;
+use switchboard_e2e::{Backend, on_both_backends, spawn_app_on, test_database};
+
+async fn metrics_describe_requests_pools_and_limits(backend: Backend) {
+    let Some(database) = test_database(backend) else {
+        return;
+    };
+    let app = spawn_app_on(database, |settings| {
+        settings.rate_limit.per_second = 1;
+        settings.rate_limit.burst = 2;
+    })
+    .await;
+    app.organization("acme");
+    let user = app.user_in("acme", Role::Member);
+    for _ in 0..4 {
+        app.call(
+            Method::GET,
+            "/telephony/providers-configurations/",
+            Some(&user.token),
+            Some("acme"),
+            None,
+        )
+        .await;
+    }
+    app.call(
+        Method::GET,
+        "/telephony/providers-configurations/424242/",
+        None,
+        None,
+        None,
+    )
+    .await;
+
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/plain"))
+    );
+    let text = response.text().await.expect("body");
+    for needle in [
+        r#"http_requests_total{method="GET",route="/api/v2/platform/telephony/providers-configurations",status="200"}"#,
+        r#"http_requests_total{method="GET",route="/api/v2/platform/telephony/providers-configurations",status="429"}"#,
+        r#"http_requests_total{method="GET",route="/api/v2/platform/telephony/providers-configurations/{id}",status="401"}"#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/api/v2/platform/telephony/providers-configurations",status="200",le="0.005"}"#,
+        r#"db_pool_connections_idle{pool="reader"}"#,
+        r#"db_pool_connections_in_use{pool="reader"}"#,
+        r#"rate_limited_total{kind="token"}"#,
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+    assert!(!text.contains(&user.token));
+    assert!(!text.contains("424242"), "raw paths are not labels");
+}
+
+on_both_backends!(metrics_describe_requests_pools_and_limits);
