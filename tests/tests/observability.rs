@@ -2,6 +2,11 @@
 //! and status, pool usage and rate-limit rejections; `/health/ready` reports
 //! migrations.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test scenarios: a failed step is a test failure"
+)]
+
 use reqwest::Method;
 use switchboard_domain::identity::Role;
 use switchboard_e2e::{Backend, on_both_backends, spawn_app_on, test_database};
