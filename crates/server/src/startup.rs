@@ -257,6 +257,9 @@ impl Application {
             address: address.clone(),
             source,
         };
+        // The dummy hash that unknown-email logins check against, computed once,
+        // before the port opens.
+        services.identity.warm_up();
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let database = Arc::new(DatabaseReadiness(services.database.clone()));
@@ -287,8 +290,7 @@ impl Application {
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
             metrics,
         });
-        // The dummy hash that unknown-email logins check against, computed once now.
-        services.identity.warm_up();
+
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
