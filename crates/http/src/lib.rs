@@ -8,11 +8,14 @@
 
 pub mod auth;
 pub mod body;
+mod bridge_errors;
+mod bridges;
 mod catalog;
 pub mod envelope;
 pub mod error;
 mod health;
 mod identity;
+mod numbers;
 mod provider_configs;
 pub mod request_id;
 mod routes;

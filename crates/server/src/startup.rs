@@ -10,7 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
-use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_application::{BridgeService, IdentityService, ProviderConfigService};
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
     parse_key_base64,
@@ -20,7 +20,7 @@ use switchboard_domain::shared::SystemClock;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
+    Database, DatabaseError, DatabaseSettings, DieselBridgeRepository, DieselIdentityRepository,
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 
@@ -59,6 +59,7 @@ pub struct Services {
     pub database: Database,
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
+    pub bridges: Arc<BridgeService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -148,13 +149,18 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         &DieselProviderCatalogRepository::new(database.clone()),
         Arc::new(DieselProviderConfigRepository::new(database.clone())),
         Arc::new(keyring),
-        clock,
+        clock.clone(),
     )
     .map_err(|error| StartupError::Catalog(error.to_string()))?;
+    let bridges = BridgeService::new(
+        Arc::new(DieselBridgeRepository::new(database.clone())),
+        clock,
+    );
     Ok(Services {
         database,
         identity: Arc::new(identity),
         provider_configs: Arc::new(provider_configs),
+        bridges: Arc::new(bridges),
     })
 }
 
@@ -237,6 +243,7 @@ impl Application {
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
+            bridges: services.bridges.clone(),
             readiness: Arc::new(DatabaseReadiness(services.database.clone())),
             body_limit_bytes: settings.server.body_limit_bytes,
         });
