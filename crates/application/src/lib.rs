@@ -5,9 +5,11 @@
 //! Services are synchronous (the storage port is), so async callers run them on a
 //! blocking pool.
 
+pub mod bridges;
 pub mod identity;
 pub mod key_rotation;
 pub mod telephony;
 
+pub use bridges::BridgeService;
 pub use identity::{Actor, IdentityService};
 pub use telephony::ProviderConfigService;

@@ -14,10 +14,11 @@ use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, ValidationErrors, WriteError,
 };
 use switchboard_domain::telephony::{
-    AUTH_TOKEN_FIELD, AssociatedData, CipherError, CreateProviderConfig, NewProviderConfig,
-    ProviderCatalog, ProviderCatalogRepository, ProviderConfig, ProviderConfigChanges,
-    ProviderConfigDraft, ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository,
-    ProviderConfigUpdate, SecretCipher, auth_token_last4,
+    AUTH_TOKEN_FIELD, AssociatedData, BridgeConnection, CipherError, ConfigDeletion,
+    CreateProviderConfig, NewProviderConfig, ProviderCatalog, ProviderCatalogRepository,
+    ProviderConfig, ProviderConfigChanges, ProviderConfigDraft, ProviderConfigFilter,
+    ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate, SecretCipher,
+    auth_token_last4,
 };
 
 use crate::Actor;
@@ -82,6 +83,10 @@ pub enum DeleteProviderConfigError {
     PermissionDenied,
     #[error("no such configuration in this organization")]
     NotFound,
+    /// Bridge numbers are connected to it (sorted by bridge slug, then number):
+    /// disconnect them first.
+    #[error("the configuration is connected to {} bridge number(s)", .0.len())]
+    InUse(Vec<BridgeConnection>),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -296,20 +301,23 @@ impl ProviderConfigService {
         }
     }
 
-    /// Deletes a configuration.
+    /// Deletes a configuration unless a bridge number is connected to it (checked and
+    /// deleted in one transaction).
     ///
     /// # Errors
-    /// [`DeleteProviderConfigError`].
+    /// [`DeleteProviderConfigError`]; `InUse` lists the connections to remove first.
     pub fn delete(
         &self,
         actor: &Actor,
         id: ProviderConfigId,
     ) -> Result<(), DeleteProviderConfigError> {
         ensure_writer(actor.role).map_err(|()| DeleteProviderConfigError::PermissionDenied)?;
-        if self.repository.delete(actor.org_id, id)? {
-            Ok(())
-        } else {
-            Err(DeleteProviderConfigError::NotFound)
+        match self.repository.delete_unless_connected(actor.org_id, id)? {
+            ConfigDeletion::Deleted => Ok(()),
+            ConfigDeletion::NotFound => Err(DeleteProviderConfigError::NotFound),
+            ConfigDeletion::InUse(connections) => {
+                Err(DeleteProviderConfigError::InUse(connections))
+            }
         }
     }
 

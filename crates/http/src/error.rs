@@ -36,9 +36,14 @@ pub enum ApiError {
     MethodNotAllowed,
     Validation(ValidationErrors),
     Conflict(&'static str),
+    /// A 409 whose body also carries `data`: what the conflict depends on (for
+    /// example the bridge numbers still connected to a configuration).
+    ConflictWith(&'static str, serde_json::Value),
     PayloadTooLarge,
     UnsupportedMediaType,
-    RateLimited { retry_after_seconds: u64 },
+    RateLimited {
+        retry_after_seconds: u64,
+    },
     InvalidCredentials,
     Unavailable,
     Internal,
@@ -51,6 +56,8 @@ struct ErrorBody<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a serde_json::Value>,
 }
 
 impl ApiError {
@@ -81,7 +88,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Validation(_) => "validation_error",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::ConflictWith(..) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
@@ -101,7 +108,7 @@ impl ApiError {
             Self::NotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
             Self::Validation(_) => "Invalid request.",
-            Self::Conflict(message) => message,
+            Self::Conflict(message) | Self::ConflictWith(message, _) => message,
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
             Self::RateLimited { .. } => "Too many requests.",
@@ -129,7 +136,7 @@ impl ResponseError for ApiError {
             Self::ForbiddenOrganization | Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictWith(..) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -141,6 +148,10 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let errors = match self {
             Self::Validation(errors) => Some(errors.fields()),
+            _ => None,
+        };
+        let data = match self {
+            Self::ConflictWith(_, data) => Some(data),
             _ => None,
         };
         let mut response = HttpResponse::build(status);
@@ -168,6 +179,7 @@ impl ResponseError for ApiError {
             message: self.message(),
             code: self.code(),
             errors,
+            data,
         })
     }
 }
@@ -247,6 +259,9 @@ impl From<DeleteProviderConfigError> for ApiError {
         match error {
             DeleteProviderConfigError::PermissionDenied => Self::PermissionDenied,
             DeleteProviderConfigError::NotFound => Self::NotFound,
+            DeleteProviderConfigError::InUse(connections) => {
+                crate::bridge_errors::config_in_use(&connections)
+            }
             DeleteProviderConfigError::Repository(error) => error.into(),
         }
     }

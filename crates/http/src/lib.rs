@@ -8,6 +8,8 @@
 
 pub mod auth;
 pub mod body;
+mod bridge_errors;
+mod bridges;
 mod catalog;
 pub mod envelope;
 pub mod error;
@@ -15,6 +17,7 @@ mod health;
 mod identity;
 pub mod login_throttle;
 pub mod metrics;
+mod numbers;
 mod provider_configs;
 pub mod rate_limit;
 pub mod request_id;

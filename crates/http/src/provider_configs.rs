@@ -214,7 +214,7 @@ const MUST_BE_STRING_OR_NULL: &str = "must be a string or null";
 
 /// Field names are echoed in errors only when they look like field names, so that a
 /// secret pasted as a key never comes back.
-fn echoable_field_name(name: &str) -> bool {
+pub(crate) fn echoable_field_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name

@@ -47,6 +47,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/telephony/providers-configurations",
                 ))
                 .configure(provider_config_routes("/telephony/provider-configurations"))
+                .configure(crate::bridges::routes)
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found));

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_application::{BridgeService, IdentityService, ProviderConfigService};
 
 use crate::ReadinessProbe;
 use crate::login_throttle::LoginThrottle;
@@ -14,6 +14,7 @@ use crate::rate_limit::TokenRateLimiter;
 pub struct AppState {
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
+    pub bridges: Arc<BridgeService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

@@ -6,6 +6,7 @@
 //! configuration files or of cryptography: credentials arrive sealed and leave sealed.
 //! Every call blocks; callers run them on a blocking thread pool.
 
+mod bridges;
 mod connection;
 mod database;
 mod error;
@@ -17,6 +18,7 @@ mod telephony;
 pub mod testing;
 mod time;
 
+pub use bridges::DieselBridgeRepository;
 pub use database::{Backend, Database, DatabaseSettings, PoolUsage};
 pub use error::DatabaseError;
 pub use identity::DieselIdentityRepository;

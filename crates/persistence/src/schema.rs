@@ -100,3 +100,41 @@ diesel::allow_tables_to_appear_in_same_query!(
     telephony_providers,
     provider_configurations,
 );
+
+// Bridges module of the telephony context (migration 2026-11-28-000010_bridges).
+
+diesel::table! {
+    bridges (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        region -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    phone_numbers (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        number -> Text,
+        active -> Bool,
+        bridge_id -> Nullable<BigInt>,
+        provider_config_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bridges -> organizations (organization_id));
+diesel::joinable!(phone_numbers -> bridges (bridge_id));
+diesel::joinable!(phone_numbers -> provider_configurations (provider_config_id));
+
+// Pairs only: the tables above already appear together with each other.
+diesel::allow_tables_to_appear_in_same_query!(bridges, phone_numbers);
+diesel::allow_tables_to_appear_in_same_query!(bridges, provider_configurations);
+diesel::allow_tables_to_appear_in_same_query!(phone_numbers, provider_configurations);

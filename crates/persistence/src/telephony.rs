@@ -13,9 +13,9 @@ use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
 };
 use switchboard_domain::telephony::{
-    NewProviderConfig, ProviderCatalogRepository, ProviderConfig, ProviderConfigFilter,
-    ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate, ProviderId, ProviderRecord,
-    SealedSecret, account_sid_key,
+    ConfigDeletion, NewProviderConfig, ProviderCatalogRepository, ProviderConfig,
+    ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
+    ProviderId, ProviderRecord, SealedSecret, account_sid_key,
 };
 
 use crate::connection::{DbConnection, MultiBackend};
@@ -355,5 +355,13 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         .execute(conn)
         .map_err(repository_error)?;
         Ok(deleted > 0)
+    }
+
+    fn delete_unless_connected(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+    ) -> Result<ConfigDeletion, RepositoryError> {
+        crate::bridges::delete_config_unless_connected(&self.db, org, id)
     }
 }

@@ -30,7 +30,11 @@ use switchboard_persistence::{
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 
-const MIGRATION_NAMES: [&str; 2] = ["2026-11-28-000001_identity", "2026-11-28-000002_telephony"];
+const MIGRATION_NAMES: [&str; 3] = [
+    "2026-11-28-000001_identity",
+    "2026-11-28-000002_telephony",
+    "2026-11-28-000010_bridges",
+];
 
 /// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
 macro_rules! on_both_backends {

@@ -11,7 +11,7 @@ use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::key_rotation::KeyRotationService;
-use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_application::{BridgeService, IdentityService, ProviderConfigService};
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
     parse_key_base64,
@@ -24,8 +24,9 @@ use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselCredentialKeyRepository,
-    DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    Database, DatabaseError, DatabaseSettings, DieselBridgeRepository,
+    DieselCredentialKeyRepository, DieselIdentityRepository, DieselProviderCatalogRepository,
+    DieselProviderConfigRepository,
 };
 
 use crate::settings::{Loaded, Profile, Settings};
@@ -64,6 +65,7 @@ pub struct Services {
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
     pub key_rotation: Arc<KeyRotationService>,
+    pub bridges: Arc<BridgeService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -153,18 +155,23 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         &DieselProviderCatalogRepository::new(database.clone()),
         Arc::new(DieselProviderConfigRepository::new(database.clone())),
         keyring.clone(),
-        clock,
+        clock.clone(),
     )
     .map_err(|error| StartupError::Catalog(error.to_string()))?;
     let key_rotation = KeyRotationService::new(
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
     );
+    let bridges = BridgeService::new(
+        Arc::new(DieselBridgeRepository::new(database.clone())),
+        clock,
+    );
     Ok(Services {
         database,
         identity: Arc::new(identity),
         provider_configs: Arc::new(provider_configs),
         key_rotation: Arc::new(key_rotation),
+        bridges: Arc::new(bridges),
     })
 }
 
@@ -273,6 +280,7 @@ impl Application {
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
+            bridges: services.bridges.clone(),
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,

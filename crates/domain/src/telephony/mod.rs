@@ -1,17 +1,31 @@
-//! Telephony context: the provider catalog and the organizations' provider
-//! configurations (credentials encrypted at rest).
+//! Telephony context: the provider catalog, the organizations' provider
+//! configurations (credentials encrypted at rest), and their phone numbers and
+//! bridges (which connect numbers to configurations).
 
+mod bridge;
+mod bridge_ports;
 mod configuration;
 mod key_rotation;
+mod number;
 mod ports;
 mod provider;
 mod secret;
 
+pub use bridge::{
+    Bridge, BridgeChanges, BridgeConnection, BridgeDetail, BridgeDraft, BridgeId, BridgeNumber,
+    BridgeSlug, BridgeSlugError, BridgeStatus, ConnectProvider, ConnectionDraft, CreateBridge,
+    DisconnectProvider, MAX_NUMBER_IDS, Region,
+};
+pub use bridge_ports::{
+    BridgeRepository, BridgeUpdate, BridgeWriteError, ConfigDeletion, ConnectionError, NewBridge,
+    NewPhoneNumber, NumberConflict, NumberDeletion, NumberFilter,
+};
 pub use configuration::{
     AUTH_TOKEN_FIELD, CreateProviderConfig, ProviderConfig, ProviderConfigChanges,
     ProviderConfigDraft, ProviderConfigId, ProviderRef, account_sid_key, auth_token_last4,
 };
 pub use key_rotation::{CredentialKeyRepository, SealedCredential};
+pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
     ProviderConfigUpdate,

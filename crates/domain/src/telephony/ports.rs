@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{ProviderConfig, ProviderConfigId, ProviderId, ProviderRecord, SealedSecret};
+use super::{
+    ConfigDeletion, ProviderConfig, ProviderConfigId, ProviderId, ProviderRecord, SealedSecret,
+};
 use crate::identity::OrgId;
 use crate::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 
@@ -100,4 +102,25 @@ pub trait ProviderConfigRepository: Send + Sync {
     /// # Errors
     /// [`RepositoryError`].
     fn delete(&self, org: OrgId, id: ProviderConfigId) -> Result<bool, RepositoryError>;
+
+    /// Deletes the configuration unless a bridge number is connected to it, checking
+    /// and deleting in one transaction so that a racing connect cannot leave a
+    /// connection to a deleted configuration.
+    ///
+    /// The default suits stores that know no bridges: a plain [`Self::delete`].
+    /// Stores that hold connections must override it.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn delete_unless_connected(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+    ) -> Result<ConfigDeletion, RepositoryError> {
+        Ok(if self.delete(org, id)? {
+            ConfigDeletion::Deleted
+        } else {
+            ConfigDeletion::NotFound
+        })
+    }
 }
