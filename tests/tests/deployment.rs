@@ -1,0 +1,96 @@
+//! No Docker engine runs here, so `docker-compose.yml` is checked for its structure:
+//! PostgreSQL with a healthcheck, a one-shot `migrate` service (the admin binary)
+//! that waits for a healthy database, and the server that waits for the migration to
+//! complete, with its own healthcheck on readiness. Keys come from the environment.
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn compose() -> Yaml {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docker-compose.yml"
+    ))
+    .unwrap_or_else(|error| panic!("docker-compose.yml: {error}"));
+    let mut documents =
+        YamlLoader::load_from_str(&text).unwrap_or_else(|error| panic!("YAML: {error}"));
+    documents.remove(0)
+}
+
+fn condition(service: &Yaml, dependency: &str) -> Option<String> {
+    service["depends_on"][dependency]["condition"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[test]
+fn compose_runs_postgres_then_migrate_then_the_server() {
+    let compose = compose();
+    let services = &compose["services"];
+    let postgres = &services["postgres"];
+    let migrate = &services["migrate"];
+    let server = &services["switchboard"];
+    for (name, service) in [
+        ("postgres", postgres),
+        ("migrate", migrate),
+        ("switchboard", server),
+    ] {
+        assert!(!service.is_badvalue(), "service {name} is missing");
+    }
+
+    assert!(
+        postgres["image"]
+            .as_str()
+            .is_some_and(|image| image.starts_with("postgres:"))
+    );
+    let check = format!("{:?}", postgres["healthcheck"]["test"]);
+    assert!(
+        check.contains("pg_isready"),
+        "postgres healthcheck: {check}"
+    );
+
+    let command = format!("{:?}", migrate["command"]);
+    assert!(
+        command.contains("switchboard-admin") && command.contains("migrate"),
+        "{command}"
+    );
+    assert_eq!(
+        migrate["restart"].as_str(),
+        Some("no"),
+        "migrate is a one-shot"
+    );
+    assert_eq!(
+        condition(migrate, "postgres").as_deref(),
+        Some("service_healthy")
+    );
+
+    assert_eq!(
+        condition(server, "postgres").as_deref(),
+        Some("service_healthy")
+    );
+    assert_eq!(
+        condition(server, "migrate").as_deref(),
+        Some("service_completed_successfully")
+    );
+    let check = format!("{:?}", server["healthcheck"]["test"]);
+    assert!(
+        check.contains("/health/ready"),
+        "server healthcheck: {check}"
+    );
+    assert!(!server["ports"].is_badvalue());
+
+    // Both the server and the migration get the database URL and keys from the
+    // environment, never literal keys from the file.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docker-compose.yml"
+    ))
+    .unwrap_or_default();
+    for setting in [
+        "SWITCHBOARD__DATABASE__URL",
+        "SWITCHBOARD__CRYPTO__KEYS: ${SWITCHBOARD_KEYS",
+        "SWITCHBOARD__AUTH__TOKEN_HMAC_KEY: ${SWITCHBOARD_TOKEN_HMAC_KEY",
+        "SWITCHBOARD_PROFILE: production",
+    ] {
+        assert!(text.contains(setting), "missing {setting}");
+    }
+}
