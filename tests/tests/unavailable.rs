@@ -2,11 +2,6 @@
 //! quickly, never hangs and never 500s, keeps `/health/live` up, and recovers by
 //! itself once the database is back.
 
-#![expect(
-    clippy::expect_used,
-    reason = "test scenarios: a failed step is a test failure"
-)]
-
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
