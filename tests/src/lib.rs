@@ -20,7 +20,7 @@ use switchboard_domain::identity::Role;
 use switchboard_persistence::testing::TestDatabase;
 use switchboard_server::settings::{
     AuthSettings, CryptoSettings, DatabaseConfig, LogFormat, LogSettings, RateLimitSettings,
-    ServerSettings, Settings,
+    ServerSettings, Settings, VerifySettings,
 };
 use switchboard_server::startup::{open_database, wire};
 use switchboard_server::{Application, Profile, Services};
@@ -85,6 +85,15 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
         log: LogSettings {
             level: "info".to_owned(),
             format: LogFormat::Pretty,
+        },
+        // Nothing listens on port 9 of loopback: a test that verifies credentials
+        // points these at its own stand-in of the provider.
+        verify: VerifySettings {
+            twilio_base_url: "http://127.0.0.1:9".to_owned(),
+            plivo_base_url: "http://127.0.0.1:9".to_owned(),
+            vonage_base_url: "http://127.0.0.1:9".to_owned(),
+            telnyx_base_url: "http://127.0.0.1:9".to_owned(),
+            timeout_ms: 1000,
         },
     }
 }

@@ -5,8 +5,12 @@
 //! Services are synchronous (the storage port is), so async callers run them on a
 //! blocking pool.
 
+pub mod audit;
+pub mod idempotency;
 pub mod identity;
 pub mod telephony;
 
+pub use audit::AuditService;
+pub use idempotency::IdempotencyService;
 pub use identity::{Actor, IdentityService};
-pub use telephony::ProviderConfigService;
+pub use telephony::{ProviderConfigService, WriteOptions};

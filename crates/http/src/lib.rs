@@ -6,17 +6,21 @@
 //! the blocking pool (all storage work is synchronous). This crate knows no SQL and
 //! no cipher.
 
+mod audit;
 pub mod auth;
 pub mod body;
 mod catalog;
 pub mod envelope;
 pub mod error;
 mod health;
+pub mod idempotency;
 mod identity;
+pub mod preconditions;
 mod provider_configs;
 pub mod request_id;
 mod routes;
 pub mod state;
+mod verification;
 
 pub use health::{Readiness, ReadinessProbe};
 pub use routes::configure;

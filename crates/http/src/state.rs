@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_application::{
+    AuditService, IdempotencyService, IdentityService, ProviderConfigService,
+};
 
 use crate::ReadinessProbe;
 
@@ -12,6 +14,8 @@ use crate::ReadinessProbe;
 pub struct AppState {
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
+    pub audit: Arc<AuditService>,
+    pub idempotency: Arc<IdempotencyService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

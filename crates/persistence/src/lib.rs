@@ -6,9 +6,11 @@
 //! configuration files or of cryptography: credentials arrive sealed and leave sealed.
 //! Every call blocks; callers run them on a blocking thread pool.
 
+mod audit;
 mod connection;
 mod database;
 mod error;
+mod idempotency;
 mod identity;
 mod pool;
 mod schema;
@@ -16,7 +18,9 @@ mod telephony;
 pub mod testing;
 mod time;
 
+pub use audit::DieselAuditRepository;
 pub use database::{Backend, Database, DatabaseSettings};
 pub use error::DatabaseError;
+pub use idempotency::DieselIdempotencyStore;
 pub use identity::DieselIdentityRepository;
 pub use telephony::{DieselProviderCatalogRepository, DieselProviderConfigRepository};

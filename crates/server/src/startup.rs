@@ -10,7 +10,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
-use switchboard_application::{IdentityService, ProviderConfigService};
+use switchboard_application::{
+    AuditService, IdempotencyService, IdentityService, ProviderConfigService,
+};
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
     parse_key_base64,
@@ -20,9 +22,10 @@ use switchboard_domain::shared::SystemClock;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
-    DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    Database, DatabaseError, DatabaseSettings, DieselAuditRepository, DieselIdempotencyStore,
+    DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
+use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::settings::{Loaded, Profile, Settings};
 
@@ -44,6 +47,8 @@ pub enum StartupError {
     PendingMigrations { count: usize },
     #[error("provider catalog: {0}")]
     Catalog(String),
+    #[error("credential verification (SWITCHBOARD__VERIFY__*): {0}")]
+    Verify(#[from] InvalidBaseUrl),
     #[error("development bootstrap failed: {0}")]
     Bootstrap(String),
     #[error("cannot listen on {address}: {source}")]
@@ -59,6 +64,8 @@ pub struct Services {
     pub database: Database,
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
+    pub audit: Arc<AuditService>,
+    pub idempotency: Arc<IdempotencyService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -105,6 +112,21 @@ pub fn token_hasher(settings: &Settings) -> Result<HmacTokenHasher, StartupError
         .ok_or(StartupError::TokenHmacKey)
 }
 
+/// The credential verifier from `[verify]`.
+///
+/// # Errors
+/// [`StartupError::Verify`] for a base URL that is not an absolute http(s) URL.
+pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier, StartupError> {
+    let verify = &settings.verify;
+    Ok(HttpCredentialVerifier::new(VerifierSettings {
+        twilio_base_url: verify.twilio_base_url.clone(),
+        plivo_base_url: verify.plivo_base_url.clone(),
+        vonage_base_url: verify.vonage_base_url.clone(),
+        telnyx_base_url: verify.telnyx_base_url.clone(),
+        timeout: Duration::from_millis(verify.timeout_ms.max(1)),
+    })?)
+}
+
 /// Opens the database. In development pending migrations are applied; in the other
 /// profiles they stop the start.
 ///
@@ -136,6 +158,7 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
 pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
     let keyring = keyring(settings)?;
     let token_hasher = token_hasher(settings)?;
+    let verifier = credential_verifier(settings)?;
     let clock = Arc::new(SystemClock);
     let identity = IdentityService::new(
         Arc::new(DieselIdentityRepository::new(database.clone())),
@@ -144,17 +167,29 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(Argon2PasswordHasher::default()),
         clock.clone(),
     );
+    let configs = Arc::new(DieselProviderConfigRepository::new(database.clone()));
     let provider_configs = ProviderConfigService::new(
         &DieselProviderCatalogRepository::new(database.clone()),
-        Arc::new(DieselProviderConfigRepository::new(database.clone())),
+        configs.clone(),
         Arc::new(keyring),
-        clock,
+        clock.clone(),
     )
-    .map_err(|error| StartupError::Catalog(error.to_string()))?;
+    .map_err(|error| StartupError::Catalog(error.to_string()))?
+    .with_verifier(Arc::new(verifier));
+    let audit = AuditService::new(
+        Arc::new(DieselAuditRepository::new(database.clone())),
+        configs,
+    );
+    let idempotency = IdempotencyService::new(
+        Arc::new(DieselIdempotencyStore::new(database.clone())),
+        clock,
+    );
     Ok(Services {
         database,
         identity: Arc::new(identity),
         provider_configs: Arc::new(provider_configs),
+        audit: Arc::new(audit),
+        idempotency: Arc::new(idempotency),
     })
 }
 
@@ -237,6 +272,8 @@ impl Application {
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
+            audit: services.audit.clone(),
+            idempotency: services.idempotency.clone(),
             readiness: Arc::new(DatabaseReadiness(services.database.clone())),
             body_limit_bytes: settings.server.body_limit_bytes,
         });

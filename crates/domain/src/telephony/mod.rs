@@ -5,6 +5,7 @@ mod configuration;
 mod ports;
 mod provider;
 mod secret;
+mod verification;
 
 pub use configuration::{
     AUTH_TOKEN_FIELD, CreateProviderConfig, ProviderConfig, ProviderConfigChanges,
@@ -16,3 +17,7 @@ pub use ports::{
 };
 pub use provider::{CredentialRule, Provider, ProviderCatalog, ProviderId, ProviderRecord};
 pub use secret::{AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher};
+pub use verification::{
+    CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,
+    UnsupportedProvider, Verification, VerificationStatus,
+};

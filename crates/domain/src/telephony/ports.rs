@@ -2,7 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{ProviderConfig, ProviderConfigId, ProviderId, ProviderRecord, SealedSecret};
+use super::{
+    ProviderConfig, ProviderConfigId, ProviderId, ProviderRecord, SealedSecret, Verification,
+};
+use crate::audit::AuditEntry;
 use crate::identity::OrgId;
 use crate::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 
@@ -29,6 +32,8 @@ pub struct NewProviderConfig {
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
     pub meta_json: Map<String, Value>,
+    /// Set when the credentials were verified before saving.
+    pub verification: Option<Verification>,
     pub created_at: Timestamp,
 }
 
@@ -42,7 +47,11 @@ pub struct ProviderConfigUpdate {
     pub base_url: Option<Option<String>>,
     pub sip_url: Option<Option<String>>,
     pub meta_json: Option<Map<String, Value>>,
+    /// `Some(None)` clears the stored verification (the credentials changed).
+    pub verification: Option<Option<Verification>>,
     pub updated_at: Option<Timestamp>,
+    /// Compare-and-set: apply only while the stored version equals this one.
+    pub expected_version: Option<i64>,
 }
 
 /// List filters.
@@ -53,14 +62,19 @@ pub struct ProviderConfigFilter {
 }
 
 /// Storage of provider configurations. Every method is scoped to one organization:
-/// another organization's id behaves exactly like an unknown id.
+/// another organization's id behaves exactly like an unknown id. Every write records
+/// its audit event in the same transaction, naming the configuration by id.
 pub trait ProviderConfigRepository: Send + Sync {
-    /// Inserts a configuration.
+    /// Inserts a configuration and its `audit` event.
     ///
     /// # Errors
     /// [`WriteError::Duplicate`] when the organization already has one for the same
     /// provider and account SID (case-insensitive), also under a race.
-    fn insert(&self, config: &NewProviderConfig) -> Result<ProviderConfig, WriteError>;
+    fn insert(
+        &self,
+        config: &NewProviderConfig,
+        audit: &AuditEntry,
+    ) -> Result<ProviderConfig, WriteError>;
 
     /// One page of the organization's configurations, newest first, and the total.
     ///
@@ -83,8 +97,9 @@ pub trait ProviderConfigRepository: Send + Sync {
         id: ProviderConfigId,
     ) -> Result<Option<ProviderConfig>, RepositoryError>;
 
-    /// Applies `update` (and increments the version); `Ok(None)` when `org` has no
-    /// configuration `id`.
+    /// Applies `update` (and increments the version) and records `audit`;
+    /// `Ok(None)` when `org` has no configuration `id` at `update.expected_version`
+    /// (when set).
     ///
     /// # Errors
     /// [`WriteError::Duplicate`] when a new account SID collides.
@@ -93,11 +108,35 @@ pub trait ProviderConfigRepository: Send + Sync {
         org: OrgId,
         id: ProviderConfigId,
         update: &ProviderConfigUpdate,
+        audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError>;
 
-    /// Deletes the configuration; `Ok(false)` when `org` has no configuration `id`.
+    /// Deletes the configuration and records `audit`; `Ok(false)` when `org` has no
+    /// configuration `id` at `expected_version` (when set). Events of the
+    /// configuration stay.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn delete(&self, org: OrgId, id: ProviderConfigId) -> Result<bool, RepositoryError>;
+    fn delete(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        expected_version: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Stores the outcome of a verification (and increments the version: the
+    /// representation changed) and records `audit`; `Ok(None)` when `org` has no
+    /// configuration `id` at `expected_version`.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn record_verification(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        verification: &Verification,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> Result<Option<ProviderConfig>, RepositoryError>;
 }
