@@ -25,6 +25,8 @@ use switchboard_server::settings::{
 use switchboard_server::startup::{open_database, wire};
 use switchboard_server::{Application, Profile, Services};
 
+pub mod stand_in;
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -225,6 +227,36 @@ impl TestApp {
         }
         if let Some(org) = org {
             request = request.header("Org-Handle", org);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Answer::from(request.send().await.expect("request sent")).await
+    }
+
+    /// Like [`TestApp::call`], with extra request headers (`Idempotency-Key`,
+    /// `If-Match`, `X-Request-Id`, ...).
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        org: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.client.request(method, self.api(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Token {token}"));
+        }
+        if let Some(org) = org {
+            request = request.header("Org-Handle", org);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);
