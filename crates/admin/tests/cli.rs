@@ -376,7 +376,10 @@ fn idempotency_purge_deletes_expired_keys() {
             .expect("claimed");
     }
     let output = admin.ok(&["idempotency", "purge"]);
-    assert!(output.contains("purged 2 expired idempotency key(s)"), "{output}");
+    assert!(
+        output.contains("purged 2 expired idempotency key(s)"),
+        "{output}"
+    );
     let output = admin.ok(&["idempotency", "purge"]);
     assert!(output.contains("purged 0 expired"), "{output}");
 }
