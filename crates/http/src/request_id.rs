@@ -2,10 +2,10 @@
 //!
 //! Every request gets an id (the client's `X-Request-Id` when it is a short token of
 //! safe characters, else a fresh UUID), echoed in the answer and kept in the
-//! request's extensions as [`RequestId`] (the audit trail records it). The request runs inside
-//! a `tracing` span carrying that id, so every log line of the request names it; one
-//! line is logged when it completes, with method, route template, status and latency.
-//! Nothing of the headers or bodies is logged.
+//! request's extensions as [`RequestId`] for handlers (the audit trail records it).
+//! The request runs inside a `tracing` span carrying that id, so every log line of
+//! the request names it; one line is logged when it completes, with method, route
+//! template, status and latency. Nothing of the headers or bodies is logged.
 
 use std::time::Instant;
 
