@@ -20,10 +20,12 @@ use switchboard_domain::identity::Role;
 use switchboard_persistence::testing::TestDatabase;
 use switchboard_server::settings::{
     AuthSettings, CryptoSettings, DatabaseConfig, LogFormat, LogSettings, RateLimitSettings,
-    ServerSettings, Settings,
+    ServerSettings, Settings, VerifySettings,
 };
 use switchboard_server::startup::{open_database, wire};
 use switchboard_server::{Application, Profile, Services};
+
+pub mod stand_in;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +92,15 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
         log: LogSettings {
             level: "info".to_owned(),
             format: LogFormat::Pretty,
+        },
+        // Nothing listens on port 9 of loopback: a test that verifies credentials
+        // points these at its own stand-in of the provider.
+        verify: VerifySettings {
+            twilio_base_url: "http://127.0.0.1:9".to_owned(),
+            plivo_base_url: "http://127.0.0.1:9".to_owned(),
+            vonage_base_url: "http://127.0.0.1:9".to_owned(),
+            telnyx_base_url: "http://127.0.0.1:9".to_owned(),
+            timeout_ms: 1000,
         },
     }
 }
@@ -221,6 +232,36 @@ impl TestApp {
         }
         if let Some(org) = org {
             request = request.header("Org-Handle", org);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Answer::from(request.send().await.expect("request sent")).await
+    }
+
+    /// Like [`TestApp::call`], with extra request headers (`Idempotency-Key`,
+    /// `If-Match`, `X-Request-Id`, ...).
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        org: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.client.request(method, self.api(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Token {token}"));
+        }
+        if let Some(org) = org {
+            request = request.header("Org-Handle", org);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);

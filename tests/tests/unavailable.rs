@@ -2,9 +2,6 @@
 //! quickly, never hangs and never 500s, keeps `/health/live` up, and recovers by
 //! itself once the database is back.
 
-// Every `expect` here is inside a `#[tokio::test]` function, where clippy allows it
-// (`allow-expect-in-tests`), so no module-level expectation is needed.
-
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;

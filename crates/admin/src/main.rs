@@ -49,6 +49,15 @@ enum Command {
     /// Manage encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage idempotency keys.
+    #[command(subcommand)]
+    Idempotency(IdempotencyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IdempotencyCommand {
+    /// Delete the idempotency keys (and stored answers) older than 24 hours.
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +246,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             let services = services(&load()?)?;
             services.identity.revoke_token(TokenId(id))?;
             println!("revoked token {id}");
+            Ok(())
+        }
+        Command::Idempotency(IdempotencyCommand::Purge) => {
+            let services = services(&load()?)?;
+            let purged = services.idempotency.purge_expired()?;
+            println!("purged {purged} expired idempotency key(s)");
             Ok(())
         }
     }

@@ -595,3 +595,55 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     assert!(stderr.contains("could not be opened"), "{stderr}");
     assert!(admin.ok(&["keys", "status"]).contains("NOT CONFIGURED"));
 }
+
+#[test]
+fn idempotency_purge_deletes_expired_keys() {
+    use switchboard_domain::idempotency::{IdempotencyKey, IdempotencyScope, IdempotencyStore};
+    use switchboard_domain::shared::{Clock, SystemClock};
+
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let services = admin.services();
+    services
+        .identity
+        .create_user("ops@example.com", &SecretString::from("a long passphrase"))
+        .expect("user");
+    services
+        .identity
+        .add_member("acme", "ops@example.com", Role::Owner)
+        .expect("member");
+    let issued = services
+        .identity
+        .issue_token("ops@example.com", "t", None)
+        .expect("token");
+    let organization = services
+        .identity
+        .organizations_of(switchboard_application::identity::Caller {
+            user_id: issued.record.user_id,
+            token_id: issued.record.id,
+        })
+        .expect("organizations");
+    let scope = IdempotencyScope {
+        org_id: organization[0].organization.id,
+        token_id: issued.record.id,
+    };
+    let store = switchboard_persistence::DieselIdempotencyStore::new(services.database.clone());
+    let now = SystemClock.now();
+    for (key, at) in [
+        ("old-1", now - chrono::TimeDelta::hours(25)),
+        ("old-2", now - chrono::TimeDelta::hours(30)),
+        ("fresh", now),
+    ] {
+        store
+            .claim(scope, &IdempotencyKey::parse(key).expect("key"), "h", at)
+            .expect("claimed");
+    }
+    let output = admin.ok(&["idempotency", "purge"]);
+    assert!(
+        output.contains("purged 2 expired idempotency key(s)"),
+        "{output}"
+    );
+    let output = admin.ok(&["idempotency", "purge"]);
+    assert!(output.contains("purged 0 expired"), "{output}");
+}

@@ -5,11 +5,15 @@
 //! Services are synchronous (the storage port is), so async callers run them on a
 //! blocking pool.
 
+pub mod audit;
 pub mod bridges;
+pub mod idempotency;
 pub mod identity;
 pub mod key_rotation;
 pub mod telephony;
 
+pub use audit::AuditService;
 pub use bridges::BridgeService;
+pub use idempotency::IdempotencyService;
 pub use identity::{Actor, IdentityService};
-pub use telephony::ProviderConfigService;
+pub use telephony::{ProviderConfigService, WriteOptions};

@@ -1,30 +1,68 @@
 //! Telephony use cases: the provider catalog and the lifecycle of provider
-//! configurations (create, list, get, update with credential rotation, delete), and
-//! the internal reveal of a stored credential for adapters that must use it.
+//! configurations (create, list, get, update with credential rotation, delete,
+//! verification against the provider's API), and the internal reveal of a stored
+//! credential for adapters that must use it.
 //!
 //! Each operation checks, in the contract's order: field shapes, role, existence,
-//! the stored provider's format rules, conflicts. Credentials are sealed here, before
-//! they reach the repository, bound to their organization, row and field.
+//! the client's `If-Match` precondition, the stored provider's format rules,
+//! conflicts. Credentials are sealed here, before they reach the repository, bound
+//! to their organization, row and field. Every write hands the repository its audit
+//! event, so both commit together, and writes compare-and-set on the version they
+//! read, so that of two changes made from one version exactly one succeeds.
+
+mod verify;
 
 use std::sync::Arc;
 
 use secrecy::SecretString;
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{OrgId, Role};
+use switchboard_domain::precondition::Precondition;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, ValidationErrors, WriteError,
 };
 use switchboard_domain::telephony::{
     AUTH_TOKEN_FIELD, AssociatedData, BridgeConnection, CipherError, ConfigDeletion,
-    CreateProviderConfig, NewProviderConfig, ProviderCatalog, ProviderCatalogRepository,
-    ProviderConfig, ProviderConfigChanges, ProviderConfigDraft, ProviderConfigFilter,
-    ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate, SecretCipher,
+    CreateProviderConfig, CredentialVerifier, CredentialsToVerify, NewProviderConfig,
+    NoCredentialVerifier, Provider, ProviderCatalog, ProviderCatalogRepository, ProviderConfig,
+    ProviderConfigChanges, ProviderConfigDraft, ProviderConfigFilter, ProviderConfigId,
+    ProviderConfigRepository, ProviderConfigUpdate, SecretCipher, Verification, VerificationStatus,
     auth_token_last4,
 };
 
+pub use self::verify::VerifyProviderConfigError;
 use crate::Actor;
 
 /// Table name bound into the associated data of configuration credentials.
 pub const PROVIDER_CONFIG_TABLE: &str = "provider_configurations";
+
+/// Compare-and-set attempts of one write before it gives up as contended (only
+/// writes without a client precondition retry: with one, a lost race is a 412).
+const WRITE_ATTEMPTS: usize = 5;
+
+/// How a write is carried out: the request it comes from (recorded in the audit
+/// trail), the client's precondition on the version (`If-Match`), and whether to
+/// check the credentials with the provider before saving (`?verify=true`).
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub request_id: Option<String>,
+    pub precondition: Precondition,
+    pub verify: bool,
+}
+
+/// Why credentials could not be confirmed with the provider before saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialCheckFailure {
+    /// The provider refused them (401, 403 or 404 from its API).
+    #[error("the provider rejected the credentials")]
+    Rejected,
+    /// The provider did not answer in time, or answered with an error of its own.
+    #[error("the provider could not be reached")]
+    Unreachable,
+    /// No verification adapter exists for this provider.
+    #[error("credential verification is not available for this provider")]
+    Unsupported,
+}
 
 /// Why a configuration could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +73,8 @@ pub enum CreateProviderConfigError {
     PermissionDenied,
     #[error("a configuration for this provider and account SID already exists")]
     Duplicate,
+    #[error("{0}")]
+    Verification(CredentialCheckFailure),
     #[error("sealing the credential failed: {0}")]
     Encryption(CipherError),
     #[error(transparent)]
@@ -68,10 +108,20 @@ pub enum UpdateProviderConfigError {
     PermissionDenied,
     #[error("no such configuration in this organization")]
     NotFound,
+    /// The configuration is no longer at the version the client named.
+    #[error("the configuration changed since it was read")]
+    PreconditionFailed,
     #[error("a configuration for this provider and account SID already exists")]
     Duplicate,
+    #[error("{0}")]
+    Verification(CredentialCheckFailure),
+    /// Concurrent writes kept changing the configuration under this one.
+    #[error("the configuration kept changing while being updated")]
+    Contended,
     #[error("sealing the credential failed: {0}")]
     Encryption(CipherError),
+    #[error("opening the stored credential failed: {0}")]
+    Decryption(CipherError),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -87,6 +137,12 @@ pub enum DeleteProviderConfigError {
     /// disconnect them first.
     #[error("the configuration is connected to {} bridge number(s)", .0.len())]
     InUse(Vec<BridgeConnection>),
+    /// The configuration is no longer at the version the client named.
+    #[error("the configuration changed since it was read")]
+    PreconditionFailed,
+    /// Concurrent writes kept changing the configuration under this one.
+    #[error("the configuration kept changing while being deleted")]
+    Contended,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -126,6 +182,7 @@ pub struct ProviderConfigService {
     cipher: Arc<dyn SecretCipher>,
     catalog: Arc<ProviderCatalog>,
     clock: Arc<dyn Clock>,
+    verifier: Arc<dyn CredentialVerifier>,
 }
 
 impl std::fmt::Debug for ProviderConfigService {
@@ -153,7 +210,16 @@ impl ProviderConfigService {
             cipher,
             catalog: Arc::new(catalog),
             clock,
+            verifier: Arc::new(NoCredentialVerifier),
         })
+    }
+
+    /// Uses `verifier` to check credentials with their provider (without one, no
+    /// provider can be verified).
+    #[must_use]
+    pub fn with_verifier(mut self, verifier: Arc<dyn CredentialVerifier>) -> Self {
+        self.verifier = verifier;
+        self
     }
 
     /// The provider catalog.
@@ -171,14 +237,63 @@ impl ProviderConfigService {
         actor: &Actor,
         draft: ProviderConfigDraft,
     ) -> Result<ProviderConfig, CreateProviderConfigError> {
-        let create = CreateProviderConfig::validate(draft, &self.catalog)
-            .map_err(CreateProviderConfigError::Validation)?;
+        self.create_with(actor, draft, &WriteOptions::default())
+    }
+
+    /// Creates a configuration as [`Self::create`] does, with `options`.
+    ///
+    /// # Errors
+    /// [`CreateProviderConfigError`].
+    pub fn create_with(
+        &self,
+        actor: &Actor,
+        draft: ProviderConfigDraft,
+        options: &WriteOptions,
+    ) -> Result<ProviderConfig, CreateProviderConfigError> {
+        let create = self.check_create(draft)?;
+        self.create_checked(actor, create, options)
+    }
+
+    /// The first step of a create: field shapes, the provider and its format rules.
+    /// Needs no storage, so that an edge can run it before anything else.
+    ///
+    /// # Errors
+    /// [`CreateProviderConfigError::Validation`].
+    pub fn check_create(
+        &self,
+        draft: ProviderConfigDraft,
+    ) -> Result<CreateProviderConfig, CreateProviderConfigError> {
+        CreateProviderConfig::validate(draft, &self.catalog)
+            .map_err(CreateProviderConfigError::Validation)
+    }
+
+    /// The rest of a create, from a checked request: role, the optional check with
+    /// the provider, then the insert and its audit event.
+    ///
+    /// # Errors
+    /// [`CreateProviderConfigError`].
+    pub fn create_checked(
+        &self,
+        actor: &Actor,
+        create: CreateProviderConfig,
+        options: &WriteOptions,
+    ) -> Result<ProviderConfig, CreateProviderConfigError> {
         ensure_writer(actor.role).map_err(|()| CreateProviderConfigError::PermissionDenied)?;
+        let verification = if options.verify {
+            let provider = self.provider(create.provider_id)?;
+            Some(
+                self.confirm_credentials(provider, &create.account_sid, &create.auth_token)
+                    .map_err(CreateProviderConfigError::Verification)?,
+            )
+        } else {
+            None
+        };
         let uid = uuid::Uuid::new_v4().to_string();
         let sealed = self
             .cipher
             .seal(&create.auth_token, &binding(actor.org_id, &uid))
             .map_err(CreateProviderConfigError::Encryption)?;
+        let now = self.clock.now();
         let new = NewProviderConfig {
             uid,
             org_id: actor.org_id,
@@ -191,12 +306,21 @@ impl ProviderConfigService {
             base_url: create.base_url,
             sip_url: create.sip_url,
             meta_json: create.meta_json,
-            created_at: self.clock.now(),
+            verification,
+            created_at: now,
         };
-        self.repository.insert(&new).map_err(|error| match error {
-            WriteError::Duplicate => CreateProviderConfigError::Duplicate,
-            WriteError::Repository(error) => CreateProviderConfigError::Repository(error),
-        })
+        let audit = AuditEntry::new(
+            audit_actor(actor, options),
+            AuditAction::Created,
+            AuditChanges::of_create(&new),
+            now,
+        );
+        self.repository
+            .insert(&new, &audit)
+            .map_err(|error| match error {
+                WriteError::Duplicate => CreateProviderConfigError::Duplicate,
+                WriteError::Repository(error) => CreateProviderConfigError::Repository(error),
+            })
     }
 
     /// One page of the organization's configurations, newest first.
@@ -259,46 +383,97 @@ impl ProviderConfigService {
         id: ProviderConfigId,
         draft: ProviderConfigDraft,
     ) -> Result<ProviderConfig, UpdateProviderConfigError> {
+        self.update_with(actor, id, draft, &WriteOptions::default())
+    }
+
+    /// Changes a configuration as [`Self::update`] does, with `options`. New
+    /// credentials clear the stored verification, unless `options.verify` checks them
+    /// first (a refusal then saves nothing).
+    ///
+    /// # Errors
+    /// [`UpdateProviderConfigError`]; `PreconditionFailed` when the configuration
+    /// is not at a version `options.precondition` admits, also when another write
+    /// won a race from the same version.
+    pub fn update_with(
+        &self,
+        actor: &Actor,
+        id: ProviderConfigId,
+        draft: ProviderConfigDraft,
+        options: &WriteOptions,
+    ) -> Result<ProviderConfig, UpdateProviderConfigError> {
         let changes = ProviderConfigChanges::validate_shapes(draft)
             .map_err(UpdateProviderConfigError::Validation)?;
         ensure_writer(actor.role).map_err(|()| UpdateProviderConfigError::PermissionDenied)?;
-        let current = self
-            .repository
-            .get(actor.org_id, id)?
-            .ok_or(UpdateProviderConfigError::NotFound)?;
-        let provider = self.catalog.by_id(current.provider_id).ok_or_else(|| {
-            UpdateProviderConfigError::Repository(RepositoryError::Internal(
-                "stored configuration names a provider missing from the catalog".into(),
-            ))
-        })?;
-        changes
-            .check_against(provider, &self.catalog)
-            .map_err(UpdateProviderConfigError::Validation)?;
-        let auth_token = match &changes.auth_token {
-            None => None,
-            Some(token) => Some((
-                self.cipher
-                    .seal(token, &binding(actor.org_id, &current.uid))
-                    .map_err(UpdateProviderConfigError::Encryption)?,
-                auth_token_last4(token),
-            )),
-        };
-        let update = ProviderConfigUpdate {
-            name: changes.name,
-            account_sid: changes.account_sid,
-            auth_token,
-            active: changes.active,
-            base_url: changes.base_url,
-            sip_url: changes.sip_url,
-            meta_json: changes.meta_json,
-            updated_at: Some(self.clock.now()),
-        };
-        match self.repository.update(actor.org_id, id, &update) {
-            Ok(Some(updated)) => Ok(updated),
-            Ok(None) => Err(UpdateProviderConfigError::NotFound),
-            Err(WriteError::Duplicate) => Err(UpdateProviderConfigError::Duplicate),
-            Err(WriteError::Repository(error)) => Err(UpdateProviderConfigError::Repository(error)),
+        for _ in 0..WRITE_ATTEMPTS {
+            let current = self
+                .repository
+                .get(actor.org_id, id)?
+                .ok_or(UpdateProviderConfigError::NotFound)?;
+            if !options.precondition.admits(current.version) {
+                return Err(UpdateProviderConfigError::PreconditionFailed);
+            }
+            let provider = self.provider(current.provider_id)?;
+            changes
+                .check_against(provider, &self.catalog)
+                .map_err(UpdateProviderConfigError::Validation)?;
+            let new_credentials = changes.account_sid.is_some() || changes.auth_token.is_some();
+            let verification = if options.verify {
+                let token = match &changes.auth_token {
+                    Some(token) => token.clone(),
+                    None => self
+                        .cipher
+                        .open(&current.auth_token, &binding(current.org_id, &current.uid))
+                        .map_err(UpdateProviderConfigError::Decryption)?,
+                };
+                let account_sid = changes
+                    .account_sid
+                    .as_deref()
+                    .unwrap_or(&current.account_sid);
+                Some(Some(
+                    self.confirm_credentials(provider, account_sid, &token)
+                        .map_err(UpdateProviderConfigError::Verification)?,
+                ))
+            } else if new_credentials {
+                // The stored outcome was about the old credentials.
+                Some(None)
+            } else {
+                None
+            };
+            let auth_token = match &changes.auth_token {
+                None => None,
+                Some(token) => Some((
+                    self.cipher
+                        .seal(token, &binding(actor.org_id, &current.uid))
+                        .map_err(UpdateProviderConfigError::Encryption)?,
+                    auth_token_last4(token),
+                )),
+            };
+            let now = self.clock.now();
+            let update = ProviderConfigUpdate {
+                name: changes.name.clone(),
+                account_sid: changes.account_sid.clone(),
+                auth_token,
+                active: changes.active,
+                base_url: changes.base_url.clone(),
+                sip_url: changes.sip_url.clone(),
+                meta_json: changes.meta_json.clone(),
+                verification,
+                updated_at: Some(now),
+                expected_version: Some(current.version),
+            };
+            let (action, audit_changes) = AuditChanges::of_update(&current, &update);
+            let audit = AuditEntry::new(audit_actor(actor, options), action, audit_changes, now);
+            match self.repository.update(actor.org_id, id, &update, &audit) {
+                Ok(Some(updated)) => return Ok(updated),
+                // Changed or deleted since it was read: the next round decides.
+                Ok(None) => {}
+                Err(WriteError::Duplicate) => return Err(UpdateProviderConfigError::Duplicate),
+                Err(WriteError::Repository(error)) => {
+                    return Err(UpdateProviderConfigError::Repository(error));
+                }
+            }
         }
+        Err(UpdateProviderConfigError::Contended)
     }
 
     /// Deletes a configuration unless a bridge number is connected to it (checked and
@@ -311,14 +486,50 @@ impl ProviderConfigService {
         actor: &Actor,
         id: ProviderConfigId,
     ) -> Result<(), DeleteProviderConfigError> {
+        self.delete_with(actor, id, &WriteOptions::default())
+    }
+
+    /// Deletes a configuration as [`Self::delete`] does, with `options`. Its audit
+    /// events stay.
+    ///
+    /// # Errors
+    /// [`DeleteProviderConfigError`]; `PreconditionFailed` as for updates.
+    pub fn delete_with(
+        &self,
+        actor: &Actor,
+        id: ProviderConfigId,
+        options: &WriteOptions,
+    ) -> Result<(), DeleteProviderConfigError> {
         ensure_writer(actor.role).map_err(|()| DeleteProviderConfigError::PermissionDenied)?;
-        match self.repository.delete_unless_connected(actor.org_id, id)? {
-            ConfigDeletion::Deleted => Ok(()),
-            ConfigDeletion::NotFound => Err(DeleteProviderConfigError::NotFound),
-            ConfigDeletion::InUse(connections) => {
-                Err(DeleteProviderConfigError::InUse(connections))
+        for _ in 0..WRITE_ATTEMPTS {
+            let current = self
+                .repository
+                .get(actor.org_id, id)?
+                .ok_or(DeleteProviderConfigError::NotFound)?;
+            if !options.precondition.admits(current.version) {
+                return Err(DeleteProviderConfigError::PreconditionFailed);
+            }
+            let audit = AuditEntry::new(
+                audit_actor(actor, options),
+                AuditAction::Deleted,
+                AuditChanges::new(),
+                self.clock.now(),
+            );
+            match self.repository.delete_unless_connected(
+                actor.org_id,
+                id,
+                Some(current.version),
+                &audit,
+            )? {
+                ConfigDeletion::Deleted => return Ok(()),
+                ConfigDeletion::InUse(connections) => {
+                    return Err(DeleteProviderConfigError::InUse(connections));
+                }
+                // Gone, or changed since it was read: look again.
+                ConfigDeletion::NotFound => {}
             }
         }
+        Err(DeleteProviderConfigError::Contended)
     }
 
     /// Decrypts the stored credential of a configuration, for internal use
@@ -340,6 +551,52 @@ impl ProviderConfigService {
         self.cipher
             .open(&config.auth_token, &binding(config.org_id, &config.uid))
             .map_err(RevealCredentialError::Decryption)
+    }
+}
+
+impl ProviderConfigService {
+    /// The catalog entry of a stored configuration's provider.
+    fn provider(
+        &self,
+        id: switchboard_domain::telephony::ProviderId,
+    ) -> Result<&Provider, RepositoryError> {
+        self.catalog.by_id(id).ok_or_else(|| {
+            RepositoryError::Internal(
+                "stored configuration names a provider missing from the catalog".into(),
+            )
+        })
+    }
+
+    /// Asks the provider about credentials that are about to be saved; only a
+    /// `valid` answer lets the write go on.
+    fn confirm_credentials(
+        &self,
+        provider: &Provider,
+        account_sid: &str,
+        auth_token: &SecretString,
+    ) -> Result<Verification, CredentialCheckFailure> {
+        let credentials = CredentialsToVerify {
+            account_sid,
+            auth_token,
+        };
+        match self.verifier.verify(&provider.slug, &credentials) {
+            Err(_) => Err(CredentialCheckFailure::Unsupported),
+            Ok(VerificationStatus::Invalid) => Err(CredentialCheckFailure::Rejected),
+            Ok(VerificationStatus::Unreachable) => Err(CredentialCheckFailure::Unreachable),
+            Ok(status @ VerificationStatus::Valid) => Ok(Verification {
+                status,
+                checked_at: self.clock.now(),
+            }),
+        }
+    }
+}
+
+/// Who the audit trail names for a write by `actor`.
+fn audit_actor(actor: &Actor, options: &WriteOptions) -> AuditActor {
+    AuditActor {
+        user_id: Some(actor.user_id),
+        token_id: Some(actor.token_id),
+        request_id: options.request_id.clone(),
     }
 }
 

@@ -4,6 +4,9 @@
 //! This crate knows no framework: no HTTP, no database, no configuration and no
 //! cryptography crate. Adapters depend on it, never the other way round.
 
+pub mod audit;
+pub mod idempotency;
 pub mod identity;
+pub mod precondition;
 pub mod shared;
 pub mod telephony;

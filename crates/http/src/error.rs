@@ -14,12 +14,14 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use switchboard_application::audit::{ListAuditEventsError, ProviderConfigHistoryError};
 use switchboard_application::identity::AuthenticateError;
 use switchboard_application::telephony::{
-    CreateProviderConfigError, DeleteProviderConfigError, GetProviderConfigError,
-    ListProviderConfigsError, UpdateProviderConfigError,
+    CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
+    GetProviderConfigError, ListProviderConfigsError, UpdateProviderConfigError,
+    VerifyProviderConfigError,
 };
-use switchboard_domain::shared::{RepositoryError, ValidationErrors};
+use switchboard_domain::shared::{NON_FIELD_ERRORS, RepositoryError, ValidationErrors};
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -39,8 +41,12 @@ pub enum ApiError {
     /// A 409 whose body also carries `data`: what the conflict depends on (for
     /// example the bridge numbers still connected to a configuration).
     ConflictWith(&'static str, serde_json::Value),
+    /// A stale `If-Match`.
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// An `Idempotency-Key` already used for a different request.
+    IdempotencyKeyReused,
     RateLimited {
         retry_after_seconds: u64,
     },
@@ -89,8 +95,10 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Validation(_) => "validation_error",
             Self::Conflict(_) | Self::ConflictWith(..) => "conflict",
+            Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited { .. } => "rate_limited",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Unavailable => "unavailable",
@@ -109,8 +117,12 @@ impl ApiError {
             Self::MethodNotAllowed => "Method not allowed.",
             Self::Validation(_) => "Invalid request.",
             Self::Conflict(message) | Self::ConflictWith(message, _) => message,
+            Self::PreconditionFailed => "The resource has changed since it was read.",
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
+            Self::IdempotencyKeyReused => {
+                "Idempotency-Key was already used with a different request."
+            }
             Self::RateLimited { .. } => "Too many requests.",
             Self::InvalidCredentials => "Invalid email or password.",
             Self::Unavailable => "Service temporarily unavailable.",
@@ -137,8 +149,10 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::ConflictWith(..) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -210,6 +224,61 @@ impl From<AuthenticateError> for ApiError {
 }
 
 const DUPLICATE_CONFIG: &str = "A provider configuration for this provider and account SID already exists in this organization.";
+const CONTENDED_CONFIG: &str =
+    "The provider configuration kept changing while this request was processed; retry.";
+
+impl From<CredentialCheckFailure> for ApiError {
+    fn from(failure: CredentialCheckFailure) -> Self {
+        match failure {
+            CredentialCheckFailure::Rejected => {
+                Self::invalid("auth_token", "the provider rejected these credentials")
+            }
+            CredentialCheckFailure::Unreachable => Self::invalid(
+                NON_FIELD_ERRORS,
+                "The provider could not be reached to verify the credentials; nothing was saved.",
+            ),
+            CredentialCheckFailure::Unsupported => Self::invalid(
+                "provider",
+                "credential verification is not available for this provider",
+            ),
+        }
+    }
+}
+
+impl From<VerifyProviderConfigError> for ApiError {
+    fn from(error: VerifyProviderConfigError) -> Self {
+        match error {
+            VerifyProviderConfigError::PermissionDenied => Self::PermissionDenied,
+            VerifyProviderConfigError::NotFound => Self::NotFound,
+            VerifyProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
+            VerifyProviderConfigError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "Credential verification is not available for this provider.",
+            ),
+            VerifyProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
+            VerifyProviderConfigError::Decryption(error) => Self::internal(&error),
+            VerifyProviderConfigError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<ListAuditEventsError> for ApiError {
+    fn from(error: ListAuditEventsError) -> Self {
+        match error {
+            ListAuditEventsError::PermissionDenied => Self::PermissionDenied,
+            ListAuditEventsError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<ProviderConfigHistoryError> for ApiError {
+    fn from(error: ProviderConfigHistoryError) -> Self {
+        match error {
+            ProviderConfigHistoryError::NotFound => Self::NotFound,
+            ProviderConfigHistoryError::Repository(error) => error.into(),
+        }
+    }
+}
 
 impl From<CreateProviderConfigError> for ApiError {
     fn from(error: CreateProviderConfigError) -> Self {
@@ -217,6 +286,7 @@ impl From<CreateProviderConfigError> for ApiError {
             CreateProviderConfigError::Validation(errors) => Self::Validation(errors),
             CreateProviderConfigError::PermissionDenied => Self::PermissionDenied,
             CreateProviderConfigError::Duplicate => Self::Conflict(DUPLICATE_CONFIG),
+            CreateProviderConfigError::Verification(failure) => failure.into(),
             CreateProviderConfigError::Encryption(error) => Self::internal(&error),
             CreateProviderConfigError::Repository(error) => error.into(),
         }
@@ -247,8 +317,12 @@ impl From<UpdateProviderConfigError> for ApiError {
             UpdateProviderConfigError::Validation(errors) => Self::Validation(errors),
             UpdateProviderConfigError::PermissionDenied => Self::PermissionDenied,
             UpdateProviderConfigError::NotFound => Self::NotFound,
+            UpdateProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
             UpdateProviderConfigError::Duplicate => Self::Conflict(DUPLICATE_CONFIG),
-            UpdateProviderConfigError::Encryption(error) => Self::internal(&error),
+            UpdateProviderConfigError::Verification(failure) => failure.into(),
+            UpdateProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
+            UpdateProviderConfigError::Encryption(error)
+            | UpdateProviderConfigError::Decryption(error) => Self::internal(&error),
             UpdateProviderConfigError::Repository(error) => error.into(),
         }
     }
@@ -262,6 +336,8 @@ impl From<DeleteProviderConfigError> for ApiError {
             DeleteProviderConfigError::InUse(connections) => {
                 crate::bridge_errors::config_in_use(&connections)
             }
+            DeleteProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
+            DeleteProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
             DeleteProviderConfigError::Repository(error) => error.into(),
         }
     }

@@ -6,6 +6,7 @@
 //! the blocking pool (all storage work is synchronous). This crate knows no SQL and
 //! no cipher.
 
+mod audit;
 pub mod auth;
 pub mod body;
 mod bridge_errors;
@@ -14,16 +15,19 @@ mod catalog;
 pub mod envelope;
 pub mod error;
 mod health;
+pub mod idempotency;
 mod identity;
 pub mod login_throttle;
 pub mod metrics;
 mod numbers;
+pub mod preconditions;
 mod provider_configs;
 pub mod rate_limit;
 pub mod request_id;
 mod routes;
 pub mod state;
 mod tokens;
+mod verification;
 
 pub use health::{Readiness, ReadinessProbe};
 pub use routes::configure;

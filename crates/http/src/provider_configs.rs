@@ -1,5 +1,6 @@
 //! Provider configuration routes (contract section 6): create, list, get, update and
-//! delete, under both path spellings.
+//! delete, under both path spellings. Creates honour `Idempotency-Key`, updates and
+//! deletes `If-Match`, and creates and updates take `?verify=true`.
 //!
 //! This module turns JSON into the domain's draft (checking JSON types, aliases and
 //! unknown fields) and configurations into their wire form; every rule beyond JSON
@@ -11,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use switchboard_application::WriteOptions;
 use switchboard_application::telephony::ListProviderConfigsQuery;
 use switchboard_domain::shared::{NON_FIELD_ERRORS, PageRequest, ValidationErrors};
 use switchboard_domain::telephony::{
@@ -21,6 +23,10 @@ use crate::auth::OrgActor;
 use crate::body::read_json_object;
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
+use crate::idempotency::idempotent;
+use crate::preconditions::{entity_tag, if_match};
+use crate::request_id::request_id_of;
+use crate::verification::{VerificationView, verification_view, verify_flag};
 use crate::{AppState, rfc3339};
 
 #[derive(Debug, Serialize)]
@@ -48,6 +54,7 @@ struct ProviderConfigView {
     org_handle: String,
     created_at: String,
     updated_at: String,
+    verification: Option<VerificationView>,
 }
 
 fn view(config: ProviderConfig, catalog: &ProviderCatalog, org_handle: &str) -> ProviderConfigView {
@@ -71,22 +78,19 @@ fn view(config: ProviderConfig, catalog: &ProviderCatalog, org_handle: &str) -> 
         org_handle: org_handle.to_owned(),
         created_at: rfc3339(&config.created_at),
         updated_at: rfc3339(&config.updated_at),
+        verification: verification_view(config.verification),
     }
 }
 
-/// A strong validator of the configuration's current state (its row version).
-fn etag(config: &ProviderConfig) -> String {
-    format!("\"{}-{}\"", config.id.0, config.version)
-}
-
-fn single(
+/// An answer describing one configuration, with its `ETag`.
+pub(crate) fn single(
     status: StatusCode,
     message: &'static str,
     config: ProviderConfig,
     state: &AppState,
     handle: &str,
 ) -> HttpResponse {
-    let tag = etag(&config);
+    let tag = entity_tag(&config);
     let mut response = respond(
         status,
         message,
@@ -102,7 +106,7 @@ fn single(
 }
 
 /// Parses the `{id}` path segment; anything but a positive integer names nothing.
-fn config_id(raw: &str) -> Result<ProviderConfigId, ApiError> {
+pub(crate) fn config_id(raw: &str) -> Result<ProviderConfigId, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -117,17 +121,33 @@ pub(crate) async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = draft_from_json(body)?;
-    let service = state.provider_configs.clone();
-    let handle = actor.org_handle.as_str().to_owned();
-    let created = blocking(move || service.create(&actor, draft)).await?;
-    Ok(single(
-        StatusCode::CREATED,
-        "Provider configuration created successfully.",
-        created,
-        &state,
-        &handle,
-    ))
+    let verify = verify_flag(req.query_string())?;
+    let draft = draft_from_json(body.clone())?;
+    // Field shapes and the provider's rules come before the idempotency key (422)
+    // and the role (403), as the contract orders them.
+    let create = state.provider_configs.check_create(draft)?;
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        verify,
+        ..WriteOptions::default()
+    };
+    let work = {
+        let (state, actor) = (state.clone(), actor.clone());
+        async move {
+            let service = state.provider_configs.clone();
+            let handle = actor.org_handle.as_str().to_owned();
+            let created =
+                blocking(move || service.create_checked(&actor, create, &options)).await?;
+            Ok(single(
+                StatusCode::CREATED,
+                "Provider configuration created successfully.",
+                created,
+                &state,
+                &handle,
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
 pub(crate) async fn list(
@@ -182,13 +202,19 @@ pub(crate) async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
+    let verify = verify_flag(req.query_string())?;
     let draft = draft_from_json(body)?;
     // An id that cannot exist is a 404, but only after the body's shape (400) and
     // the role (403) have been checked, as the contract orders them.
     let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        precondition: if_match(&req, id),
+        verify,
+    };
     let service = state.provider_configs.clone();
     let handle = actor.org_handle.as_str().to_owned();
-    let updated = blocking(move || service.update(&actor, id, draft)).await?;
+    let updated = blocking(move || service.update_with(&actor, id, draft, &options)).await?;
     Ok(single(
         StatusCode::OK,
         "Provider configuration updated successfully.",
@@ -201,11 +227,17 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        precondition: if_match(&req, id),
+        verify: false,
+    };
     let service = state.provider_configs.clone();
-    blocking(move || service.delete(&actor, id)).await?;
+    blocking(move || service.delete_with(&actor, id, &options)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

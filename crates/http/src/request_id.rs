@@ -1,26 +1,37 @@
 //! Request ids and the request log.
 //!
 //! Every request gets an id (the client's `X-Request-Id` when it is a short token of
-//! safe characters, else a fresh UUID), echoed in the answer. The request runs inside
-//! a `tracing` span carrying that id, so every log line of the request names it; one
-//! line is logged when it completes, with method, route template, status and latency.
-//! Nothing of the headers or bodies is logged. The token's rate-limit state, left in
-//! the request's extensions by authentication, becomes the `X-RateLimit-*` headers.
+//! safe characters, else a fresh UUID), echoed in the answer and kept in the
+//! request's extensions as [`RequestId`] for handlers (the audit trail records it).
+//! The request runs inside a `tracing` span carrying that id, so every log line of
+//! the request names it; one line is logged when it completes, with method, route
+//! template, status and latency. Nothing of the headers or bodies is logged. The
+//! token's rate-limit state, left in the request's extensions by authentication,
+//! becomes the `X-RateLimit-*` headers.
 
 use std::time::Instant;
 
-use actix_web::Error;
-use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest};
 use tracing::Instrument;
 
 use crate::rate_limit::RateLimitStatus;
 
 /// Name of the request id header.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request being served (in the request's extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The id of `req`, when the request id middleware runs.
+#[must_use]
+pub fn request_id_of(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|id| id.0.clone())
+}
 
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
@@ -50,6 +61,7 @@ pub async fn request_id_middleware(
         method = %req.method(),
         route = tracing::field::Empty,
     );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let route = response

@@ -7,7 +7,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
-use crate::{catalog, health, identity, metrics, provider_configs, tokens};
+use crate::{audit, catalog, health, identity, metrics, provider_configs, tokens, verification};
 
 /// Base path of the platform API.
 pub const API_BASE: &str = "/api/v2/platform";
@@ -48,6 +48,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 ))
                 .configure(provider_config_routes("/telephony/provider-configurations"))
                 .configure(crate::bridges::routes)
+                .service(resource("/audit-events").route(web::get().to(audit::list)))
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found));
@@ -66,6 +67,13 @@ fn provider_config_routes(base: &'static str) -> impl FnOnce(&mut web::ServiceCo
                     .route(web::get().to(provider_configs::get))
                     .route(web::patch().to(provider_configs::update))
                     .route(web::delete().to(provider_configs::delete)),
+            )
+            .service(
+                resource(&format!("{base}/{{id}}/verify"))
+                    .route(web::post().to(verification::verify)),
+            )
+            .service(
+                resource(&format!("{base}/{{id}}/history")).route(web::get().to(audit::history)),
             );
     }
 }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use switchboard_application::{BridgeService, IdentityService, ProviderConfigService};
+use switchboard_application::{
+    AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+};
 
 use crate::ReadinessProbe;
 use crate::login_throttle::LoginThrottle;
@@ -15,6 +17,8 @@ pub struct AppState {
     pub identity: Arc<IdentityService>,
     pub provider_configs: Arc<ProviderConfigService>,
     pub bridges: Arc<BridgeService>,
+    pub audit: Arc<AuditService>,
+    pub idempotency: Arc<IdempotencyService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

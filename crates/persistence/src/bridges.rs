@@ -16,6 +16,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use switchboard_domain::audit::AuditEntry;
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
@@ -739,7 +740,10 @@ pub(crate) fn delete_config_unless_connected(
     db: &Database,
     org: OrgId,
     id: ProviderConfigId,
+    expected_version: Option<i64>,
+    audit: &AuditEntry,
 ) -> Result<ConfigDeletion, RepositoryError> {
+    let (low, high) = expected_version.map_or((i64::MIN, i64::MAX), |version| (version, version));
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -747,6 +751,7 @@ pub(crate) fn delete_config_unless_connected(
             let found: i64 = pc::table
                 .filter(pc::id.eq(id.0))
                 .filter(pc::organization_id.eq(org.0))
+                .filter(pc::version.between(low, high))
                 .count()
                 .get_result(conn)?;
             if found == 0 {
@@ -771,12 +776,17 @@ pub(crate) fn delete_config_unless_connected(
                     .map_err(TxError::Abort)?;
                 return Ok(ConfigDeletion::InUse(connections));
             }
-            diesel::delete(
+            let deleted = diesel::delete(
                 pc::table
                     .filter(pc::id.eq(id.0))
-                    .filter(pc::organization_id.eq(org.0)),
+                    .filter(pc::organization_id.eq(org.0))
+                    .filter(pc::version.between(low, high)),
             )
             .execute(conn)?;
+            if deleted == 0 {
+                return Ok(ConfigDeletion::NotFound);
+            }
+            crate::audit::insert_event(conn, org, Some(id), audit)?;
             Ok(ConfigDeletion::Deleted)
         });
         match outcome {

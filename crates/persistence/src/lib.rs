@@ -6,10 +6,12 @@
 //! configuration files or of cryptography: credentials arrive sealed and leave sealed.
 //! Every call blocks; callers run them on a blocking thread pool.
 
+mod audit;
 mod bridges;
 mod connection;
 mod database;
 mod error;
+mod idempotency;
 mod identity;
 mod key_rotation;
 mod pool;
@@ -18,9 +20,11 @@ mod telephony;
 pub mod testing;
 mod time;
 
+pub use audit::DieselAuditRepository;
 pub use bridges::DieselBridgeRepository;
 pub use database::{Backend, Database, DatabaseSettings, PoolUsage};
 pub use error::DatabaseError;
+pub use idempotency::DieselIdempotencyStore;
 pub use identity::DieselIdentityRepository;
 pub use key_rotation::DieselCredentialKeyRepository;
 pub use telephony::{DieselProviderCatalogRepository, DieselProviderConfigRepository};

@@ -83,6 +83,38 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        verification_status -> Nullable<Text>,
+        verification_checked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        token_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        provider_config_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        token_id -> Nullable<BigInt>,
+        request_id -> Nullable<Text>,
+        action -> Text,
+        changes -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -99,6 +131,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     telephony_providers,
     provider_configurations,
+    idempotency_keys,
+    audit_events,
 );
 
 // Bridges module of the telephony context (migration 2026-11-28-000010_bridges).

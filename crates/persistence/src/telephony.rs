@@ -7,7 +7,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::Error as DieselError;
 use serde_json::{Map, Value};
+use switchboard_domain::audit::AuditEntry;
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
@@ -15,9 +17,10 @@ use switchboard_domain::shared::{
 use switchboard_domain::telephony::{
     ConfigDeletion, NewProviderConfig, ProviderCatalogRepository, ProviderConfig,
     ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
-    ProviderId, ProviderRecord, SealedSecret, account_sid_key,
+    ProviderId, ProviderRecord, SealedSecret, Verification, VerificationStatus, account_sid_key,
 };
 
+use crate::audit::insert_event;
 use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
 use crate::error::{repository_error, write_error};
@@ -123,6 +126,8 @@ struct ConfigRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    verification_status: Option<String>,
+    verification_checked_at: Option<NaiveDateTime>,
 }
 
 impl ConfigRow {
@@ -143,6 +148,18 @@ impl ConfigRow {
                     error.column()
                 ))
             })?;
+        let verification = match (self.verification_status, self.verification_checked_at) {
+            (Some(status), Some(checked_at)) => Some(Verification {
+                status: status.parse::<VerificationStatus>().map_err(|_| {
+                    RepositoryError::Internal(format!(
+                        "stored provider configuration {} has an unknown verification status",
+                        self.id
+                    ))
+                })?,
+                checked_at: from_db(checked_at),
+            }),
+            _ => None,
+        };
         Ok(ProviderConfig {
             id: ProviderConfigId(self.id),
             uid: self.uid,
@@ -156,6 +173,7 @@ impl ConfigRow {
             base_url: self.base_url,
             sip_url: self.sip_url,
             meta_json,
+            verification,
             version: self.version,
             created_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
@@ -182,6 +200,8 @@ struct NewConfigRow<'a> {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    verification_status: Option<&'static str>,
+    verification_checked_at: Option<NaiveDateTime>,
 }
 
 /// The columns an update sets; `None` leaves a column alone, `Some(None)` sets NULL.
@@ -198,6 +218,17 @@ struct ConfigChangeset<'a> {
     base_url: Option<Option<&'a str>>,
     sip_url: Option<Option<&'a str>>,
     meta_json: Option<String>,
+    verification_status: Option<Option<&'static str>>,
+    verification_checked_at: Option<Option<NaiveDateTime>>,
+}
+
+/// Runs `work` in a transaction on the write connection, so that a change and its
+/// audit event commit together.
+fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
+    conn.transaction(work)
 }
 
 fn serialize_meta(meta: &Map<String, Value>) -> Result<String, RepositoryError> {
@@ -221,7 +252,11 @@ fn filtered(org: OrgId, filter: ProviderConfigFilter) -> pc::BoxedQuery<'static,
 }
 
 impl ProviderConfigRepository for DieselProviderConfigRepository {
-    fn insert(&self, config: &NewProviderConfig) -> Result<ProviderConfig, WriteError> {
+    fn insert(
+        &self,
+        config: &NewProviderConfig,
+        audit: &AuditEntry,
+    ) -> Result<ProviderConfig, WriteError> {
         let created_at = to_db(config.created_at);
         let row = NewConfigRow {
             uid: &config.uid,
@@ -240,14 +275,24 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
             version: 1,
             created_at,
             updated_at: created_at,
+            verification_status: config.verification.map(|v| v.status.as_str()),
+            verification_checked_at: config.verification.map(|v| to_db(v.checked_at)),
         };
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let stored: ConfigRow = diesel::insert_into(pc::table)
-            .values(&row)
-            .returning(pc::all_columns)
-            .get_result(conn)
-            .map_err(write_error)?;
+        let stored: ConfigRow = write_transaction(&mut pooled, |conn| {
+            let stored: ConfigRow = diesel::insert_into(pc::table)
+                .values(&row)
+                .returning(pc::all_columns)
+                .get_result(conn)?;
+            insert_event(
+                conn,
+                config.org_id,
+                Some(ProviderConfigId(stored.id)),
+                audit,
+            )?;
+            Ok(stored)
+        })
+        .map_err(write_error)?;
         Ok(stored.into_domain()?)
     }
 
@@ -308,6 +353,7 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         org: OrgId,
         id: ProviderConfigId,
         update: &ProviderConfigUpdate,
+        audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError> {
         let changes = ConfigChangeset {
             name: update.name.as_deref(),
@@ -323,45 +369,112 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
             base_url: update.base_url.as_ref().map(Option::as_deref),
             sip_url: update.sip_url.as_ref().map(Option::as_deref),
             meta_json: update.meta_json.as_ref().map(serialize_meta).transpose()?,
+            verification_status: update
+                .verification
+                .map(|verification| verification.map(|v| v.status.as_str())),
+            verification_checked_at: update
+                .verification
+                .map(|verification| verification.map(|v| to_db(v.checked_at))),
         };
         let updated_at = to_db(update.updated_at.unwrap_or_else(|| SystemClock.now()));
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let stored: Option<ConfigRow> = diesel::update(
-            pc::table
-                .filter(pc::id.eq(id.0))
-                .filter(pc::organization_id.eq(org.0)),
-        )
-        .set((
-            changes,
-            pc::version.eq(pc::version + 1),
-            pc::updated_at.eq(updated_at),
-        ))
-        .returning(pc::all_columns)
-        .get_result(conn)
-        .optional()
+        let stored = write_transaction(&mut pooled, |conn| {
+            let (low, high) = version_range(update.expected_version);
+            let stored: Option<ConfigRow> = diesel::update(
+                pc::table
+                    .filter(pc::id.eq(id.0))
+                    .filter(pc::organization_id.eq(org.0))
+                    .filter(pc::version.between(low, high)),
+            )
+            .set((
+                changes,
+                pc::version.eq(pc::version + 1),
+                pc::updated_at.eq(updated_at),
+            ))
+            .returning(pc::all_columns)
+            .get_result(conn)
+            .optional()?;
+            if stored.is_some() {
+                insert_event(conn, org, Some(id), audit)?;
+            }
+            Ok(stored)
+        })
         .map_err(write_error)?;
         Ok(stored.map(ConfigRow::into_domain).transpose()?)
     }
 
-    fn delete(&self, org: OrgId, id: ProviderConfigId) -> Result<bool, RepositoryError> {
+    fn delete(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        expected_version: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let deleted = diesel::delete(
-            pc::table
-                .filter(pc::id.eq(id.0))
-                .filter(pc::organization_id.eq(org.0)),
-        )
-        .execute(conn)
+        write_transaction(&mut pooled, |conn| {
+            let (low, high) = version_range(expected_version);
+            let deleted = diesel::delete(
+                pc::table
+                    .filter(pc::id.eq(id.0))
+                    .filter(pc::organization_id.eq(org.0))
+                    .filter(pc::version.between(low, high)),
+            )
+            .execute(conn)?;
+            if deleted > 0 {
+                insert_event(conn, org, Some(id), audit)?;
+            }
+            Ok(deleted > 0)
+        })
+        .map_err(repository_error)
+    }
+
+    fn record_verification(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        verification: &Verification,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> Result<Option<ProviderConfig>, RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let stored = write_transaction(&mut pooled, |conn| {
+            let (low, high) = version_range(Some(expected_version));
+            let stored: Option<ConfigRow> = diesel::update(
+                pc::table
+                    .filter(pc::id.eq(id.0))
+                    .filter(pc::organization_id.eq(org.0))
+                    .filter(pc::version.between(low, high)),
+            )
+            .set((
+                pc::verification_status.eq(Some(verification.status.as_str())),
+                pc::verification_checked_at.eq(Some(to_db(verification.checked_at))),
+                pc::version.eq(pc::version + 1),
+            ))
+            .returning(pc::all_columns)
+            .get_result(conn)
+            .optional()?;
+            if stored.is_some() {
+                insert_event(conn, org, Some(id), audit)?;
+            }
+            Ok(stored)
+        })
         .map_err(repository_error)?;
-        Ok(deleted > 0)
+        stored.map(ConfigRow::into_domain).transpose()
     }
 
     fn delete_unless_connected(
         &self,
         org: OrgId,
         id: ProviderConfigId,
+        expected_version: Option<i64>,
+        audit: &AuditEntry,
     ) -> Result<ConfigDeletion, RepositoryError> {
-        crate::bridges::delete_config_unless_connected(&self.db, org, id)
+        crate::bridges::delete_config_unless_connected(&self.db, org, id, expected_version, audit)
     }
+}
+
+/// The versions a compare-and-set accepts: exactly `version`, or any when `None`
+/// (one query shape for both, so the statement is written once).
+fn version_range(version: Option<i64>) -> (i64, i64) {
+    version.map_or((i64::MIN, i64::MAX), |version| (version, version))
 }

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Barrier};
 
 use serde_json::Map;
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{DomainHandle, IdentityRepository, OrgId};
 use switchboard_domain::shared::{Clock, PageRequest, SystemClock, Timestamp, WriteError};
 use switchboard_domain::telephony::{
@@ -136,20 +137,24 @@ impl Fixture {
             .unwrap()
             .id;
         self.configs
-            .insert(&NewProviderConfig {
-                uid: uuid::Uuid::new_v4().to_string(),
-                org_id: org,
-                provider_id: twilio,
-                name: format!("config {n}"),
-                account_sid: format!("AC{n:032x}"),
-                auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[1; 20]),
-                auth_token_last4: "cdef".into(),
-                active: true,
-                base_url: None,
-                sip_url: None,
-                meta_json: Map::new(),
-                created_at: now(),
-            })
+            .insert(
+                &NewProviderConfig {
+                    uid: uuid::Uuid::new_v4().to_string(),
+                    org_id: org,
+                    provider_id: twilio,
+                    name: format!("config {n}"),
+                    account_sid: format!("AC{n:032x}"),
+                    auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[1; 20]),
+                    auth_token_last4: "cdef".into(),
+                    active: true,
+                    base_url: None,
+                    sip_url: None,
+                    meta_json: Map::new(),
+                    verification: None,
+                    created_at: now(),
+                },
+                &audit(),
+            )
             .unwrap()
             .id
     }
@@ -454,7 +459,9 @@ fn deleting_a_bridge_frees_its_numbers(test_db: &TestDatabase) {
     assert_eq!(f.state_of("+14155550100"), None);
     // The connection went with the bridge: the configuration can be deleted.
     assert_eq!(
-        f.configs.delete_unless_connected(f.org, config).unwrap(),
+        f.configs
+            .delete_unless_connected(f.org, config, None, &audit())
+            .unwrap(),
         ConfigDeletion::Deleted
     );
     assert_eq!(
@@ -478,6 +485,7 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
                 active: Some(false),
                 ..ProviderConfigUpdate::default()
             },
+            &audit(),
         )
         .unwrap();
     f.bridge("main", &[a]).unwrap();
@@ -555,7 +563,9 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
         .connect_provider(f.org, "alpha", &e164("+14155550101"), config)
         .unwrap();
     assert_eq!(
-        f.configs.delete_unless_connected(f.org, config).unwrap(),
+        f.configs
+            .delete_unless_connected(f.org, config, None, &audit())
+            .unwrap(),
         ConfigDeletion::InUse(vec![
             BridgeConnection {
                 bridge_slug: "alpha".into(),
@@ -569,11 +579,15 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
     );
     assert!(f.configs.get(f.org, config).unwrap().is_some());
     assert_eq!(
-        f.configs.delete_unless_connected(f.other, config).unwrap(),
+        f.configs
+            .delete_unless_connected(f.other, config, None, &audit())
+            .unwrap(),
         ConfigDeletion::NotFound
     );
     assert_eq!(
-        f.configs.delete_unless_connected(f.org, unused).unwrap(),
+        f.configs
+            .delete_unless_connected(f.org, unused, None, &audit())
+            .unwrap(),
         ConfigDeletion::Deleted
     );
     f.repo
@@ -584,11 +598,15 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        f.configs.delete_unless_connected(f.org, config).unwrap(),
+        f.configs
+            .delete_unless_connected(f.org, config, None, &audit())
+            .unwrap(),
         ConfigDeletion::Deleted
     );
     assert_eq!(
-        f.configs.delete_unless_connected(f.org, config).unwrap(),
+        f.configs
+            .delete_unless_connected(f.org, config, None, &audit())
+            .unwrap(),
         ConfigDeletion::NotFound
     );
 }
@@ -682,7 +700,7 @@ fn racing_connects_and_deletes_leave_no_dangling_connection(test_db: &TestDataba
             let org = f.org;
             std::thread::spawn(move || {
                 barrier.wait();
-                configs.delete_unless_connected(org, config)
+                configs.delete_unless_connected(org, config, None, &audit())
             })
         };
         let connected = connect.join().unwrap();
@@ -742,4 +760,14 @@ fn bridges_list_newest_first_with_totals(test_db: &TestDatabase) {
         .list_bridges(f.other, PageRequest::default())
         .unwrap();
     assert_eq!((other.total, other.items.len()), (0, 0));
+}
+
+/// An audit entry for the repository writes these tests make.
+fn audit() -> AuditEntry {
+    AuditEntry::new(
+        AuditActor::default(),
+        AuditAction::Updated,
+        AuditChanges::new(),
+        now(),
+    )
 }

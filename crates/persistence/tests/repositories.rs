@@ -12,6 +12,7 @@ use chrono::TimeDelta;
 use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use serde_json::{Map, Value, json};
+use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash, Role,
     TokenHash, UserId,
@@ -30,10 +31,11 @@ use switchboard_persistence::{
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 
-const MIGRATION_NAMES: [&str; 3] = [
+const MIGRATION_NAMES: [&str; 4] = [
     "2026-11-28-000001_identity",
     "2026-11-28-000002_telephony",
     "2026-11-28-000010_bridges",
+    "2026-11-28-000020_safe_writes",
 ];
 
 /// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
@@ -128,8 +130,18 @@ fn new_config(org: OrgId, provider: ProviderId, sid: &str) -> NewProviderConfig 
         base_url: None,
         sip_url: Some("sip:trunk.example.com".into()),
         meta_json: Map::new(),
+        verification: None,
         created_at: now(),
     }
+}
+
+fn audit() -> AuditEntry {
+    AuditEntry::new(
+        AuditActor::default(),
+        AuditAction::Updated,
+        AuditChanges::new(),
+        now(),
+    )
 }
 
 fn provider_id(db: &Database, slug: &str) -> ProviderId {
@@ -498,7 +510,7 @@ fn configurations_insert_get_and_list(test_db: &TestDatabase) {
             config.base_url = Some("https://api.example.com".into());
             config.auth_token = sealed(7);
         }
-        let stored = repo.insert(&config).unwrap();
+        let stored = repo.insert(&config, &audit()).unwrap();
         assert_same(&stored, &config);
         assert_eq!(repo.get(org, stored.id).unwrap(), Some(stored.clone()));
         inserted.push(stored);
@@ -565,17 +577,25 @@ fn configurations_are_scoped_to_their_organization(test_db: &TestDatabase) {
     let twilio = provider_id(&db, "twilio");
     let repo = DieselProviderConfigRepository::new(db);
     let sid = "AC0123456789abcdef0123456789abcdef";
-    let mine = repo.insert(&new_config(acme, twilio, sid)).unwrap();
+    let mine = repo
+        .insert(&new_config(acme, twilio, sid), &audit())
+        .unwrap();
     // The same account in another organization is no duplicate.
-    let theirs = repo.insert(&new_config(globex, twilio, sid)).unwrap();
+    let theirs = repo
+        .insert(&new_config(globex, twilio, sid), &audit())
+        .unwrap();
 
     assert_eq!(repo.get(globex, mine.id).unwrap(), None);
     let change = ProviderConfigUpdate {
         name: Some("stolen".into()),
         ..ProviderConfigUpdate::default()
     };
-    assert!(repo.update(globex, mine.id, &change).unwrap().is_none());
-    assert!(!repo.delete(globex, mine.id).unwrap());
+    assert!(
+        repo.update(globex, mine.id, &change, &audit())
+            .unwrap()
+            .is_none()
+    );
+    assert!(!repo.delete(globex, mine.id, None, &audit()).unwrap());
     assert_eq!(repo.get(acme, mine.id).unwrap(), Some(mine.clone()));
     let listed = repo
         .list(
@@ -605,31 +625,35 @@ fn duplicate_account_sids_are_refused_without_regard_to_case(test_db: &TestDatab
     let sip = provider_id(&db, "sip");
     let repo = DieselProviderConfigRepository::new(db);
     let first = repo
-        .insert(&new_config(
-            org,
-            twilio,
-            "AC0123456789abcdef0123456789abcdef",
-        ))
+        .insert(
+            &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+            &audit(),
+        )
         .unwrap();
     let upper = new_config(org, twilio, "AC0123456789ABCDEF0123456789ABCDEF");
-    assert!(matches!(repo.insert(&upper), Err(WriteError::Duplicate)));
+    assert!(matches!(
+        repo.insert(&upper, &audit()),
+        Err(WriteError::Duplicate)
+    ));
     // Another provider may hold the same account SID.
-    repo.insert(&new_config(org, sip, "AC0123456789abcdef0123456789abcdef"))
-        .unwrap();
+    repo.insert(
+        &new_config(org, sip, "AC0123456789abcdef0123456789abcdef"),
+        &audit(),
+    )
+    .unwrap();
     // So may the same provider with another SID, until an update makes it collide.
     let second = repo
-        .insert(&new_config(
-            org,
-            twilio,
-            "ACffffffffffffffffffffffffffffffff",
-        ))
+        .insert(
+            &new_config(org, twilio, "ACffffffffffffffffffffffffffffffff"),
+            &audit(),
+        )
         .unwrap();
     let collide = ProviderConfigUpdate {
         account_sid: Some("ac0123456789ABCDEF0123456789abcdef".into()),
         ..ProviderConfigUpdate::default()
     };
     assert!(matches!(
-        repo.update(org, second.id, &collide),
+        repo.update(org, second.id, &collide, &audit()),
         Err(WriteError::Duplicate)
     ));
     // A failed update changes nothing; the row keeps its case-changed own SID.
@@ -638,7 +662,10 @@ fn duplicate_account_sids_are_refused_without_regard_to_case(test_db: &TestDatab
         account_sid: Some("AC0123456789ABCDEF0123456789ABCDEF".into()),
         ..ProviderConfigUpdate::default()
     };
-    let recased = repo.update(org, first.id, &recase).unwrap().unwrap();
+    let recased = repo
+        .update(org, first.id, &recase, &audit())
+        .unwrap()
+        .unwrap();
     assert_eq!(recased.account_sid, "AC0123456789ABCDEF0123456789ABCDEF");
 }
 
@@ -661,7 +688,7 @@ fn concurrent_duplicate_inserts_let_exactly_one_win(test_db: &TestDatabase) {
                 };
                 let config = new_config(org, twilio, sid);
                 barrier.wait();
-                repo.insert(&config)
+                repo.insert(&config, &audit())
             })
         })
         .collect();
@@ -684,11 +711,10 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
     let twilio = provider_id(&db, "twilio");
     let repo = DieselProviderConfigRepository::new(db);
     let original = repo
-        .insert(&new_config(
-            org,
-            twilio,
-            "AC0123456789abcdef0123456789abcdef",
-        ))
+        .insert(
+            &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+            &audit(),
+        )
         .unwrap();
 
     let later = original.created_at + TimeDelta::seconds(5);
@@ -700,7 +726,10 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
         updated_at: Some(later),
         ..ProviderConfigUpdate::default()
     };
-    let renamed = repo.update(org, original.id, &rename).unwrap().unwrap();
+    let renamed = repo
+        .update(org, original.id, &rename, &audit())
+        .unwrap()
+        .unwrap();
     assert_eq!(renamed.name, "Main trunk");
     assert!(!renamed.active);
     assert_eq!(renamed.base_url.as_deref(), Some("https://eu.example.com"));
@@ -720,7 +749,10 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
         updated_at: Some(rotated_at),
         ..ProviderConfigUpdate::default()
     };
-    let rotated = repo.update(org, original.id, &rotate).unwrap().unwrap();
+    let rotated = repo
+        .update(org, original.id, &rotate, &audit())
+        .unwrap()
+        .unwrap();
     assert_eq!(rotated.account_sid, "ACffffffffffffffffffffffffffffffff");
     assert_eq!(rotated.auth_token, sealed(2));
     assert_eq!(rotated.auth_token_key_id(), KeyId(2));
@@ -731,23 +763,21 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
     assert_eq!(rotated.updated_at, rotated_at);
     assert_eq!(repo.get(org, original.id).unwrap(), Some(rotated));
     // The old SID is free again, the new one is taken.
-    repo.insert(&new_config(
-        org,
-        twilio,
-        "AC0123456789abcdef0123456789abcdef",
-    ))
+    repo.insert(
+        &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+        &audit(),
+    )
     .unwrap();
     assert!(matches!(
-        repo.insert(&new_config(
-            org,
-            twilio,
-            "ACFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
-        )),
+        repo.insert(
+            &new_config(org, twilio, "ACFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"),
+            &audit()
+        ),
         Err(WriteError::Duplicate)
     ));
 
     let missing = repo
-        .update(org, ProviderConfigId(999_999), &rename)
+        .update(org, ProviderConfigId(999_999), &rename, &audit())
         .unwrap();
     assert!(missing.is_none());
 }
@@ -758,29 +788,26 @@ fn deletes_remove_only_the_named_configuration(test_db: &TestDatabase) {
     let twilio = provider_id(&db, "twilio");
     let repo = DieselProviderConfigRepository::new(db);
     let doomed = repo
-        .insert(&new_config(
-            org,
-            twilio,
-            "AC0123456789abcdef0123456789abcdef",
-        ))
+        .insert(
+            &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+            &audit(),
+        )
         .unwrap();
     let kept = repo
-        .insert(&new_config(
-            org,
-            twilio,
-            "ACffffffffffffffffffffffffffffffff",
-        ))
+        .insert(
+            &new_config(org, twilio, "ACffffffffffffffffffffffffffffffff"),
+            &audit(),
+        )
         .unwrap();
-    assert!(repo.delete(org, doomed.id).unwrap());
-    assert!(!repo.delete(org, doomed.id).unwrap());
+    assert!(repo.delete(org, doomed.id, None, &audit()).unwrap());
+    assert!(!repo.delete(org, doomed.id, None, &audit()).unwrap());
     assert_eq!(repo.get(org, doomed.id).unwrap(), None);
     assert_eq!(repo.get(org, kept.id).unwrap(), Some(kept));
     // The deleted account can be configured again.
-    repo.insert(&new_config(
-        org,
-        twilio,
-        "AC0123456789abcdef0123456789abcdef",
-    ))
+    repo.insert(
+        &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+        &audit(),
+    )
     .unwrap();
 }
 

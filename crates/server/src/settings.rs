@@ -102,6 +102,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    pub verify: VerifySettings,
 }
 
 /// `[server]`.
@@ -177,6 +178,18 @@ impl fmt::Debug for AuthSettings {
 pub struct RateLimitSettings {
     pub per_second: u32,
     pub burst: u32,
+}
+
+/// `[verify]`: where each provider's API lives for credential verification, and
+/// how long one call may take.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySettings {
+    pub twilio_base_url: String,
+    pub plivo_base_url: String,
+    pub vonage_base_url: String,
+    pub telnyx_base_url: String,
+    pub timeout_ms: u64,
 }
 
 /// `[log]`.

@@ -11,7 +11,9 @@ use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::key_rotation::KeyRotationService;
-use switchboard_application::{BridgeService, IdentityService, ProviderConfigService};
+use switchboard_application::{
+    AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+};
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
     parse_key_base64,
@@ -24,10 +26,11 @@ use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselBridgeRepository,
-    DieselCredentialKeyRepository, DieselIdentityRepository, DieselProviderCatalogRepository,
-    DieselProviderConfigRepository,
+    Database, DatabaseError, DatabaseSettings, DieselAuditRepository, DieselBridgeRepository,
+    DieselCredentialKeyRepository, DieselIdempotencyStore, DieselIdentityRepository,
+    DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
+use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::settings::{Loaded, Profile, Settings};
 
@@ -49,6 +52,8 @@ pub enum StartupError {
     PendingMigrations { count: usize },
     #[error("provider catalog: {0}")]
     Catalog(String),
+    #[error("credential verification (SWITCHBOARD__VERIFY__*): {0}")]
+    Verify(#[from] InvalidBaseUrl),
     #[error("development bootstrap failed: {0}")]
     Bootstrap(String),
     #[error("cannot listen on {address}: {source}")]
@@ -66,6 +71,8 @@ pub struct Services {
     pub provider_configs: Arc<ProviderConfigService>,
     pub key_rotation: Arc<KeyRotationService>,
     pub bridges: Arc<BridgeService>,
+    pub audit: Arc<AuditService>,
+    pub idempotency: Arc<IdempotencyService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -112,6 +119,21 @@ pub fn token_hasher(settings: &Settings) -> Result<HmacTokenHasher, StartupError
         .ok_or(StartupError::TokenHmacKey)
 }
 
+/// The credential verifier from `[verify]`.
+///
+/// # Errors
+/// [`StartupError::Verify`] for a base URL that is not an absolute http(s) URL.
+pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier, StartupError> {
+    let verify = &settings.verify;
+    Ok(HttpCredentialVerifier::new(VerifierSettings {
+        twilio_base_url: verify.twilio_base_url.clone(),
+        plivo_base_url: verify.plivo_base_url.clone(),
+        vonage_base_url: verify.vonage_base_url.clone(),
+        telnyx_base_url: verify.telnyx_base_url.clone(),
+        timeout: Duration::from_millis(verify.timeout_ms.max(1)),
+    })?)
+}
+
 /// Opens the database. In development pending migrations are applied; in the other
 /// profiles they stop the start.
 ///
@@ -143,6 +165,7 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
 pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
     let keyring = Arc::new(keyring(settings)?);
     let token_hasher = token_hasher(settings)?;
+    let verifier = credential_verifier(settings)?;
     let clock = Arc::new(SystemClock);
     let identity = IdentityService::new(
         Arc::new(DieselIdentityRepository::new(database.clone())),
@@ -151,19 +174,29 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(Argon2PasswordHasher::default()),
         clock.clone(),
     );
+    let configs = Arc::new(DieselProviderConfigRepository::new(database.clone()));
     let provider_configs = ProviderConfigService::new(
         &DieselProviderCatalogRepository::new(database.clone()),
-        Arc::new(DieselProviderConfigRepository::new(database.clone())),
+        configs.clone(),
         keyring.clone(),
         clock.clone(),
     )
-    .map_err(|error| StartupError::Catalog(error.to_string()))?;
+    .map_err(|error| StartupError::Catalog(error.to_string()))?
+    .with_verifier(Arc::new(verifier));
+    let audit = AuditService::new(
+        Arc::new(DieselAuditRepository::new(database.clone())),
+        configs,
+    );
     let key_rotation = KeyRotationService::new(
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
     );
     let bridges = BridgeService::new(
         Arc::new(DieselBridgeRepository::new(database.clone())),
+        clock.clone(),
+    );
+    let idempotency = IdempotencyService::new(
+        Arc::new(DieselIdempotencyStore::new(database.clone())),
         clock,
     );
     Ok(Services {
@@ -172,6 +205,8 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         provider_configs: Arc::new(provider_configs),
         key_rotation: Arc::new(key_rotation),
         bridges: Arc::new(bridges),
+        audit: Arc::new(audit),
+        idempotency: Arc::new(idempotency),
     })
 }
 
@@ -281,6 +316,8 @@ impl Application {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
             bridges: services.bridges.clone(),
+            audit: services.audit.clone(),
+            idempotency: services.idempotency.clone(),
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,

@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::{KeyId, Provider, ProviderCatalog, ProviderId, SealedSecret};
+use super::{KeyId, Provider, ProviderCatalog, ProviderId, SealedSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
 
@@ -58,7 +58,10 @@ pub struct ProviderConfig {
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
     pub meta_json: Map<String, Value>,
-    /// Incremented on every change (the future `ETag`).
+    /// The last check of the credentials against the provider's API; `None` when
+    /// never checked, or when the credentials changed since.
+    pub verification: Option<Verification>,
+    /// Incremented on every change; the `ETag` and the compare-and-set of updates.
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

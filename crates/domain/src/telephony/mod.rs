@@ -10,6 +10,7 @@ mod number;
 mod ports;
 mod provider;
 mod secret;
+mod verification;
 
 pub use bridge::{
     Bridge, BridgeChanges, BridgeConnection, BridgeDetail, BridgeDraft, BridgeId, BridgeNumber,
@@ -32,3 +33,7 @@ pub use ports::{
 };
 pub use provider::{CredentialRule, Provider, ProviderCatalog, ProviderId, ProviderRecord};
 pub use secret::{AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher};
+pub use verification::{
+    CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,
+    UnsupportedProvider, Verification, VerificationStatus,
+};

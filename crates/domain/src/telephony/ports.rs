@@ -4,7 +4,9 @@ use serde_json::{Map, Value};
 
 use super::{
     ConfigDeletion, ProviderConfig, ProviderConfigId, ProviderId, ProviderRecord, SealedSecret,
+    Verification,
 };
+use crate::audit::AuditEntry;
 use crate::identity::OrgId;
 use crate::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 
@@ -31,6 +33,8 @@ pub struct NewProviderConfig {
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
     pub meta_json: Map<String, Value>,
+    /// Set when the credentials were verified before saving.
+    pub verification: Option<Verification>,
     pub created_at: Timestamp,
 }
 
@@ -44,7 +48,11 @@ pub struct ProviderConfigUpdate {
     pub base_url: Option<Option<String>>,
     pub sip_url: Option<Option<String>>,
     pub meta_json: Option<Map<String, Value>>,
+    /// `Some(None)` clears the stored verification (the credentials changed).
+    pub verification: Option<Option<Verification>>,
     pub updated_at: Option<Timestamp>,
+    /// Compare-and-set: apply only while the stored version equals this one.
+    pub expected_version: Option<i64>,
 }
 
 /// List filters.
@@ -55,14 +63,19 @@ pub struct ProviderConfigFilter {
 }
 
 /// Storage of provider configurations. Every method is scoped to one organization:
-/// another organization's id behaves exactly like an unknown id.
+/// another organization's id behaves exactly like an unknown id. Every write records
+/// its audit event in the same transaction, naming the configuration by id.
 pub trait ProviderConfigRepository: Send + Sync {
-    /// Inserts a configuration.
+    /// Inserts a configuration and its `audit` event.
     ///
     /// # Errors
     /// [`WriteError::Duplicate`] when the organization already has one for the same
     /// provider and account SID (case-insensitive), also under a race.
-    fn insert(&self, config: &NewProviderConfig) -> Result<ProviderConfig, WriteError>;
+    fn insert(
+        &self,
+        config: &NewProviderConfig,
+        audit: &AuditEntry,
+    ) -> Result<ProviderConfig, WriteError>;
 
     /// One page of the organization's configurations, newest first, and the total.
     ///
@@ -85,8 +98,9 @@ pub trait ProviderConfigRepository: Send + Sync {
         id: ProviderConfigId,
     ) -> Result<Option<ProviderConfig>, RepositoryError>;
 
-    /// Applies `update` (and increments the version); `Ok(None)` when `org` has no
-    /// configuration `id`.
+    /// Applies `update` (and increments the version) and records `audit`;
+    /// `Ok(None)` when `org` has no configuration `id` at `update.expected_version`
+    /// (when set).
     ///
     /// # Errors
     /// [`WriteError::Duplicate`] when a new account SID collides.
@@ -95,20 +109,27 @@ pub trait ProviderConfigRepository: Send + Sync {
         org: OrgId,
         id: ProviderConfigId,
         update: &ProviderConfigUpdate,
+        audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError>;
 
-    /// Deletes the configuration; `Ok(false)` when `org` has no configuration `id`.
+    /// Deletes the configuration and records `audit`; `Ok(false)` when `org` has no
+    /// configuration `id` at `expected_version` (when set). Events of the
+    /// configuration stay.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn delete(&self, org: OrgId, id: ProviderConfigId) -> Result<bool, RepositoryError>;
+    fn delete(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        expected_version: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<bool, RepositoryError>;
 
-    /// Deletes the configuration unless a bridge number is connected to it, checking
-    /// and deleting in one transaction so that a racing connect cannot leave a
-    /// connection to a deleted configuration.
-    ///
-    /// The default suits stores that know no bridges: a plain [`Self::delete`].
-    /// Stores that hold connections must override it.
+    /// Deletes the configuration (at `expected_version`, when given) unless a bridge
+    /// number is connected to it, and records `audit`, all in one transaction, so
+    /// that a racing connect cannot leave a connection to a deleted configuration.
+    /// [`ConfigDeletion::NotFound`] also when the version no longer matches.
     ///
     /// # Errors
     /// [`RepositoryError`].
@@ -116,11 +137,22 @@ pub trait ProviderConfigRepository: Send + Sync {
         &self,
         org: OrgId,
         id: ProviderConfigId,
-    ) -> Result<ConfigDeletion, RepositoryError> {
-        Ok(if self.delete(org, id)? {
-            ConfigDeletion::Deleted
-        } else {
-            ConfigDeletion::NotFound
-        })
-    }
+        expected_version: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<ConfigDeletion, RepositoryError>;
+
+    /// Stores the outcome of a verification (and increments the version: the
+    /// representation changed) and records `audit`; `Ok(None)` when `org` has no
+    /// configuration `id` at `expected_version`.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn record_verification(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        verification: &Verification,
+        expected_version: i64,
+        audit: &AuditEntry,
+    ) -> Result<Option<ProviderConfig>, RepositoryError>;
 }
