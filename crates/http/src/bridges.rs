@@ -1,6 +1,5 @@
 //! Bridge routes (contract section 7): create, list, get, update and delete bridges,
-//! connect and disconnect provider configurations to their numbers, and the route
-//! table of the bridges module (numbers included).
+//! and connect and disconnect provider configurations to their numbers.
 //!
 //! This module turns JSON into the domain's drafts (checking JSON types and unknown
 //! fields) and bridges into their wire form; every rule beyond JSON types lives in
@@ -18,45 +17,7 @@ use crate::body::read_json_object;
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
 use crate::numbers::{page_query, unknown_field};
-use crate::{AppState, numbers, rfc3339};
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
-}
-
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-/// Registers the numbers and bridges routes (relative to the API base).
-pub(crate) fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            resource("/telephony/numbers")
-                .route(web::get().to(numbers::list))
-                .route(web::post().to(numbers::add)),
-        )
-        .service(resource("/telephony/numbers/{id}").route(web::delete().to(numbers::delete)))
-        .service(
-            resource("/telephony/bridges")
-                .route(web::get().to(list))
-                .route(web::post().to(create)),
-        )
-        .service(
-            resource("/telephony/bridges/{slug}")
-                .route(web::get().to(get))
-                .route(web::patch().to(update))
-                .route(web::delete().to(delete)),
-        )
-        .service(
-            resource("/telephony/bridges/{slug}/connect-provider")
-                .route(web::post().to(connect_provider)),
-        )
-        .service(
-            resource("/telephony/bridges/{slug}/disconnect-provider")
-                .route(web::post().to(disconnect_provider)),
-        );
-}
+use crate::{AppState, rfc3339};
 
 /// A bridge in a list.
 #[derive(Debug, Serialize)]

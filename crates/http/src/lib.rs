@@ -24,7 +24,7 @@ pub mod preconditions;
 mod provider_configs;
 pub mod rate_limit;
 pub mod request_id;
-mod routes;
+pub mod routes;
 pub mod state;
 mod tokens;
 mod verification;

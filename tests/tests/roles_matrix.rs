@@ -1,0 +1,404 @@
+//! The routes × roles × organizations matrix: every route of the server, called by
+//! an owner, an admin, a member and a viewer of organization A, by a member of
+//! organization B (with A's `Org-Handle`), and with no token. Each cell's expected
+//! status is in [`expected`]; the test fails when the server has a route the table
+//! does not list (the route table is the one the server registers from), or the
+//! table lists a route the server does not have.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test scenarios: a failed step is a test failure"
+)]
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchboard_domain::identity::Role;
+use switchboard_e2e::{Answer, Backend, TestApp, on_both_backends, spawn_app};
+use switchboard_http::routes::{API_BASE, Access, CONFIG_PATHS, route_table};
+
+/// The callers, in the order of each row's statuses.
+const CALLERS: [&str; 6] = [
+    "owner",
+    "admin",
+    "member",
+    "viewer",
+    "outsider",
+    "anonymous",
+];
+
+/// Expected statuses by caller, for each route (method, path template from the
+/// server root).
+fn expected() -> Vec<(Method, String, [u16; 6])> {
+    let api = |path: &str| format!("{API_BASE}{path}");
+    let everyone = [200, 200, 200, 200, 200, 200];
+    let token = [200, 200, 200, 200, 200, 401];
+    let read = [200, 200, 200, 200, 403, 401];
+    let write = [200, 200, 200, 403, 403, 401];
+    let create = [201, 201, 201, 403, 403, 401];
+    let delete = [204, 204, 204, 403, 403, 401];
+    let mut rows = vec![
+        (Method::GET, "/health/live".to_owned(), everyone),
+        (Method::GET, "/health/ready".to_owned(), everyone),
+        (Method::GET, "/metrics".to_owned(), everyone),
+        (Method::GET, api("/organizations"), token),
+        // Login needs no token: each caller logs in with its own password; the
+        // anonymous caller has none (401).
+        (Method::POST, api("/auth/login"), token),
+        (Method::GET, api("/auth/tokens"), token),
+        (
+            Method::POST,
+            api("/auth/tokens"),
+            [201, 201, 201, 201, 201, 401],
+        ),
+        (
+            Method::DELETE,
+            api("/auth/tokens/{id}"),
+            [204, 204, 204, 204, 204, 401],
+        ),
+        (Method::GET, api("/telephony/providers"), token),
+    ];
+    for base in CONFIG_PATHS {
+        rows.extend([
+            (Method::GET, api(base), read),
+            (Method::POST, api(base), create),
+            (Method::GET, api(&format!("{base}/{{id}}")), read),
+            (Method::PATCH, api(&format!("{base}/{{id}}")), write),
+            (Method::DELETE, api(&format!("{base}/{{id}}")), delete),
+            (Method::POST, api(&format!("{base}/{{id}}/verify")), write),
+            (Method::GET, api(&format!("{base}/{{id}}/history")), read),
+        ]);
+    }
+    rows.extend([
+        (Method::GET, api("/telephony/numbers"), read),
+        (Method::POST, api("/telephony/numbers"), create),
+        (Method::DELETE, api("/telephony/numbers/{id}"), delete),
+        (Method::GET, api("/telephony/bridges"), read),
+        (Method::POST, api("/telephony/bridges"), create),
+        (Method::GET, api("/telephony/bridges/{slug}"), read),
+        (Method::PATCH, api("/telephony/bridges/{slug}"), write),
+        (Method::DELETE, api("/telephony/bridges/{slug}"), delete),
+        (
+            Method::POST,
+            api("/telephony/bridges/{slug}/connect-provider"),
+            write,
+        ),
+        (
+            Method::POST,
+            api("/telephony/bridges/{slug}/disconnect-provider"),
+            write,
+        ),
+        (
+            Method::GET,
+            api("/audit-events"),
+            [200, 200, 403, 403, 403, 401],
+        ),
+    ]);
+    rows
+}
+
+#[test]
+fn the_matrix_lists_exactly_the_server_routes() {
+    let served: Vec<(String, String)> = route_table()
+        .into_iter()
+        .map(|route| (route.method.as_str().to_owned(), route.path))
+        .collect();
+    let listed: Vec<(String, String)> = expected()
+        .into_iter()
+        .map(|(method, path, _)| (method.as_str().to_owned(), path))
+        .collect();
+    for route in &served {
+        assert!(
+            listed.contains(route),
+            "route {} {} is missing from the roles matrix",
+            route.0,
+            route.1
+        );
+    }
+    for route in &listed {
+        assert!(
+            served.contains(route),
+            "the roles matrix lists {} {}, which the server does not serve",
+            route.0,
+            route.1
+        );
+    }
+}
+
+/// Whether the route acts in an organization (so the caller sends `Org-Handle`).
+fn needs_org(method: &Method, template: &str) -> bool {
+    route_table().iter().any(|route| {
+        route.method.as_str() == method.as_str()
+            && route.path == template
+            && matches!(
+                route.access,
+                Access::OrgRead | Access::OrgWrite | Access::OrgAdmin
+            )
+    })
+}
+
+struct Caller {
+    email: Option<String>,
+    token: Option<String>,
+}
+
+struct Fixture {
+    app: TestApp,
+    owner: String,
+    callers: Vec<Caller>,
+    counter: std::sync::atomic::AtomicU32,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+impl Fixture {
+    fn next(&self) -> u32 {
+        self.counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn owner_post(&self, path: &str, body: Value) -> Value {
+        let answer = self
+            .app
+            .call(
+                Method::POST,
+                path,
+                Some(&self.owner),
+                Some("org-a"),
+                Some(&body),
+            )
+            .await;
+        assert!(
+            answer.status == 201 || answer.status == 200,
+            "fixture {path}: {}",
+            answer.text
+        );
+        answer.body["data"].clone()
+    }
+
+    async fn config(&self) -> i64 {
+        let n = self.next() + 1000;
+        self.owner_post(
+            CONFIG_PATHS[0],
+            json!({"provider": "twilio", "account_sid": format!("AC{n:032x}"), "auth_token": format!("{n:032x}")}),
+        )
+        .await["id"]
+            .as_i64()
+            .expect("config id")
+    }
+
+    async fn number(&self) -> (i64, String) {
+        let number = format!("+1415555{:04}", self.next());
+        let data = self
+            .owner_post("/telephony/numbers", json!({"number": number}))
+            .await;
+        (data["id"].as_i64().expect("number id"), number)
+    }
+
+    async fn bridge(&self, number_ids: &[i64]) -> String {
+        let name = format!("bridge {}", self.next());
+        self.owner_post(
+            "/telephony/bridges",
+            json!({"name": name, "number_ids": number_ids}),
+        )
+        .await["slug"]
+            .as_str()
+            .expect("slug")
+            .to_owned()
+    }
+
+    /// The concrete request of one cell: path relative to the API base (or the
+    /// server root for routes outside it) and body.
+    async fn request(
+        &self,
+        method: &Method,
+        template: &str,
+        caller: usize,
+    ) -> (String, Option<Value>) {
+        let relative = template
+            .strip_prefix(API_BASE)
+            .unwrap_or(template)
+            .to_owned();
+        let config_base = CONFIG_PATHS
+            .iter()
+            .find(|base| relative.starts_with(*base))
+            .copied();
+        let n = self.next();
+        match (method.as_str(), relative.as_str()) {
+            ("POST", "/auth/login") => {
+                let email = self.callers[caller]
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| "nobody@example.test".to_owned());
+                (
+                    relative,
+                    Some(json!({"email": email, "password": PASSWORD})),
+                )
+            }
+            ("POST", "/auth/tokens") => (relative, Some(json!({"name": format!("matrix {n}")}))),
+            ("DELETE", "/auth/tokens/{id}") => {
+                // A fresh token of this caller, revoked by this caller.
+                let id = match &self.callers[caller].token {
+                    Some(token) => {
+                        let answer = self
+                            .app
+                            .call(
+                                Method::POST,
+                                "/auth/tokens/",
+                                Some(token),
+                                None,
+                                Some(&json!({"name": "to revoke"})),
+                            )
+                            .await;
+                        answer.body["data"]["id"].as_i64().expect("token id")
+                    }
+                    None => 1,
+                };
+                (format!("/auth/tokens/{id}"), None)
+            }
+            ("POST", path) if Some(path) == config_base => {
+                let n = n + 5000;
+                (
+                    relative,
+                    Some(
+                        json!({"provider": "twilio", "account_sid": format!("AC{n:032x}"), "auth_token": format!("{n:032x}")}),
+                    ),
+                )
+            }
+            (_, path) if config_base.is_some() && path.contains("{id}") => {
+                let id = self.config().await;
+                let concrete = path.replace("{id}", &id.to_string());
+                let body = match method.as_str() {
+                    "PATCH" => Some(json!({"name": format!("renamed {n}")})),
+                    _ => None,
+                };
+                (concrete, body)
+            }
+            ("POST", "/telephony/numbers") => (
+                relative,
+                Some(json!({"number": format!("+1415666{:04}", n)})),
+            ),
+            ("DELETE", "/telephony/numbers/{id}") => {
+                let (id, _) = self.number().await;
+                (format!("/telephony/numbers/{id}"), None)
+            }
+            ("POST", "/telephony/bridges") => (
+                relative,
+                Some(json!({"name": format!("matrix bridge {n}")})),
+            ),
+            ("POST", "/telephony/bridges/{slug}/connect-provider") => {
+                let (number_id, number) = self.number().await;
+                let slug = self.bridge(&[number_id]).await;
+                let config = self.config().await;
+                (
+                    format!("/telephony/bridges/{slug}/connect-provider"),
+                    Some(json!({"provider_config_id": config, "phone_number": number})),
+                )
+            }
+            ("POST", "/telephony/bridges/{slug}/disconnect-provider") => {
+                let (number_id, number) = self.number().await;
+                let slug = self.bridge(&[number_id]).await;
+                let config = self.config().await;
+                self.owner_post(
+                    &format!("/telephony/bridges/{slug}/connect-provider"),
+                    json!({"provider_config_id": config, "phone_number": number}),
+                )
+                .await;
+                (
+                    format!("/telephony/bridges/{slug}/disconnect-provider"),
+                    Some(json!({"phone_number": number})),
+                )
+            }
+            (_, path) if path.contains("{slug}") => {
+                let slug = self.bridge(&[]).await;
+                let body =
+                    (method == Method::PATCH).then(|| json!({"name": format!("renamed {n}")}));
+                (path.replace("{slug}", &slug), body)
+            }
+            _ => (relative, None),
+        }
+    }
+}
+
+async fn every_route_for_every_role(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    app.organization("org-a");
+    app.organization("org-b");
+    let mut callers = Vec::new();
+    for (handle, role) in [
+        ("org-a", Role::Owner),
+        ("org-a", Role::Admin),
+        ("org-a", Role::Member),
+        ("org-a", Role::Viewer),
+        ("org-b", Role::Member),
+    ] {
+        let email = format!("{}-{handle}@matrix.test", role.as_str());
+        app.services
+            .identity
+            .create_user(&email, &secrecy::SecretString::from(PASSWORD))
+            .expect("user");
+        app.services
+            .identity
+            .add_member(handle, &email, role)
+            .expect("member");
+        let token = app
+            .services
+            .identity
+            .issue_token(&email, "matrix", None)
+            .expect("token");
+        callers.push(Caller {
+            email: Some(email),
+            token: Some(token.token.expose().to_owned()),
+        });
+    }
+    callers.push(Caller {
+        email: None,
+        token: None,
+    });
+    let owner = callers[0].token.clone().expect("owner token");
+    let fixture = Fixture {
+        app,
+        owner,
+        callers,
+        counter: std::sync::atomic::AtomicU32::new(0),
+    };
+
+    let mut failures = Vec::new();
+    for (method, template, statuses) in expected() {
+        for (caller, expected_status) in statuses.iter().enumerate() {
+            let (path, body) = fixture.request(&method, &template, caller).await;
+            let token = fixture.callers[caller].token.as_deref();
+            let org = needs_org(&method, &template).then_some("org-a");
+            let answer: Answer = if template.starts_with(API_BASE) {
+                fixture
+                    .app
+                    .call(method.clone(), &path, token, org, body.as_ref())
+                    .await
+            } else {
+                let response = fixture
+                    .app
+                    .client
+                    .request(method.clone(), fixture.app.url(&path))
+                    .send()
+                    .await
+                    .expect("sent");
+                Answer::from(response).await
+            };
+            if answer.status != *expected_status {
+                failures.push(format!(
+                    "{method} {template} as {}: expected {expected_status}, got {} {}",
+                    CALLERS[caller], answer.status, answer.text
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+on_both_backends!(every_route_for_every_role);
