@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use switchboard_domain::audit::AuditActor;
 use switchboard_domain::identity::Role;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, ValidationErrors, WriteError,
@@ -354,11 +355,15 @@ impl BridgeService {
     /// # Errors
     /// [`ConnectProviderError`]: `NotFound` for the bridge, `Validation` for the body's
     /// references (configuration unknown or inactive, number not on this bridge).
+    ///
+    /// The connection is recorded in the configuration's audit history, in the same
+    /// transaction, with `request_id`.
     pub fn connect_provider(
         &self,
         actor: &Actor,
         slug: &str,
         draft: ConnectionDraft,
+        request_id: Option<&str>,
     ) -> Result<BridgeDetail, ConnectProviderError> {
         let connect = ConnectProvider::validate(draft).map_err(ConnectProviderError::Validation)?;
         ensure_writer(actor.role).map_err(|()| ConnectProviderError::PermissionDenied)?;
@@ -368,6 +373,7 @@ impl BridgeService {
                 slug,
                 &connect.phone_number,
                 connect.provider_config_id,
+                &audit_actor(actor, request_id),
             )
             .map_err(connection_error)
     }
@@ -376,18 +382,35 @@ impl BridgeService {
     ///
     /// # Errors
     /// [`ConnectProviderError`]: `Validation` also when nothing is connected.
+    ///
+    /// The disconnection is recorded in the configuration's audit history, in the
+    /// same transaction, with `request_id`.
     pub fn disconnect_provider(
         &self,
         actor: &Actor,
         slug: &str,
         draft: ConnectionDraft,
+        request_id: Option<&str>,
     ) -> Result<BridgeDetail, ConnectProviderError> {
         let disconnect =
             DisconnectProvider::validate(draft).map_err(ConnectProviderError::Validation)?;
         ensure_writer(actor.role).map_err(|()| ConnectProviderError::PermissionDenied)?;
         self.repository
-            .disconnect_provider(actor.org_id, slug, &disconnect.phone_number)
+            .disconnect_provider(
+                actor.org_id,
+                slug,
+                &disconnect.phone_number,
+                &audit_actor(actor, request_id),
+            )
             .map_err(connection_error)
+    }
+}
+
+fn audit_actor(actor: &Actor, request_id: Option<&str>) -> AuditActor {
+    AuditActor {
+        user_id: Some(actor.user_id),
+        token_id: Some(actor.token_id),
+        request_id: request_id.map(str::to_owned),
     }
 }
 
@@ -576,6 +599,7 @@ mod tests {
             _: &str,
             _: &E164,
             config: ProviderConfigId,
+            _: &AuditActor,
         ) -> Result<BridgeDetail, ConnectionError> {
             self.record("connect_provider");
             Err(if config.0 == 1 {
@@ -590,6 +614,7 @@ mod tests {
             _: OrgId,
             _: &str,
             _: &E164,
+            _: &AuditActor,
         ) -> Result<BridgeDetail, ConnectionError> {
             self.record("disconnect_provider");
             Err(ConnectionError::NotConnected)
@@ -711,7 +736,7 @@ mod tests {
             phone_number: Some("+14155550100".into()),
         };
         assert!(matches!(
-            service.connect_provider(&viewer, "x", connect.clone()),
+            service.connect_provider(&viewer, "x", connect.clone(), None),
             Err(ConnectProviderError::PermissionDenied)
         ));
         assert!(repository.calls().is_empty(), "{:?}", repository.calls());
@@ -757,21 +782,21 @@ mod tests {
             provider_config_id: Some(id),
             phone_number: Some("+14155550100".into()),
         };
-        match service.connect_provider(&owner, "x", connect(1)) {
+        match service.connect_provider(&owner, "x", connect(1), None) {
             Err(ConnectProviderError::Validation(errors)) => {
                 assert!(errors.has("provider_config_id"));
             }
             other => panic!("expected a validation error, got {other:?}"),
         }
         assert!(matches!(
-            service.connect_provider(&owner, "x", connect(2)),
+            service.connect_provider(&owner, "x", connect(2), None),
             Err(ConnectProviderError::NotFound)
         ));
         let disconnect = ConnectionDraft {
             provider_config_id: None,
             phone_number: Some("+14155550100".into()),
         };
-        match service.disconnect_provider(&owner, "x", disconnect) {
+        match service.disconnect_provider(&owner, "x", disconnect, None) {
             Err(ConnectProviderError::Validation(errors)) => assert!(errors.has("phone_number")),
             other => panic!("expected a validation error, got {other:?}"),
         }

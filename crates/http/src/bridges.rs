@@ -16,7 +16,9 @@ use crate::auth::OrgActor;
 use crate::body::read_json_object;
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
+use crate::idempotency::idempotent;
 use crate::numbers::{page_query, unknown_field};
+use crate::request_id::request_id_of;
 use crate::{AppState, rfc3339};
 
 /// A bridge in a list.
@@ -94,14 +96,19 @@ pub(crate) async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = bridge_draft(body)?;
-    let service = state.bridges.clone();
-    let created = blocking(move || service.create_bridge(&actor, draft)).await?;
-    Ok(respond(
-        StatusCode::CREATED,
-        "Bridge created successfully.",
-        detail_view(created),
-    ))
+    let draft = bridge_draft(body.clone())?;
+    let work = {
+        let (service, actor) = (state.bridges.clone(), actor.clone());
+        async move {
+            let created = blocking(move || service.create_bridge(&actor, draft)).await?;
+            Ok(respond(
+                StatusCode::CREATED,
+                "Bridge created successfully.",
+                detail_view(created),
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
 pub(crate) async fn list(
@@ -173,15 +180,24 @@ pub(crate) async fn connect_provider(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = connection_draft(body)?;
+    let draft = connection_draft(body.clone())?;
     let slug = path.into_inner();
-    let service = state.bridges.clone();
-    let detail = blocking(move || service.connect_provider(&actor, &slug, draft)).await?;
-    Ok(respond(
-        StatusCode::OK,
-        "Provider connected to bridge successfully.",
-        detail_view(detail),
-    ))
+    let request_id = request_id_of(&req);
+    let work = {
+        let (service, actor) = (state.bridges.clone(), actor.clone());
+        async move {
+            let detail = blocking(move || {
+                service.connect_provider(&actor, &slug, draft, request_id.as_deref())
+            })
+            .await?;
+            Ok(respond(
+                StatusCode::OK,
+                "Provider connected to bridge successfully.",
+                detail_view(detail),
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
 pub(crate) async fn disconnect_provider(
@@ -192,15 +208,24 @@ pub(crate) async fn disconnect_provider(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = connection_draft(body)?;
+    let draft = connection_draft(body.clone())?;
     let slug = path.into_inner();
-    let service = state.bridges.clone();
-    let detail = blocking(move || service.disconnect_provider(&actor, &slug, draft)).await?;
-    Ok(respond(
-        StatusCode::OK,
-        "Provider disconnected from bridge successfully.",
-        detail_view(detail),
-    ))
+    let request_id = request_id_of(&req);
+    let work = {
+        let (service, actor) = (state.bridges.clone(), actor.clone());
+        async move {
+            let detail = blocking(move || {
+                service.disconnect_provider(&actor, &slug, draft, request_id.as_deref())
+            })
+            .await?;
+            Ok(respond(
+                StatusCode::OK,
+                "Provider disconnected from bridge successfully.",
+                detail_view(detail),
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
 const MUST_BE_STRING: &str = "must be a string";

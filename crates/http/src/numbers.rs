@@ -17,6 +17,7 @@ use crate::auth::OrgActor;
 use crate::body::read_json_object;
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
+use crate::idempotency::idempotent;
 use crate::provider_configs::echoable_field_name;
 
 /// The wire form of a number.
@@ -64,7 +65,7 @@ pub(crate) async fn add(
     let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
     let mut errors = ValidationErrors::new();
     let mut number = None;
-    for (key, value) in body {
+    for (key, value) in body.clone() {
         match key.as_str() {
             "number" => match value {
                 Value::String(text) => number = Some(text),
@@ -74,13 +75,18 @@ pub(crate) async fn add(
         }
     }
     errors.into_result().map_err(ApiError::Validation)?;
-    let service = state.bridges.clone();
-    let added = blocking(move || service.add_number(&actor, number.as_deref())).await?;
-    Ok(respond(
-        StatusCode::CREATED,
-        "Number added successfully.",
-        view(added),
-    ))
+    let work = {
+        let (service, actor) = (state.bridges.clone(), actor.clone());
+        async move {
+            let added = blocking(move || service.add_number(&actor, number.as_deref())).await?;
+            Ok(respond(
+                StatusCode::CREATED,
+                "Number added successfully.",
+                view(added),
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
 pub(crate) async fn delete(

@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use switchboard_domain::audit::AuditEntry;
+use switchboard_domain::audit::{AuditActor, AuditEntry};
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
@@ -635,8 +635,10 @@ impl BridgeRepository for DieselBridgeRepository {
         slug: &str,
         number: &E164,
         config: ProviderConfigId,
+        actor: &AuditActor,
     ) -> Result<BridgeDetail, ConnectionError> {
-        let at = to_db(SystemClock.now());
+        let now = SystemClock.now();
+        let at = to_db(now);
         transact(&self.db, |conn| {
             let Some(bridge) = find_bridge(conn, org, slug)? else {
                 return Err(TxError::Abort(ConnectionError::BridgeNotFound));
@@ -688,6 +690,8 @@ impl BridgeRepository for DieselBridgeRepository {
                     Some(true) => ConnectionError::NumberNotOnBridge,
                 }));
             }
+            let entry = AuditEntry::connected(actor.clone(), &bridge.slug, number.as_str(), now);
+            crate::audit::insert_event(conn, org, Some(config), &entry)?;
             detail(conn, bridge).map_err(|error| TxError::Abort(error.into()))
         })
         .map_err(connection_error)
@@ -698,8 +702,10 @@ impl BridgeRepository for DieselBridgeRepository {
         org: OrgId,
         slug: &str,
         number: &E164,
+        actor: &AuditActor,
     ) -> Result<BridgeDetail, ConnectionError> {
-        let at = to_db(SystemClock.now());
+        let now = SystemClock.now();
+        let at = to_db(now);
         transact(&self.db, |conn| {
             let Some(bridge) = find_bridge(conn, org, slug)? else {
                 return Err(TxError::Abort(ConnectionError::BridgeNotFound));
@@ -712,11 +718,11 @@ impl BridgeRepository for DieselBridgeRepository {
                 .select(pn::provider_config_id)
                 .first(conn)
                 .optional()?;
-            match connected {
+            let config = match connected {
                 None => return Err(TxError::Abort(ConnectionError::NumberNotOnBridge)),
                 Some(None) => return Err(TxError::Abort(ConnectionError::NotConnected)),
-                Some(Some(_)) => {}
-            }
+                Some(Some(config)) => ProviderConfigId(config),
+            };
             let changed = diesel::update(on_bridge.filter(pn::provider_config_id.is_not_null()))
                 .set((
                     pn::provider_config_id.eq(None::<i64>),
@@ -726,6 +732,8 @@ impl BridgeRepository for DieselBridgeRepository {
             if changed != 1 {
                 return Err(TxError::Abort(ConnectionError::NotConnected));
             }
+            let entry = AuditEntry::disconnected(actor.clone(), &bridge.slug, number.as_str(), now);
+            crate::audit::insert_event(conn, org, Some(config), &entry)?;
             detail(conn, bridge).map_err(|error| TxError::Abort(error.into()))
         })
         .map_err(connection_error)

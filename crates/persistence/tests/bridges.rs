@@ -377,10 +377,22 @@ fn number_sets_are_replaced_atomically(test_db: &TestDatabase) {
     f.bridge("main", &[a, b]).unwrap();
     f.bridge("other", &[d]).unwrap();
     f.repo
-        .connect_provider(f.org, "main", &e164("+14155550100"), config)
+        .connect_provider(
+            f.org,
+            "main",
+            &e164("+14155550100"),
+            config,
+            &AuditActor::default(),
+        )
         .unwrap();
     f.repo
-        .connect_provider(f.org, "main", &e164("+14155550101"), config)
+        .connect_provider(
+            f.org,
+            "main",
+            &e164("+14155550101"),
+            config,
+            &AuditActor::default(),
+        )
         .unwrap();
 
     // A failing replacement changes nothing, not even the other fields.
@@ -451,7 +463,13 @@ fn deleting_a_bridge_frees_its_numbers(test_db: &TestDatabase) {
     let config = f.config(f.org, 1);
     f.bridge("main", &[a]).unwrap();
     f.repo
-        .connect_provider(f.org, "main", &e164("+14155550100"), config)
+        .connect_provider(
+            f.org,
+            "main",
+            &e164("+14155550100"),
+            config,
+            &AuditActor::default(),
+        )
         .unwrap();
     assert!(!f.repo.delete_bridge(f.other, "main").unwrap());
     assert!(f.repo.delete_bridge(f.org, "main").unwrap());
@@ -490,8 +508,10 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
         .unwrap();
     f.bridge("main", &[a]).unwrap();
     let number = e164("+14155550100");
-    let connect =
-        |slug: &str, number: &E164, config| f.repo.connect_provider(f.org, slug, number, config);
+    let connect = |slug: &str, number: &E164, config| {
+        f.repo
+            .connect_provider(f.org, slug, number, config, &AuditActor::default())
+    };
     assert!(matches!(
         connect("nope", &number, config),
         Err(ConnectionError::BridgeNotFound)
@@ -517,7 +537,8 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
         Err(ConnectionError::NumberNotOnBridge)
     ));
     assert!(matches!(
-        f.repo.disconnect_provider(f.org, "main", &number),
+        f.repo
+            .disconnect_provider(f.org, "main", &number, &AuditActor::default()),
         Err(ConnectionError::NotConnected)
     ));
     let connected = connect("main", &number, config).unwrap();
@@ -536,14 +557,18 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
     );
     // The other organization sees nothing of it.
     assert!(matches!(
-        f.repo.disconnect_provider(f.other, "main", &number),
+        f.repo
+            .disconnect_provider(f.other, "main", &number, &AuditActor::default()),
         Err(ConnectionError::BridgeNotFound)
     ));
-    let disconnected = f.repo.disconnect_provider(f.org, "main", &number).unwrap();
+    let disconnected = f
+        .repo
+        .disconnect_provider(f.org, "main", &number, &AuditActor::default())
+        .unwrap();
     assert_eq!(disconnected.numbers[0].provider_config_id, None);
     assert!(matches!(
         f.repo
-            .disconnect_provider(f.org, "main", &e164("+14155550101")),
+            .disconnect_provider(f.org, "main", &e164("+14155550101"), &AuditActor::default()),
         Err(ConnectionError::NumberNotOnBridge)
     ));
 }
@@ -557,10 +582,22 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
     f.bridge("zeta", &[a]).unwrap();
     f.bridge("alpha", &[b]).unwrap();
     f.repo
-        .connect_provider(f.org, "zeta", &e164("+14155550100"), config)
+        .connect_provider(
+            f.org,
+            "zeta",
+            &e164("+14155550100"),
+            config,
+            &AuditActor::default(),
+        )
         .unwrap();
     f.repo
-        .connect_provider(f.org, "alpha", &e164("+14155550101"), config)
+        .connect_provider(
+            f.org,
+            "alpha",
+            &e164("+14155550101"),
+            config,
+            &AuditActor::default(),
+        )
         .unwrap();
     assert_eq!(
         f.configs
@@ -591,7 +628,7 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
         ConfigDeletion::Deleted
     );
     f.repo
-        .disconnect_provider(f.org, "zeta", &e164("+14155550100"))
+        .disconnect_provider(f.org, "zeta", &e164("+14155550100"), &AuditActor::default())
         .unwrap();
     f.repo
         .update_bridge(f.org, "alpha", &numbers_only(vec![]))
@@ -690,8 +727,14 @@ fn racing_connects_and_deletes_leave_no_dangling_connection(test_db: &TestDataba
             let org = f.org;
             std::thread::spawn(move || {
                 barrier.wait();
-                repo.connect_provider(org, "main", &e164("+14155550100"), config)
-                    .map(|_| ())
+                repo.connect_provider(
+                    org,
+                    "main",
+                    &e164("+14155550100"),
+                    config,
+                    &AuditActor::default(),
+                )
+                .map(|_| ())
             })
         };
         let delete = {
@@ -710,7 +753,12 @@ fn racing_connects_and_deletes_leave_no_dangling_connection(test_db: &TestDataba
                 assert_eq!(connections.len(), 1);
                 assert_eq!(f.numbers_on("main")[0].1, Some(config));
                 f.repo
-                    .disconnect_provider(f.org, "main", &e164("+14155550100"))
+                    .disconnect_provider(
+                        f.org,
+                        "main",
+                        &e164("+14155550100"),
+                        &AuditActor::default(),
+                    )
                     .unwrap();
             }
             (Err(ConnectionError::ConfigNotFound), ConfigDeletion::Deleted) => {

@@ -12,6 +12,7 @@ use super::{
     Bridge, BridgeConnection, BridgeDetail, BridgeSlug, BridgeStatus, E164, NumberState,
     PhoneNumber, PhoneNumberId, ProviderConfigId, Region,
 };
+use crate::audit::AuditActor;
 use crate::identity::OrgId;
 use crate::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 
@@ -213,6 +214,7 @@ pub trait BridgeRepository: Send + Sync {
         slug: &str,
         number: &E164,
         config: ProviderConfigId,
+        actor: &AuditActor,
     ) -> Result<BridgeDetail, ConnectionError>;
 
     /// Removes the connection of the number on the bridge.
@@ -224,5 +226,6 @@ pub trait BridgeRepository: Send + Sync {
         org: OrgId,
         slug: &str,
         number: &E164,
+        actor: &AuditActor,
     ) -> Result<BridgeDetail, ConnectionError>;
 }
