@@ -68,13 +68,14 @@ token=$(sed -n 's/^first token (shown once): //p' "$work/server.out" | head -n1)
 st_run() {
     local name=$1
     shift
-    timeout --signal=INT "$time_limit" "$venv/bin/st" run "$base/api/v2/platform/openapi.json" \
+    SCHEMATHESIS_HOOKS=scripts/fuzz/hooks.py \
+        timeout --signal=INT "$time_limit" "$venv/bin/st" --config-file scripts/fuzz/schemathesis.toml run "$base/api/v2/platform/openapi.json" \
         --url "$base" \
         --checks all \
         --max-examples "$max_examples" \
         --header "Authorization: Token $token" \
         --header "Org-Handle: default" \
-        --workers 2 \
+        --workers 1 \
         --request-timeout 10 \
         --report junit --report-dir "$work/$name" \
         "${seed_args[@]}" "$@"

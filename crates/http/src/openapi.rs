@@ -44,10 +44,16 @@ const CONTROL: &str = "[\\u0000-\\u001f\\u007f-\\u009f]";
 /// Characters `char::is_whitespace` calls whitespace, as a class body.
 const WHITESPACE: &str = "\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
+/// Matches strings holding a control character (used under `not`, which leaves
+/// other types alone).
+fn no_control() -> Value {
+    json!({"type": "string", "pattern": CONTROL})
+}
+
 /// A string of `min..=max` characters without control characters.
 fn text(min: u64, max: u64) -> Value {
     json!({"type": "string", "minLength": min, "maxLength": max,
-           "not": {"pattern": CONTROL}})
+           "not": no_control()})
 }
 
 /// A `text` that is not blank (holds a character that is not whitespace).
@@ -104,15 +110,15 @@ fn list_envelope(item: Value) -> Value {
 fn json_value_schema() -> Value {
     json!({"anyOf": [
         {"type": "null"}, {"type": "boolean"}, {"type": "number"},
-        {"type": "string", "not": {"pattern": CONTROL}},
+        {"type": "string", "not": no_control()},
         {"type": "array", "items": schema_ref("JsonValue")},
-        {"type": "object", "propertyNames": {"not": {"pattern": CONTROL}},
+        {"type": "object", "propertyNames": {"not": no_control()},
          "additionalProperties": schema_ref("JsonValue")}
     ]})
 }
 
 fn meta_json() -> Value {
-    json!({"type": "object", "propertyNames": {"not": {"pattern": CONTROL}},
+    json!({"type": "object", "propertyNames": {"not": no_control()},
            "additionalProperties": schema_ref("JsonValue"),
            "description": "Free-form object; at most 4096 bytes when serialized (larger is 400); no control characters in its strings."})
 }
@@ -120,7 +126,7 @@ fn meta_json() -> Value {
 fn url_field() -> Value {
     let ws = WHITESPACE;
     nullable(
-        json!({"type": "string", "maxLength": 255, "not": {"pattern": CONTROL},
+        json!({"type": "string", "maxLength": 255, "not": no_control(),
         "pattern": format!(
             "^(?:(?:[hH][tT][tT][pP][sS]|[wW][sS][sS])://[^/?#:@{ws}]|[sS][iI][pP][sS]?:[^/{ws}])[^{ws}]*$"
         ),
@@ -144,7 +150,7 @@ fn provider_ref(provider: &Provider) -> Value {
         {"const": provider.slug},
         {"const": provider.id.0},
         {"type": "string", "maxLength": 64, "pattern": format!("^\\+?0*{}$", provider.id.0),
-         "not": {"pattern": CONTROL}}
+         "not": no_control()}
     ]})
 }
 
@@ -201,7 +207,7 @@ fn create_body(catalog: &ProviderCatalog) -> Value {
 }
 
 fn e164() -> Value {
-    json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "not": {"pattern": CONTROL},
+    json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "not": no_control(),
            "description": "Strict E.164: `+`, then 8 to 15 digits, the first not 0."})
 }
 
@@ -209,7 +215,7 @@ fn bridge_body(create: bool) -> Value {
     let mut properties = json!({
         "name": non_blank(100),
         "description": nullable(json!({"type": "string", "maxLength": 1000,
-            "not": {"pattern": "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"}})),
+            "not": {"type": "string", "pattern": "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"}})),
         "status": {"enum": ["ACTIVE", "INACTIVE", "DRAFT"]},
         "region": {"enum": ["IN", "US", "EU", "AUS", "UAE", null]},
         "number_ids": {"type": "array", "maxItems": 1000, "items": id_schema(),
@@ -217,7 +223,7 @@ fn bridge_body(create: bool) -> Value {
     });
     if create {
         properties["slug"] = json!({"type": "string", "maxLength": 63,
-            "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "not": {"pattern": CONTROL}});
+            "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "not": no_control()});
         object(properties, &["name"])
     } else {
         let mut schema = object(properties, &[]);
@@ -717,7 +723,7 @@ fn shape(route: &RouteSpec, catalog: &ProviderCatalog) -> Shape {
                 object(
                     json!({"provider_config_id": {"oneOf": [id_schema(),
                         {"type": "string", "pattern": "^0*[1-9][0-9]*$", "maxLength": 19,
-                         "not": {"pattern": CONTROL}}]},
+                         "not": no_control()}]},
                         "phone_number": e164()}),
                     &["provider_config_id", "phone_number"],
                 ),
