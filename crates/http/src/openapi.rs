@@ -382,11 +382,10 @@ fn rate_limit_headers() -> Value {
 
 fn success(description: &str, schema: Option<Value>, access: Access, etag: bool) -> Value {
     let mut headers = json!({"X-Request-Id": request_id_header()});
-    if access != Access::Public {
-        if let (Value::Object(headers), Value::Object(extra)) = (&mut headers, rate_limit_headers())
-        {
-            headers.extend(extra);
-        }
+    if access != Access::Public
+        && let (Value::Object(headers), Value::Object(extra)) = (&mut headers, rate_limit_headers())
+    {
+        headers.extend(extra);
     }
     if etag {
         headers["ETag"] = header(
