@@ -68,3 +68,45 @@ fn is_json(req: &HttpRequest) -> bool {
         .and_then(|value| value.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
+
+/// A JSON number without a fractional part as an `i64`: `3` and `3.0` alike, as JSON
+/// Schema's `integer` (and so the OpenAPI document) reads them. `None` for anything
+/// else, fractions and numbers out of range included.
+#[must_use]
+pub fn json_integer(value: &Value) -> Option<i64> {
+    let Value::Number(number) = value else {
+        return None;
+    };
+    if let Some(integer) = number.as_i64() {
+        return Some(integer);
+    }
+    // 2^63: the first float past `i64::MAX`.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    number
+        .as_f64()
+        .filter(|float| float.fract() == 0.0 && *float >= -LIMIT && *float < LIMIT)
+        .map(|float| float as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json_integer;
+
+    #[test]
+    fn integers_may_be_written_as_floats_without_a_fraction() {
+        assert_eq!(json_integer(&json!(3)), Some(3));
+        assert_eq!(json_integer(&json!(3.0)), Some(3));
+        assert_eq!(json_integer(&json!(-2.0)), Some(-2));
+        for bad in [
+            json!(3.5),
+            json!("3"),
+            json!(1e300),
+            json!(u64::MAX),
+            json!(null),
+        ] {
+            assert_eq!(json_integer(&bad), None, "{bad}");
+        }
+    }
+}

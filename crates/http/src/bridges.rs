@@ -13,7 +13,7 @@ use switchboard_domain::shared::ValidationErrors;
 use switchboard_domain::telephony::{Bridge, BridgeDetail, BridgeDraft, ConnectionDraft};
 
 use crate::auth::OrgActor;
-use crate::body::read_json_object;
+use crate::body::{json_integer, read_json_object};
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
 use crate::idempotency::idempotent;
@@ -264,7 +264,7 @@ fn bridge_draft(body: Map<String, Value>) -> Result<BridgeDraft, ApiError> {
             }
             "number_ids" => match value {
                 Value::Array(items) => {
-                    let ids: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
+                    let ids: Option<Vec<i64>> = items.iter().map(json_integer).collect();
                     match ids {
                         Some(ids) => draft.number_ids = Some(ids),
                         None => errors.add("number_ids", "must be a list of integer ids"),
@@ -288,7 +288,7 @@ fn connection_draft(body: Map<String, Value>) -> Result<ConnectionDraft, ApiErro
         match key.as_str() {
             "provider_config_id" => {
                 let id = match &value {
-                    Value::Number(number) => number.as_i64(),
+                    Value::Number(_) => json_integer(&value),
                     Value::String(text) if !text.is_empty() && text.len() <= 19 => text
                         .bytes()
                         .all(|b| b.is_ascii_digit())

@@ -20,6 +20,7 @@ mod identity;
 pub mod login_throttle;
 pub mod metrics;
 mod numbers;
+pub mod openapi;
 pub mod preconditions;
 mod provider_configs;
 pub mod rate_limit;

@@ -20,7 +20,7 @@ use switchboard_domain::telephony::{
 };
 
 use crate::auth::OrgActor;
-use crate::body::read_json_object;
+use crate::body::{json_integer, read_json_object};
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
 use crate::idempotency::idempotent;
@@ -265,7 +265,7 @@ fn draft_from_json(body: Map<String, Value>) -> Result<ProviderConfigDraft, ApiE
         match key.as_str() {
             "provider" => match value {
                 Value::String(slug) => draft.provider = Some(ProviderRef::Slug(slug)),
-                Value::Number(number) => match number.as_i64() {
+                Value::Number(_) => match json_integer(&value) {
                     Some(id) => draft.provider = Some(ProviderRef::Id(id)),
                     None => errors.add("provider", "must be a provider slug or an integer id"),
                 },

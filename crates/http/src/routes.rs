@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
 use crate::{
-    audit, bridges, catalog, health, identity, metrics, numbers, provider_configs, tokens,
+    audit, bridges, catalog, health, identity, metrics, numbers, openapi, provider_configs, tokens,
     verification,
 };
 
@@ -86,6 +86,12 @@ pub fn route_table() -> Vec<RouteSpec> {
         }),
         spec(Method::GET, "/metrics".into(), Public, || {
             web::get().to(metrics::render)
+        }),
+        spec(Method::GET, "/docs".into(), Public, || {
+            web::get().to(openapi::docs)
+        }),
+        spec(Method::GET, api("/openapi.json"), Public, || {
+            web::get().to(openapi::serve)
         }),
         spec(Method::GET, api("/organizations"), Token, || {
             web::get().to(identity::organizations)
@@ -203,8 +209,21 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// A 405 naming the path's methods in `Allow`, as RFC 9110 asks.
+fn method_not_allowed(allow: String) -> actix_web::Route {
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut response =
+                actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+    })
 }
 
 /// The resources of `routes`, one per path, in table order, each with its methods
@@ -220,13 +239,19 @@ fn resources(routes: &[RouteSpec], strip: &str) -> Vec<actix_web::Resource> {
         .into_iter()
         .map(|path| {
             let relative = path.strip_prefix(strip).unwrap_or(path);
+            let allow = routes
+                .iter()
+                .filter(|route| route.path == path)
+                .map(|route| route.method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             routes
                 .iter()
                 .filter(|route| route.path == path)
                 .fold(web::resource(relative), |resource, route| {
                     resource.route((route.handler)())
                 })
-                .default_service(web::to(method_not_allowed))
+                .default_service(method_not_allowed(allow))
         })
         .collect()
 }

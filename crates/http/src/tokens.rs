@@ -17,7 +17,7 @@ use switchboard_domain::identity::{TokenId, TokenRecord};
 use switchboard_domain::shared::{NON_FIELD_ERRORS, ValidationErrors};
 
 use crate::auth::Authenticated;
-use crate::body::read_json_object;
+use crate::body::{json_integer, read_json_object};
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
 use crate::{AppState, rfc3339};
@@ -216,13 +216,15 @@ pub(crate) async fn create(
     let name = string_field(&mut body, "name", &mut errors, true);
     let expires_in_days = match body.remove("expires_in_days") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(number)) => match number.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(days) => Some(days),
-            None => {
-                errors.add("expires_in_days", "must be an integer from 1 to 3650");
-                None
+        Some(value @ Value::Number(_)) => {
+            match json_integer(&value).and_then(|n| u32::try_from(n).ok()) {
+                Some(days) => Some(days),
+                None => {
+                    errors.add("expires_in_days", "must be an integer from 1 to 3650");
+                    None
+                }
             }
-        },
+        }
         Some(_) => {
             errors.add("expires_in_days", "must be an integer from 1 to 3650");
             None
