@@ -12,6 +12,7 @@ mod error;
 mod identity;
 mod key_rotation;
 mod pool;
+pub mod probe;
 mod schema;
 mod telephony;
 pub mod testing;
