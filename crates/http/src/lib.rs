@@ -22,6 +22,8 @@ pub mod state;
 mod tokens;
 
 pub use health::{Readiness, ReadinessProbe};
+#[doc(hidden)]
+pub use provider_configs::bench_support;
 pub use routes::configure;
 pub use state::AppState;
 

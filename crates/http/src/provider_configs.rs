@@ -23,6 +23,9 @@ use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
 use crate::{AppState, rfc3339};
 
+#[doc(hidden)]
+pub mod bench_support;
+
 #[derive(Debug, Serialize)]
 struct ProviderDetails {
     id: i64,
