@@ -14,6 +14,7 @@ pub mod error;
 mod health;
 mod identity;
 pub mod login_throttle;
+pub mod one_trip;
 mod provider_configs;
 pub mod rate_limit;
 pub mod request_id;
