@@ -163,15 +163,14 @@ limit_variables() {
         "ciphertext=\\x01000000010a1b2c3d4e5f60718293a4b55c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5ce7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7"
 }
 
-run_limit() { # backend endpoint out
+run_limit() { # backend endpoint out: one run, appended to out
     local backend=$1 endpoint=$2 out=$3 args=()
     while IFS= read -r variable; do args+=(-D "$variable"); done < <(limit_variables)
-    for _ in $(seq 1 "$RUNS"); do
-        if [ "$backend" = postgres ]; then
-            timeout $((LIMIT_SECONDS + 30)) pgbench -n -M prepared -c 8 -j 2 -T "$LIMIT_SECONDS" \
-                -f "$BENCH_DIR/sql/postgres/$endpoint.sql" "${args[@]}" "$DB_URL" \
-                >"$out.txt" 2>&1 || { cat "$out.txt" >&2; die "pgbench failed ($endpoint)"; }
-            python3 - "$out.txt" >>"$out" <<'EOF'
+    if [ "$backend" = postgres ]; then
+        timeout $((LIMIT_SECONDS + 30)) pgbench -n -M prepared -c 8 -j 2 -T "$LIMIT_SECONDS" \
+            -f "$BENCH_DIR/sql/postgres/$endpoint.sql" "${args[@]}" "$DB_URL" \
+            >"$out.txt" 2>&1 || { cat "$out.txt" >&2; die "pgbench failed ($endpoint)"; }
+        python3 - "$out.txt" >>"$out" <<'EOF'
 import json, re, sys
 text = open(sys.argv[1]).read()
 tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", text)
@@ -183,12 +182,11 @@ print(json.dumps({"tps": float(tps.group(1)),
                   "failed": int(failed.group(1)) if failed else 0,
                   "latency_avg_ms": float(latency.group(1)) if latency else None}))
 EOF
-        else
-            timeout $((LIMIT_SECONDS + 30)) "$SQLITE_LIMIT" --db "$DB_FILE" \
-                --script "$BENCH_DIR/sql/sqlite/$endpoint.sql" --seconds "$LIMIT_SECONDS" \
-                "${args[@]}" >>"$out" || die "sqlite-limit failed ($endpoint)"
-        fi
-    done
+    else
+        timeout $((LIMIT_SECONDS + 30)) "$SQLITE_LIMIT" --db "$DB_FILE" \
+            --script "$BENCH_DIR/sql/sqlite/$endpoint.sql" --seconds "$LIMIT_SECONDS" \
+            "${args[@]}" >>"$out" || die "sqlite-limit failed ($endpoint)"
+    fi
 }
 
 # Counts the statements of $2 sequential requests of one kind (function $1), after
@@ -295,20 +293,20 @@ EOF
         PROVIDER_ID=$(psql "$DB_URL" -qAtc "SELECT id FROM telephony_providers WHERE slug = 'twilio'")
     fi
 
-    # Database limits of the reads and of the rotation (before any bulk insert, so
-    # that the list is the same 20 rows the server lists).
-    for endpoint in get_one list patch; do
-        log "[$backend] database limit: $endpoint"
-        run_limit "$backend" "$endpoint" "$dir/limit.$endpoint.jsonl"
-    done
-
-    # The server, without the trace.
+    # The server, without the trace. Each endpoint's database-limit runs alternate
+    # with its wrk runs, so that a change in the machine's load touches both alike.
+    # Order matters: the list is measured on the 20 seeded rows, before any create.
     LOG="$dir/server.log"
     start_server "$LOG" ""
-    local tag
-    for endpoint in health get_one list create patch; do
-        log "[$backend] wrk: $endpoint ($RUNS x ${DURATION}s)"
+    local tag run
+    log "[$backend] wrk: health ($RUNS x ${DURATION}s)"
+    for run in $(seq 1 "$RUNS"); do
+        run_wrk health 32 2 "$DURATION" "$dir/wrk.health.jsonl" - - 0 0 0
+    done
+    for endpoint in get_one list create patch; do
+        log "[$backend] $endpoint: $RUNS x (database limit ${LIMIT_SECONDS}s, wrk ${DURATION}s)"
         for run in $(seq 1 "$RUNS"); do
+            run_limit "$backend" "$endpoint" "$dir/limit.$endpoint.jsonl"
             tag=$(( ($(date +%s) % 100000) * 10 + run ))
             run_wrk "$endpoint" 32 2 "$DURATION" "$dir/wrk.$endpoint.jsonl" \
                 "$TOKEN" "$HANDLE" "$ID_MIN" "$ID_MAX" "$tag"
@@ -328,9 +326,6 @@ EOF
     grep '^BENCH_JSON ' "$dir/flood.login.txt" | sed 's/^BENCH_JSON //' >"$dir/wrk.login_flood.jsonl" || true
     rss_kib >"$dir/rss_flood_kib"
     stop_server
-
-    log "[$backend] database limit: create"
-    run_limit "$backend" create "$dir/limit.create.jsonl"
 
     if [ "$backend" = postgres ]; then
         psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
