@@ -8,6 +8,7 @@
 
 mod connection;
 mod database;
+mod direct;
 mod error;
 mod identity;
 mod key_rotation;
