@@ -11,9 +11,10 @@ use sha2::Sha256;
 use switchboard_domain::identity::{ApiToken, TokenGenerator, TokenHash, TokenHasher};
 use zeroize::Zeroizing;
 
-/// HMAC-SHA256 of tokens under a server key.
+/// HMAC-SHA256 of tokens under a server key. The keyed state (the key schedule) is
+/// computed once and cloned per token: this runs on every authenticated request.
 pub struct HmacTokenHasher {
-    key: Zeroizing<[u8; 32]>,
+    keyed: Option<Hmac<Sha256>>,
 }
 
 impl fmt::Debug for HmacTokenHasher {
@@ -26,22 +27,29 @@ impl HmacTokenHasher {
     /// A hasher keyed with `key` (32 bytes).
     #[must_use]
     pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
-        Self { key }
+        // A 32-byte key is always a valid HMAC key; `None` (never seen) hashes every
+        // token to the same value, which matches no stored token.
+        Self {
+            keyed: <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_slice()).ok(),
+        }
     }
 }
 
 impl TokenHasher for HmacTokenHasher {
     fn hash(&self, token: &ApiToken) -> TokenHash {
-        // A 32-byte key is always a valid HMAC key; fall back to an empty digest
-        // input rather than panic if that ever changed.
-        let digest = match <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.as_slice()) {
-            Ok(mut mac) => {
-                mac.update(token.expose().as_bytes());
-                mac.finalize().into_bytes().to_vec()
-            }
-            Err(_) => Vec::new(),
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let Some(keyed) = &self.keyed else {
+            return TokenHash(String::new());
         };
-        TokenHash(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+        let mut mac = keyed.clone();
+        mac.update(token.expose().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut hex = String::with_capacity(digest.len() * 2);
+        for byte in digest {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        TokenHash(hex)
     }
 }
 
@@ -92,5 +100,20 @@ mod tests {
         assert_ne!(a.hash(&token), b.hash(&token));
         assert_eq!(a.hash(&token).0.len(), 64);
         assert!(!a.hash(&token).0.contains(token.expose()));
+    }
+
+    #[test]
+    fn hashes_are_lowercase_hex_hmac_sha256() {
+        let token = RandomTokenGenerator.generate();
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).expect("key");
+        mac.update(token.expose().as_bytes());
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let hasher = HmacTokenHasher::new(Zeroizing::new([7; 32]));
+        assert_eq!(hasher.hash(&token).0, expected);
     }
 }

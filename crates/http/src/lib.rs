@@ -20,6 +20,7 @@ mod identity;
 pub mod login_throttle;
 pub mod metrics;
 mod numbers;
+pub mod one_trip;
 pub mod openapi;
 pub mod preconditions;
 mod provider_configs;
@@ -31,6 +32,8 @@ mod tokens;
 mod verification;
 
 pub use health::{Readiness, ReadinessProbe};
+#[doc(hidden)]
+pub use provider_configs::bench_support;
 pub use routes::configure;
 pub use state::AppState;
 

@@ -64,11 +64,15 @@ pub async fn request_id_middleware(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "<unmatched>".to_owned());
-    span.record("route", route.as_str());
+    // Finding the route template walks the route table again (regular expressions):
+    // only worth it when the span is recorded.
+    if !span.is_disabled() {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "<unmatched>".to_owned());
+        span.record("route", route.as_str());
+    }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {

@@ -17,6 +17,7 @@ use switchboard_domain::shared::{RepositoryError, Timestamp};
 
 use crate::connection::DbConnection;
 use crate::database::{Backend, Database};
+use crate::direct::on_backend;
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{api_tokens, memberships, organizations, users};
 use crate::time::{from_db, to_db};
@@ -198,7 +199,7 @@ impl IdentityRepository for DieselIdentityRepository {
             .and(api_tokens::revoked_at.is_null());
         let Some(handle) = organization else {
             type BareRow = (i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>);
-            let row: Option<BareRow> = api_tokens::table
+            let query = api_tokens::table
                 .inner_join(users::table)
                 .filter(live)
                 .select((
@@ -206,9 +207,9 @@ impl IdentityRepository for DieselIdentityRepository {
                     users::id,
                     api_tokens::expires_at,
                     api_tokens::last_used_at,
-                ))
-                .first(conn)
-                .optional()
+                ));
+            // On every request: run on the inner connection (see crate::direct).
+            let row: Option<BareRow> = on_backend!(conn, |inner| query.first(inner).optional())
                 .map_err(repository_error)?;
             return Ok(
                 row.map(|(token_id, user_id, expires_at, last_used_at)| Principal {
@@ -222,7 +223,7 @@ impl IdentityRepository for DieselIdentityRepository {
         };
         // One query: the token and its user, the organization named by the handle
         // (at most one row: handles are unique) and the user's membership in it.
-        let row: Option<PrincipalRow> = api_tokens::table
+        let query = api_tokens::table
             .inner_join(users::table)
             .left_join(
                 // An owned bind: Diesel wants join conditions free of borrows.
@@ -242,10 +243,10 @@ impl IdentityRepository for DieselIdentityRepository {
                 api_tokens::last_used_at,
                 memberships::organization_id.nullable(),
                 memberships::role.nullable(),
-            ))
-            .first(conn)
-            .optional()
-            .map_err(repository_error)?;
+            ));
+        // On every request: run on the inner connection (see crate::direct).
+        let row: Option<PrincipalRow> =
+            on_backend!(conn, |inner| query.first(inner).optional()).map_err(repository_error)?;
         let Some(PrincipalRow {
             token_id,
             user_id,

@@ -15,6 +15,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 
 use crate::connection::DbConnection;
 use crate::error::DatabaseError;
+use crate::probe;
 
 /// Where connections go, decided from the URL.
 #[derive(Clone, PartialEq, Eq)]
@@ -144,6 +145,7 @@ impl ConnectionManager {
         match &self.target {
             Target::Postgres(url) => {
                 let mut connection = PgConnection::establish(url)?;
+                probe::install(&mut connection);
                 connection.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout_ms
@@ -153,6 +155,7 @@ impl ConnectionManager {
             Target::Sqlite(path) => {
                 let path = path.to_str().ok_or(ConnectError::Path)?;
                 let mut connection = SqliteConnection::establish(path)?;
+                probe::install(&mut connection);
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
                 connection.batch_execute(&format!(
@@ -173,12 +176,17 @@ impl r2d2::ManageConnection for ConnectionManager {
         self.open()
     }
 
+    /// Checks a connection on checkout, unless it finished a statement successfully
+    /// within [`probe::TRUST_WINDOW`] (see [`crate::probe`]).
     fn is_valid(&self, connection: &mut DbConnection) -> Result<(), ConnectError> {
+        if probe::recently_ok(connection) {
+            return Ok(());
+        }
         connection.ping().map_err(ConnectError::from)
     }
 
     fn has_broken(&self, connection: &mut DbConnection) -> bool {
-        std::thread::panicking() || connection.is_broken()
+        std::thread::panicking() || connection.is_broken() || probe::lost(connection)
     }
 }
 

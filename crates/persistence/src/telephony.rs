@@ -23,6 +23,7 @@ use switchboard_domain::telephony::{
 use crate::audit::insert_event;
 use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
+use crate::direct::on_backend;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
 use crate::time::{from_db, to_db};
@@ -338,11 +339,11 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
     ) -> Result<Option<ProviderConfig>, RepositoryError> {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
-        pc::table
+        let query = pc::table
             .filter(pc::id.eq(id.0))
-            .filter(pc::organization_id.eq(org.0))
-            .first::<ConfigRow>(conn)
-            .optional()
+            .filter(pc::organization_id.eq(org.0));
+        // The read of GET one: run on the inner connection (see crate::direct).
+        on_backend!(conn, |inner| query.first::<ConfigRow>(inner).optional())
             .map_err(repository_error)?
             .map(ConfigRow::into_domain)
             .transpose()

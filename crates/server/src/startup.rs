@@ -15,8 +15,8 @@ use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
 };
 use switchboard_crypto::{
-    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, RandomTokenGenerator,
-    parse_key_base64,
+    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
+    RandomTokenGenerator, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::shared::SystemClock;
@@ -26,9 +26,9 @@ use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
 use switchboard_persistence::{
-    Database, DatabaseError, DatabaseSettings, DieselAuditRepository, DieselBridgeRepository,
-    DieselCredentialKeyRepository, DieselIdempotencyStore, DieselIdentityRepository,
-    DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
+    DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
+    DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
@@ -171,7 +171,11 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselIdentityRepository::new(database.clone())),
         Arc::new(token_hasher),
         Arc::new(RandomTokenGenerator),
-        Arc::new(Argon2PasswordHasher::default()),
+        // Argon2id on its own low-priority threads (see switchboard_crypto::hash_pool).
+        Arc::new(PooledPasswordHasher::new(
+            Argon2PasswordHasher::default(),
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        )),
         clock.clone(),
     );
     let configs = Arc::new(DieselProviderConfigRepository::new(database.clone()));
@@ -249,6 +253,22 @@ impl ReadinessProbe for DatabaseReadiness {
                 .map(|pending| pending.len()),
         }
     }
+}
+
+/// Blocking threads per HTTP worker: the database's connections shared out over the
+/// workers (at least two each). Requests then wait for a connection in the blocking
+/// pool's FIFO queue instead of racing for one inside r2d2, where at 32 concurrent
+/// requests some lost the race for hundreds of milliseconds (docs/performance.md).
+fn blocking_threads_per_worker(settings: &Settings, backend: Backend) -> usize {
+    let workers = if settings.server.workers > 0 {
+        settings.server.workers
+    } else {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    };
+    // SQLite has one writer connection besides the read pool.
+    let writers = usize::from(backend == Backend::Sqlite);
+    let connections = usize::try_from(settings.database.pool_size.max(1)).unwrap_or(1) + writers;
+    connections.div_ceil(workers.max(1)).max(2)
 }
 
 /// A bound, not yet running, server.
@@ -349,6 +369,10 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        server = server.worker_max_blocking_threads(blocking_threads_per_worker(
+            settings,
+            services.database.backend(),
+        ));
         let server = server.listen(listener).map_err(bind_error)?.run();
         Ok(Self {
             port,
