@@ -22,6 +22,7 @@ pub mod metrics;
 mod numbers;
 pub mod one_trip;
 pub mod openapi;
+pub mod own_thread;
 pub mod preconditions;
 mod provider_configs;
 pub mod rate_limit;

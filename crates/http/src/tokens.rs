@@ -1,8 +1,9 @@
 //! Login and the caller's API tokens (contract section 8): `POST /auth/login/`,
 //! `GET`/`POST /auth/tokens/`, `DELETE /auth/tokens/{id}/`.
 //!
-//! Login runs Argon2id on the blocking pool behind a semaphore (at most one hash per
-//! core at a time) and is throttled per email and per client address on failures.
+//! Login runs on a thread of its own (see [`crate::own_thread`]) behind a semaphore
+//! (at most one hash per core at a time), Argon2id itself on the low-priority hashing
+//! pool, and is throttled per email and per client address on failures.
 //! A new token's secret appears in exactly one answer; listings show its prefix.
 
 use actix_web::http::StatusCode;
@@ -20,6 +21,7 @@ use crate::auth::Authenticated;
 use crate::body::{json_integer, read_json_object};
 use crate::envelope::{respond, respond_list};
 use crate::error::{ApiError, blocking};
+use crate::own_thread::on_own_thread;
 use crate::{AppState, rfc3339};
 
 #[derive(Debug, Serialize)]
@@ -171,7 +173,10 @@ pub(crate) async fn login(
     let identity = state.identity.clone();
     let ttl = state.login_token_ttl_days;
     let attempt_email = email.clone();
-    let outcome = blocking(move || identity.login(&attempt_email, &password, ttl)).await;
+    let outcome = on_own_thread("login", move || {
+        identity.login(&attempt_email, &password, ttl)
+    })
+    .await;
     match outcome {
         Ok(IssuedToken { token, record }) => Ok(respond(
             StatusCode::OK,
