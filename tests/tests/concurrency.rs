@@ -1,6 +1,7 @@
 //! End-to-end tests of `ETag` and `If-Match` on provider configurations, on SQLite
 //! and PostgreSQL: stale tags are 412 and change nothing, in the contract's order of
-//! errors, and of two PATCHes racing from the same tag exactly one succeeds.
+//! errors, of two PATCHes racing from the same tag exactly one succeeds, and
+//! concurrent rotations without a tag all succeed, one after the other.
 
 #![expect(
     clippy::expect_used,
@@ -244,7 +245,74 @@ async fn racing_patches_let_exactly_one_win(backend: Backend) {
     assert_eq!(history.body["count"], 5);
 }
 
+/// Without `If-Match` a rotation is "last writer wins": racing rotations of one
+/// configuration queue for it (no 409 however many race), each recorded once, and
+/// the audit trail is one unbroken chain of last4 values (each rotation saw the one
+/// before it).
+async fn concurrent_rotations_without_a_tag_all_succeed(backend: Backend) {
+    const RACERS: u32 = 24;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let created = create(&app, &owner.token, 1).await;
+    let id = created.body["data"]["id"].as_i64().expect("id");
+    let path = format!("{CONFIGS}{id}/");
+    let url = app.api(&path);
+    let racers: Vec<_> = (0..RACERS)
+        .map(|racer| {
+            let (client, url, token) = (app.client.clone(), url.clone(), owner.token.clone());
+            tokio::spawn(async move {
+                let response = client
+                    .patch(url)
+                    .header("Authorization", format!("Token {token}"))
+                    .header("Org-Handle", "acme")
+                    .json(&json!({"auth_token": twilio_token(100 + racer)}))
+                    .send()
+                    .await
+                    .expect("sent");
+                Answer::from(response).await
+            })
+        })
+        .collect();
+    for racer in racers {
+        let answer = racer.await.expect("joined");
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    let current = get(&app, &owner.token, &path).await;
+    assert_eq!(
+        current.header("etag").expect("etag"),
+        format!("\"{id}-{}\"", RACERS + 1)
+    );
+    let history = app
+        .call(
+            Method::GET,
+            &format!("{path}history/?action=rotated&page_size=100"),
+            Some(&owner.token),
+            Some("acme"),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, 200);
+    assert_eq!(history.body["count"], RACERS);
+    // Newest first: each rotation's old last4 is the next older rotation's new one,
+    // and the oldest started from the token of the create.
+    let events = history.body["data"].as_array().expect("events");
+    let last4 = |event: &Value, which: &str| event["changes"]["auth_token_last4"][which].clone();
+    for pair in events.windows(2) {
+        assert_eq!(last4(&pair[0], "old"), last4(&pair[1], "new"), "{pair:?}");
+    }
+    let oldest = events.last().expect("an event");
+    assert_eq!(last4(oldest, "old"), json!(&twilio_token(1)[28..]));
+    assert_eq!(
+        last4(&events[0], "new"),
+        current.body["data"]["auth_token_last4"]
+    );
+}
+
 on_both_backends!(
     stale_tags_are_412_and_change_nothing,
     racing_patches_let_exactly_one_win,
+    concurrent_rotations_without_a_tag_all_succeed,
 );

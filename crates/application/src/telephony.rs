@@ -404,6 +404,11 @@ impl ProviderConfigService {
         let changes = ProviderConfigChanges::validate_shapes(draft)
             .map_err(UpdateProviderConfigError::Validation)?;
         ensure_writer(actor.role).map_err(|()| UpdateProviderConfigError::PermissionDenied)?;
+        if !options.verify {
+            return self.update_locked(actor, id, &changes, options);
+        }
+        // A check with the provider cannot run while the row is locked: read, check,
+        // then compare-and-set, and start again when another write came in between.
         for _ in 0..WRITE_ATTEMPTS {
             let current = self
                 .repository
@@ -416,29 +421,21 @@ impl ProviderConfigService {
             changes
                 .check_against(provider, &self.catalog)
                 .map_err(UpdateProviderConfigError::Validation)?;
-            let new_credentials = changes.account_sid.is_some() || changes.auth_token.is_some();
-            let verification = if options.verify {
-                let token = match &changes.auth_token {
-                    Some(token) => token.clone(),
-                    None => self
-                        .cipher
-                        .open(&current.auth_token, &binding(current.org_id, &current.uid))
-                        .map_err(UpdateProviderConfigError::Decryption)?,
-                };
-                let account_sid = changes
-                    .account_sid
-                    .as_deref()
-                    .unwrap_or(&current.account_sid);
-                Some(Some(
-                    self.confirm_credentials(provider, account_sid, &token)
-                        .map_err(UpdateProviderConfigError::Verification)?,
-                ))
-            } else if new_credentials {
-                // The stored outcome was about the old credentials.
-                Some(None)
-            } else {
-                None
+            let token = match &changes.auth_token {
+                Some(token) => token.clone(),
+                None => self
+                    .cipher
+                    .open(&current.auth_token, &binding(current.org_id, &current.uid))
+                    .map_err(UpdateProviderConfigError::Decryption)?,
             };
+            let account_sid = changes
+                .account_sid
+                .as_deref()
+                .unwrap_or(&current.account_sid);
+            let verification = Some(Some(
+                self.confirm_credentials(provider, account_sid, &token)
+                    .map_err(UpdateProviderConfigError::Verification)?,
+            ));
             let auth_token = match &changes.auth_token {
                 None => None,
                 Some(token) => Some((
@@ -474,6 +471,79 @@ impl ProviderConfigService {
             }
         }
         Err(UpdateProviderConfigError::Contended)
+    }
+
+    /// An update without a check with the provider: the change is planned from the
+    /// configuration as it stands under the write lock, so concurrent writes queue
+    /// instead of failing each other (no `Contended` here; a precondition is checked
+    /// against the locked row).
+    fn update_locked(
+        &self,
+        actor: &Actor,
+        id: ProviderConfigId,
+        changes: &ProviderConfigChanges,
+        options: &WriteOptions,
+    ) -> Result<ProviderConfig, UpdateProviderConfigError> {
+        let mut refusal: Option<UpdateProviderConfigError> = None;
+        let mut plan =
+            |current: &ProviderConfig| match self.plan_update(actor, current, changes, options) {
+                Ok(planned) => Some(planned),
+                Err(error) => {
+                    refusal = Some(error);
+                    None
+                }
+            };
+        match self.repository.update_locked(actor.org_id, id, &mut plan) {
+            Ok(Some(updated)) => Ok(updated),
+            Ok(None) => Err(refusal.unwrap_or(UpdateProviderConfigError::NotFound)),
+            Err(WriteError::Duplicate) => Err(UpdateProviderConfigError::Duplicate),
+            Err(WriteError::Repository(error)) => Err(UpdateProviderConfigError::Repository(error)),
+        }
+    }
+
+    /// The row change and audit entry that apply `changes` to `current` (no check
+    /// with the provider: new credentials clear the stored verification).
+    fn plan_update(
+        &self,
+        actor: &Actor,
+        current: &ProviderConfig,
+        changes: &ProviderConfigChanges,
+        options: &WriteOptions,
+    ) -> Result<(ProviderConfigUpdate, AuditEntry), UpdateProviderConfigError> {
+        if !options.precondition.admits(current.version) {
+            return Err(UpdateProviderConfigError::PreconditionFailed);
+        }
+        let provider = self.provider(current.provider_id)?;
+        changes
+            .check_against(provider, &self.catalog)
+            .map_err(UpdateProviderConfigError::Validation)?;
+        let new_credentials = changes.account_sid.is_some() || changes.auth_token.is_some();
+        let auth_token = match &changes.auth_token {
+            None => None,
+            Some(token) => Some((
+                self.cipher
+                    .seal(token, &binding(actor.org_id, &current.uid))
+                    .map_err(UpdateProviderConfigError::Encryption)?,
+                auth_token_last4(token),
+            )),
+        };
+        let now = self.clock.now();
+        let update = ProviderConfigUpdate {
+            name: changes.name.clone(),
+            account_sid: changes.account_sid.clone(),
+            auth_token,
+            active: changes.active,
+            base_url: changes.base_url.clone(),
+            sip_url: changes.sip_url.clone(),
+            meta_json: changes.meta_json.clone(),
+            // The stored outcome was about the old credentials.
+            verification: new_credentials.then_some(None),
+            updated_at: Some(now),
+            expected_version: Some(current.version),
+        };
+        let (action, audit_changes) = AuditChanges::of_update(current, &update);
+        let audit = AuditEntry::new(audit_actor(actor, options), action, audit_changes, now);
+        Ok((update, audit))
     }
 
     /// Deletes a configuration unless a bridge number is connected to it (checked and

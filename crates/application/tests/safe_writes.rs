@@ -94,6 +94,34 @@ impl Repository {
         false
     }
 
+    /// Applies `update` to the row when its version matches, with its audit event.
+    fn apply(
+        &self,
+        rows: &mut [ProviderConfig],
+        org: OrgId,
+        id: ProviderConfigId,
+        update: &ProviderConfigUpdate,
+        audit: &AuditEntry,
+    ) -> Option<ProviderConfig> {
+        let row = rows.iter_mut().find(|c| c.id == id && c.org_id == org)?;
+        if update.expected_version.is_some_and(|v| v != row.version) {
+            return None;
+        }
+        if let Some(name) = &update.name {
+            row.name.clone_from(name);
+        }
+        if let Some((sealed, last4)) = &update.auth_token {
+            row.auth_token = sealed.clone();
+            row.auth_token_last4.clone_from(last4);
+        }
+        if let Some(verification) = update.verification {
+            row.verification = verification;
+        }
+        row.version += 1;
+        self.events.lock().expect("lock").push((id, audit.clone()));
+        Some(row.clone())
+    }
+
     fn actions(&self) -> Vec<AuditAction> {
         self.events
             .lock()
@@ -169,25 +197,25 @@ impl ProviderConfigRepository for Repository {
     ) -> Result<Option<ProviderConfig>, WriteError> {
         self.interfere_once();
         let mut rows = self.rows.lock().expect("lock");
-        let Some(row) = rows.iter_mut().find(|c| c.id == id && c.org_id == org) else {
+        Ok(self.apply(&mut rows, org, id, update, audit))
+    }
+
+    /// A write that came in before the lock was taken is seen by the plan.
+    fn update_locked(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
+    ) -> Result<Option<ProviderConfig>, WriteError> {
+        self.interfere_once();
+        let mut rows = self.rows.lock().expect("lock");
+        let Some(current) = rows.iter().find(|c| c.id == id && c.org_id == org).cloned() else {
             return Ok(None);
         };
-        if update.expected_version.is_some_and(|v| v != row.version) {
+        let Some((update, audit)) = plan(&current) else {
             return Ok(None);
-        }
-        if let Some(name) = &update.name {
-            row.name.clone_from(name);
-        }
-        if let Some((sealed, last4)) = &update.auth_token {
-            row.auth_token = sealed.clone();
-            row.auth_token_last4.clone_from(last4);
-        }
-        if let Some(verification) = update.verification {
-            row.verification = verification;
-        }
-        row.version += 1;
-        self.events.lock().expect("lock").push((id, audit.clone()));
-        Ok(Some(row.clone()))
+        };
+        Ok(self.apply(&mut rows, org, id, &update, &audit))
     }
 
     fn delete(

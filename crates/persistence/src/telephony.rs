@@ -232,6 +232,80 @@ fn write_transaction<T>(
     conn.transaction(work)
 }
 
+/// Why a locked update wrote nothing.
+enum LockedWriteError {
+    /// The caller's plan declined the change (the transaction rolls back).
+    Declined,
+    /// The stored row could not be read as a configuration.
+    Stored(RepositoryError),
+    Database(DieselError),
+}
+
+impl From<DieselError> for LockedWriteError {
+    fn from(error: DieselError) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// Applies `update` to configuration `id` of `org` at a version in `expected_version`
+/// (any, when `None`), increments the version and records `audit`, on a connection
+/// inside a transaction. `Ok(None)` when no row matched.
+fn apply_update(
+    conn: &mut DbConnection,
+    org: OrgId,
+    id: ProviderConfigId,
+    update: &ProviderConfigUpdate,
+    expected_version: Option<i64>,
+    audit: &AuditEntry,
+) -> Result<Option<ConfigRow>, DieselError> {
+    let meta_json = match update.meta_json.as_ref().map(serialize_meta).transpose() {
+        Ok(meta_json) => meta_json,
+        // Unreachable for a map of JSON values; reported as a failed statement.
+        Err(error) => return Err(DieselError::SerializationError(Box::new(error))),
+    };
+    let changes = ConfigChangeset {
+        name: update.name.as_deref(),
+        account_sid: update.account_sid.as_deref(),
+        account_sid_key: update.account_sid.as_deref().map(account_sid_key),
+        auth_token_ciphertext: update.auth_token.as_ref().map(|(s, _)| s.as_bytes()),
+        auth_token_key_id: update
+            .auth_token
+            .as_ref()
+            .map(|(sealed, _)| i64::from(sealed.key_id().0)),
+        auth_token_last4: update.auth_token.as_ref().map(|(_, last4)| last4.as_str()),
+        active: update.active,
+        base_url: update.base_url.as_ref().map(Option::as_deref),
+        sip_url: update.sip_url.as_ref().map(Option::as_deref),
+        meta_json,
+        verification_status: update
+            .verification
+            .map(|verification| verification.map(|v| v.status.as_str())),
+        verification_checked_at: update
+            .verification
+            .map(|verification| verification.map(|v| to_db(v.checked_at))),
+    };
+    let updated_at = to_db(update.updated_at.unwrap_or_else(|| SystemClock.now()));
+    let (low, high) = version_range(expected_version);
+    let stored: Option<ConfigRow> = diesel::update(
+        pc::table
+            .filter(pc::id.eq(id.0))
+            .filter(pc::organization_id.eq(org.0))
+            .filter(pc::version.between(low, high)),
+    )
+    .set((
+        changes,
+        pc::version.eq(pc::version + 1),
+        pc::updated_at.eq(updated_at),
+    ))
+    .returning(pc::all_columns)
+    .get_result(conn)
+    .optional()?;
+    if stored.is_some() {
+        insert_event(conn, org, Some(id), audit)?;
+    }
+    Ok(stored)
+}
+
 fn serialize_meta(meta: &Map<String, Value>) -> Result<String, RepositoryError> {
     serde_json::to_string(meta)
         .map_err(|_| RepositoryError::Internal("meta_json could not be serialized".into()))
@@ -356,52 +430,54 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         update: &ProviderConfigUpdate,
         audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError> {
-        let changes = ConfigChangeset {
-            name: update.name.as_deref(),
-            account_sid: update.account_sid.as_deref(),
-            account_sid_key: update.account_sid.as_deref().map(account_sid_key),
-            auth_token_ciphertext: update.auth_token.as_ref().map(|(s, _)| s.as_bytes()),
-            auth_token_key_id: update
-                .auth_token
-                .as_ref()
-                .map(|(sealed, _)| i64::from(sealed.key_id().0)),
-            auth_token_last4: update.auth_token.as_ref().map(|(_, last4)| last4.as_str()),
-            active: update.active,
-            base_url: update.base_url.as_ref().map(Option::as_deref),
-            sip_url: update.sip_url.as_ref().map(Option::as_deref),
-            meta_json: update.meta_json.as_ref().map(serialize_meta).transpose()?,
-            verification_status: update
-                .verification
-                .map(|verification| verification.map(|v| v.status.as_str())),
-            verification_checked_at: update
-                .verification
-                .map(|verification| verification.map(|v| to_db(v.checked_at))),
-        };
-        let updated_at = to_db(update.updated_at.unwrap_or_else(|| SystemClock.now()));
         let mut pooled = self.db.writer()?;
         let stored = write_transaction(&mut pooled, |conn| {
-            let (low, high) = version_range(update.expected_version);
-            let stored: Option<ConfigRow> = diesel::update(
-                pc::table
-                    .filter(pc::id.eq(id.0))
-                    .filter(pc::organization_id.eq(org.0))
-                    .filter(pc::version.between(low, high)),
-            )
-            .set((
-                changes,
-                pc::version.eq(pc::version + 1),
-                pc::updated_at.eq(updated_at),
-            ))
-            .returning(pc::all_columns)
-            .get_result(conn)
-            .optional()?;
-            if stored.is_some() {
-                insert_event(conn, org, Some(id), audit)?;
-            }
-            Ok(stored)
+            apply_update(conn, org, id, update, update.expected_version, audit)
         })
         .map_err(write_error)?;
         Ok(stored.map(ConfigRow::into_domain).transpose()?)
+    }
+
+    fn update_locked(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
+    ) -> Result<Option<ProviderConfig>, WriteError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let outcome = conn.transaction::<_, LockedWriteError, _>(|conn| {
+            let query = pc::table
+                .filter(pc::id.eq(id.0))
+                .filter(pc::organization_id.eq(org.0));
+            // PostgreSQL: lock the row until the transaction ends. SQLite: the writer
+            // connection is the only one that writes, so the read is already current.
+            let current: Option<ConfigRow> = match conn {
+                DbConnection::Postgresql(inner) => query.for_update().first(inner).optional()?,
+                DbConnection::Sqlite(inner) => query.first(inner).optional()?,
+            };
+            let Some(current) = current else {
+                return Ok(None);
+            };
+            let current = current.into_domain().map_err(LockedWriteError::Stored)?;
+            let Some((update, audit)) = plan(&current) else {
+                return Err(LockedWriteError::Declined);
+            };
+            Ok(apply_update(
+                conn,
+                org,
+                id,
+                &update,
+                Some(current.version),
+                &audit,
+            )?)
+        });
+        match outcome {
+            Ok(stored) => Ok(stored.map(ConfigRow::into_domain).transpose()?),
+            Err(LockedWriteError::Declined) => Ok(None),
+            Err(LockedWriteError::Stored(error)) => Err(WriteError::Repository(error)),
+            Err(LockedWriteError::Database(error)) => Err(write_error(error)),
+        }
     }
 
     fn delete(

@@ -112,6 +112,24 @@ pub trait ProviderConfigRepository: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError>;
 
+    /// Reads configuration `id` of `org` and applies the change `plan` makes of it,
+    /// with its audit event, in one transaction that no other write can enter between
+    /// the read and the change (the row is locked on PostgreSQL; SQLite has a single
+    /// writer). `plan` returns `None` to write nothing. `Ok(None)` when `org` has no
+    /// configuration `id`, or `plan` declined.
+    ///
+    /// `plan` runs inside the transaction: it must be quick and must not wait on
+    /// anything outside the process (a provider's API, say).
+    ///
+    /// # Errors
+    /// [`WriteError::Duplicate`] when a new account SID collides.
+    fn update_locked(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+        plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
+    ) -> Result<Option<ProviderConfig>, WriteError>;
+
     /// Deletes the configuration and records `audit`; `Ok(false)` when `org` has no
     /// configuration `id` at `expected_version` (when set). Events of the
     /// configuration stay.
