@@ -7,7 +7,8 @@
 //! `;`, `:name` parameters, `-D name=value` variables and `\set name random(a, b)`.
 //! Every statement is prepared once (Diesel's statement cache, as in the server),
 //! every row is stepped and every column's value fetched, as a client would; nothing
-//! is converted into application types. The connection gets the server's
+//! is converted into application types. `BEGIN` and `COMMIT` run as Diesel's
+//! transaction manager runs them in the server (unprepared, `sqlite3_exec`). The connection gets the server's
 //! per-connection pragmas. This binary knows nothing of the schema.
 
 use std::collections::HashMap;
@@ -77,6 +78,9 @@ enum Command {
         low: Operand,
         high: Operand,
     },
+    /// `BEGIN`, `COMMIT` or `ROLLBACK`: run unprepared, as Diesel's transaction
+    /// manager does.
+    Transaction(String),
     /// A statement: SQL pieces around its parameters, and the parameters' names.
     Sql {
         pieces: Vec<String>,
@@ -85,7 +89,7 @@ enum Command {
 }
 
 /// The most statements a script may hold.
-const MAX_STATEMENTS: usize = 4;
+const MAX_STATEMENTS: usize = 6;
 
 /// A statement with its values, ready to run. Its position in the script is its
 /// static query id, so Diesel finds the prepared statement by type, as it does for
@@ -156,6 +160,12 @@ fn parse_set(line: &str) -> Result<Command, String> {
 
 /// Splits SQL at its `:name` parameters (a `::` cast is left alone).
 fn parse_sql(sql: &str) -> Command {
+    if matches!(
+        sql.to_ascii_uppercase().as_str(),
+        "BEGIN" | "COMMIT" | "ROLLBACK"
+    ) {
+        return Command::Transaction(sql.to_owned());
+    }
     let mut pieces = Vec::new();
     let mut params = Vec::new();
     let mut current = String::new();
@@ -285,6 +295,8 @@ fn run_statement(
         1 => fetch_all(connection, Bound::<1> { pieces, values }),
         2 => fetch_all(connection, Bound::<2> { pieces, values }),
         3 => fetch_all(connection, Bound::<3> { pieces, values }),
+        4 => fetch_all(connection, Bound::<4> { pieces, values }),
+        5 => fetch_all(connection, Bound::<5> { pieces, values }),
         _ => Err(format!(
             "a script holds at most {MAX_STATEMENTS} statements"
         )),
@@ -345,6 +357,9 @@ fn run() -> Result<(), String> {
                     let value = rng.random_range(low..=high.max(low));
                     variables.insert(name.clone(), value.to_string());
                 }
+                Command::Transaction(sql) => connection
+                    .batch_execute(sql)
+                    .map_err(|error| format!("{sql}: {error}"))?,
                 Command::Sql { pieces, params } => {
                     let values = params
                         .iter()
@@ -400,6 +415,10 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(commands.len(), 2);
+        assert!(matches!(
+            parse_script("BEGIN;\nCOMMIT;\n").expect("parses").as_slice(),
+            [Command::Transaction(begin), Command::Transaction(commit)] if begin == "BEGIN" && commit == "COMMIT"
+        ));
         match &commands[1] {
             Command::Sql { pieces, params } => {
                 assert_eq!(params, &["id", "b"]);
