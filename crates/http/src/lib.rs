@@ -19,6 +19,7 @@ pub mod idempotency;
 mod identity;
 pub mod login_throttle;
 pub mod metrics;
+pub mod normalize;
 mod numbers;
 pub mod one_trip;
 pub mod openapi;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::key_rotation::KeyRotationService;
@@ -22,6 +22,7 @@ use switchboard_domain::identity::ApiToken;
 use switchboard_domain::shared::SystemClock;
 use switchboard_http::login_throttle::LoginThrottle;
 use switchboard_http::metrics::{PoolGauge, PoolGauges, prometheus, track_requests};
+use switchboard_http::normalize::normalize_path;
 use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
 use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
@@ -362,7 +363,7 @@ impl Application {
                 .configure(configure)
                 .wrap(from_fn(track_requests))
                 .wrap(from_fn(request_id_middleware))
-                .wrap(NormalizePath::trim())
+                .wrap(from_fn(normalize_path))
         })
         .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
         .shutdown_timeout(settings.server.shutdown_timeout_s);
