@@ -159,7 +159,7 @@ limit_variables() {
         "handle=$HANDLE" "token_hash=$TOKEN_HASH" "one=1" "zero=0" "page_size=50" \
         "org_id=$ORG_ID" "id_min=$ID_MIN" "id_max=$ID_MAX" "provider_id=$PROVIDER_ID" \
         "name=Twilio bench" "key_id=1" "last4=cdef" "active=true" "meta={}" "version=1" \
-        "now=2026-01-01 00:00:00" "verification_status=verified" \
+        "now=2026-01-01 00:00:00" "verification_status=valid" \
         "version_min=-9223372036854775808" "version_max=9223372036854775807" \
         "audit_config_id=$ID_MIN" "user_id=$USER_ID" "token_id=$TOKEN_ID" \
         "request_id=0b7e4f6c-3c1d-4f5e-9a2b-8d6c5e4f3a21" \
