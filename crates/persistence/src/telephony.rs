@@ -6,6 +6,7 @@
 //! stores the envelope and its key id and never sees a plaintext.
 
 use chrono::NaiveDateTime;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use serde_json::{Map, Value};
@@ -232,6 +233,32 @@ fn write_transaction<T>(
     conn.transaction(work)
 }
 
+/// Runs `work` in a transaction that holds the database's write lock from its first
+/// statement on SQLite (`BEGIN IMMEDIATE`, waiting for it as long as the busy
+/// timeout allows), for a read-then-write: under a plain `BEGIN` a write committed
+/// by another process (the admin binary rewrapping keys, say) between the read and
+/// the write would fail the write at once as busy. PostgreSQL: a plain transaction
+/// (the read locks its rows itself).
+fn locking_transaction<T, E: From<DieselError>>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let DbConnection::Sqlite(inner) = conn else {
+        return conn.transaction(work);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
 /// Why a locked update wrote nothing.
 enum LockedWriteError {
     /// The caller's plan declined the change (the transaction rolls back).
@@ -445,13 +472,12 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
     ) -> Result<Option<ProviderConfig>, WriteError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let outcome = conn.transaction::<_, LockedWriteError, _>(|conn| {
+        let outcome = locking_transaction::<_, LockedWriteError>(&mut pooled, |conn| {
             let query = pc::table
                 .filter(pc::id.eq(id.0))
                 .filter(pc::organization_id.eq(org.0));
-            // PostgreSQL: lock the row until the transaction ends. SQLite: the writer
-            // connection is the only one that writes, so the read is already current.
+            // PostgreSQL: lock the row until the transaction ends. SQLite: the
+            // transaction holds the write lock already (see locking_transaction).
             let current: Option<ConfigRow> = match conn {
                 DbConnection::Postgresql(inner) => query.for_update().first(inner).optional()?,
                 DbConnection::Sqlite(inner) => query.first(inner).optional()?,

@@ -1,13 +1,16 @@
 //! The persistence suite of safe writes, on SQLite and on PostgreSQL: idempotency
 //! keys (claim, replay, mismatch, in flight, release, expiry, takeover, races),
 //! audit events written in the transaction of their change, compare-and-set on the
-//! configuration version, and stored verification outcomes.
+//! configuration version, locked read-then-write updates, and stored verification
+//! outcomes.
 
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::sync::{Arc, Barrier};
 
 use chrono::TimeDelta;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
 use serde_json::{Map, json};
 use switchboard_domain::audit::{
     AuditAction, AuditActor, AuditChanges, AuditEntry, AuditFilter, AuditRepository,
@@ -64,6 +67,7 @@ on_both_backends!(
     concurrent_claims_let_exactly_one_win,
     writes_record_their_audit_event_in_one_transaction,
     updates_compare_and_set_on_the_version,
+    locked_updates_keep_other_writers_out_between_read_and_write,
     verification_outcomes_are_stored,
     audit_events_filter_and_page,
 );
@@ -489,6 +493,97 @@ fn updates_compare_and_set_on_the_version(test_db: &TestDatabase) {
         configs
             .delete(org, config.id, Some(4), &entry(AuditAction::Deleted, now()))
             .unwrap()
+    );
+}
+
+/// Another connection's attempt to rename configuration `id`, giving up at once
+/// (SQLite: no busy wait; PostgreSQL: a 200 ms lock timeout). `true` when it wrote.
+fn outside_write(test_db: &TestDatabase, id: ProviderConfigId) -> bool {
+    let rename = format!(
+        "UPDATE provider_configurations SET name = 'outside' WHERE id = {}",
+        id.0
+    );
+    if let Some(path) = test_db.url().strip_prefix("sqlite://") {
+        let mut conn = SqliteConnection::establish(path).unwrap();
+        conn.batch_execute("PRAGMA busy_timeout = 0;").unwrap();
+        conn.batch_execute(&rename).is_ok()
+    } else {
+        let mut conn = PgConnection::establish(test_db.url()).unwrap();
+        conn.batch_execute("SET lock_timeout = '200ms';").unwrap();
+        conn.batch_execute(&rename).is_ok()
+    }
+}
+
+fn locked_updates_keep_other_writers_out_between_read_and_write(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let org = scope(&db, "acme").org_id;
+    let twilio = provider(&db, "twilio");
+    let configs = DieselProviderConfigRepository::new(db.clone());
+    let events = DieselAuditRepository::new(db.clone());
+    let config = configs
+        .insert(
+            &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
+            &entry(AuditAction::Created, now()),
+        )
+        .unwrap();
+    // While the plan runs, the configuration is locked against every other writer
+    // (on SQLite the whole database is), and the plan saw the stored version.
+    let mut seen = Vec::new();
+    let mut plan = |current: &switchboard_domain::telephony::ProviderConfig| {
+        seen.push((current.version, outside_write(test_db, config.id)));
+        Some((
+            ProviderConfigUpdate {
+                name: Some("planned".into()),
+                expected_version: Some(current.version),
+                ..ProviderConfigUpdate::default()
+            },
+            entry(AuditAction::Updated, now()),
+        ))
+    };
+    let updated = configs
+        .update_locked(org, config.id, &mut plan)
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, [(1, false)], "another writer got in during the plan");
+    assert_eq!((updated.name.as_str(), updated.version), ("planned", 2));
+    // Once it has committed, others write again.
+    assert!(outside_write(test_db, config.id));
+    assert_eq!(
+        configs.get(org, config.id).unwrap().unwrap().name,
+        "outside"
+    );
+
+    // A plan that declines writes nothing and records nothing; an unknown id (or
+    // another organization's) is not planned at all.
+    let mut decline = |_: &switchboard_domain::telephony::ProviderConfig| None;
+    assert!(
+        configs
+            .update_locked(org, config.id, &mut decline)
+            .unwrap()
+            .is_none()
+    );
+    let mut never = |_: &switchboard_domain::telephony::ProviderConfig| -> Option<_> {
+        panic!("planned a configuration that is not there")
+    };
+    let other = scope(&db, "globex").org_id;
+    for (org, id) in [
+        (org, ProviderConfigId(config.id.0 + 1000)),
+        (other, config.id),
+    ] {
+        assert!(
+            configs
+                .update_locked(org, id, &mut never)
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert_eq!(configs.get(org, config.id).unwrap().unwrap().version, 2);
+    assert_eq!(
+        events
+            .list(org, &everything(), PageRequest::default())
+            .unwrap()
+            .total,
+        2
     );
 }
 

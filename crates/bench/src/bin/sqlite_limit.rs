@@ -78,8 +78,8 @@ enum Command {
         low: Operand,
         high: Operand,
     },
-    /// `BEGIN`, `COMMIT` or `ROLLBACK`: run unprepared, as Diesel's transaction
-    /// manager does.
+    /// `BEGIN [IMMEDIATE]`, `COMMIT` or `ROLLBACK`: run unprepared, as Diesel's
+    /// transaction manager does.
     Transaction(String),
     /// A statement: SQL pieces around its parameters, and the parameters' names.
     Sql {
@@ -162,7 +162,7 @@ fn parse_set(line: &str) -> Result<Command, String> {
 fn parse_sql(sql: &str) -> Command {
     if matches!(
         sql.to_ascii_uppercase().as_str(),
-        "BEGIN" | "COMMIT" | "ROLLBACK"
+        "BEGIN" | "BEGIN IMMEDIATE" | "COMMIT" | "ROLLBACK"
     ) {
         return Command::Transaction(sql.to_owned());
     }

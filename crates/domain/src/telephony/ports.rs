@@ -114,8 +114,8 @@ pub trait ProviderConfigRepository: Send + Sync {
 
     /// Reads configuration `id` of `org` and applies the change `plan` makes of it,
     /// with its audit event, in one transaction that no other write can enter between
-    /// the read and the change (the row is locked on PostgreSQL; SQLite has a single
-    /// writer). `plan` returns `None` to write nothing. `Ok(None)` when `org` has no
+    /// the read and the change (the row is locked on PostgreSQL; on SQLite the
+    /// transaction takes the database's write lock before it reads). `plan` returns `None` to write nothing. `Ok(None)` when `org` has no
     /// configuration `id`, or `plan` declined.
     ///
     /// `plan` runs inside the transaction: it must be quick and must not wait on

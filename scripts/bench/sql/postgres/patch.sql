@@ -1,5 +1,6 @@
 -- PATCH rotate: the token with its membership, then in one transaction the
--- current row (locked on PostgreSQL), the update and its audit event.
+-- current row (locked: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), the
+-- update and its audit event.
 \set id random(:id_min, :id_max)
 SELECT "api_tokens"."id", "users"."id", "api_tokens"."expires_at", "api_tokens"."last_used_at", "memberships"."organization_id", "memberships"."role" FROM ((("api_tokens" INNER JOIN "users" ON ("api_tokens"."user_id" = "users"."id")) LEFT OUTER JOIN "organizations" ON ("organizations"."domain_handle" = :handle)) LEFT OUTER JOIN "memberships" ON (("memberships"."organization_id" = "organizations"."id") AND ("memberships"."user_id" = "users"."id"))) WHERE (("api_tokens"."token_hash" = :token_hash) AND ("api_tokens"."revoked_at" IS NULL)) LIMIT :one;
 BEGIN;
