@@ -414,52 +414,7 @@ impl ProviderConfigService {
                 .repository
                 .get(actor.org_id, id)?
                 .ok_or(UpdateProviderConfigError::NotFound)?;
-            if !options.precondition.admits(current.version) {
-                return Err(UpdateProviderConfigError::PreconditionFailed);
-            }
-            let provider = self.provider(current.provider_id)?;
-            changes
-                .check_against(provider, &self.catalog)
-                .map_err(UpdateProviderConfigError::Validation)?;
-            let token = match &changes.auth_token {
-                Some(token) => token.clone(),
-                None => self
-                    .cipher
-                    .open(&current.auth_token, &binding(current.org_id, &current.uid))
-                    .map_err(UpdateProviderConfigError::Decryption)?,
-            };
-            let account_sid = changes
-                .account_sid
-                .as_deref()
-                .unwrap_or(&current.account_sid);
-            let verification = Some(Some(
-                self.confirm_credentials(provider, account_sid, &token)
-                    .map_err(UpdateProviderConfigError::Verification)?,
-            ));
-            let auth_token = match &changes.auth_token {
-                None => None,
-                Some(token) => Some((
-                    self.cipher
-                        .seal(token, &binding(actor.org_id, &current.uid))
-                        .map_err(UpdateProviderConfigError::Encryption)?,
-                    auth_token_last4(token),
-                )),
-            };
-            let now = self.clock.now();
-            let update = ProviderConfigUpdate {
-                name: changes.name.clone(),
-                account_sid: changes.account_sid.clone(),
-                auth_token,
-                active: changes.active,
-                base_url: changes.base_url.clone(),
-                sip_url: changes.sip_url.clone(),
-                meta_json: changes.meta_json.clone(),
-                verification,
-                updated_at: Some(now),
-                expected_version: Some(current.version),
-            };
-            let (action, audit_changes) = AuditChanges::of_update(&current, &update);
-            let audit = AuditEntry::new(audit_actor(actor, options), action, audit_changes, now);
+            let (update, audit) = self.plan_update(actor, &current, &changes, options, true)?;
             match self.repository.update(actor.org_id, id, &update, &audit) {
                 Ok(Some(updated)) => return Ok(updated),
                 // Changed or deleted since it was read: the next round decides.
@@ -485,14 +440,15 @@ impl ProviderConfigService {
         options: &WriteOptions,
     ) -> Result<ProviderConfig, UpdateProviderConfigError> {
         let mut refusal: Option<UpdateProviderConfigError> = None;
-        let mut plan =
-            |current: &ProviderConfig| match self.plan_update(actor, current, changes, options) {
-                Ok(planned) => Some(planned),
-                Err(error) => {
-                    refusal = Some(error);
-                    None
-                }
-            };
+        let mut plan = |current: &ProviderConfig| match self
+            .plan_update(actor, current, changes, options, false)
+        {
+            Ok(planned) => Some(planned),
+            Err(error) => {
+                refusal = Some(error);
+                None
+            }
+        };
         match self.repository.update_locked(actor.org_id, id, &mut plan) {
             Ok(Some(updated)) => Ok(updated),
             Ok(None) => Err(refusal.unwrap_or(UpdateProviderConfigError::NotFound)),
@@ -501,14 +457,17 @@ impl ProviderConfigService {
         }
     }
 
-    /// The row change and audit entry that apply `changes` to `current` (no check
-    /// with the provider: new credentials clear the stored verification).
+    /// The row change and audit entry that apply `changes` to `current`. With
+    /// `check_with_provider` the resulting credentials are checked with the provider
+    /// first (a refusal is an error) and the outcome is stored; without, new
+    /// credentials clear the stored verification.
     fn plan_update(
         &self,
         actor: &Actor,
         current: &ProviderConfig,
         changes: &ProviderConfigChanges,
         options: &WriteOptions,
+        check_with_provider: bool,
     ) -> Result<(ProviderConfigUpdate, AuditEntry), UpdateProviderConfigError> {
         if !options.precondition.admits(current.version) {
             return Err(UpdateProviderConfigError::PreconditionFailed);
@@ -517,7 +476,26 @@ impl ProviderConfigService {
         changes
             .check_against(provider, &self.catalog)
             .map_err(UpdateProviderConfigError::Validation)?;
-        let new_credentials = changes.account_sid.is_some() || changes.auth_token.is_some();
+        let verification = if check_with_provider {
+            let token = match &changes.auth_token {
+                Some(token) => token.clone(),
+                None => self
+                    .cipher
+                    .open(&current.auth_token, &binding(current.org_id, &current.uid))
+                    .map_err(UpdateProviderConfigError::Decryption)?,
+            };
+            let account_sid = changes
+                .account_sid
+                .as_deref()
+                .unwrap_or(&current.account_sid);
+            Some(Some(
+                self.confirm_credentials(provider, account_sid, &token)
+                    .map_err(UpdateProviderConfigError::Verification)?,
+            ))
+        } else {
+            // The stored outcome was about the old credentials.
+            (changes.account_sid.is_some() || changes.auth_token.is_some()).then_some(None)
+        };
         let auth_token = match &changes.auth_token {
             None => None,
             Some(token) => Some((
@@ -536,8 +514,7 @@ impl ProviderConfigService {
             base_url: changes.base_url.clone(),
             sip_url: changes.sip_url.clone(),
             meta_json: changes.meta_json.clone(),
-            // The stored outcome was about the old credentials.
-            verification: new_credentials.then_some(None),
+            verification,
             updated_at: Some(now),
             expected_version: Some(current.version),
         };
