@@ -33,6 +33,7 @@ use crate::database::Database;
 use crate::error::{is_unique_violation, repository_error, write_error};
 use crate::schema::{bridges, phone_numbers as pn, provider_configurations as pc};
 use crate::time::{from_db, to_db};
+use crate::transaction::write_transaction;
 
 /// How many times a transaction that PostgreSQL chose as a deadlock victim is run.
 const DEADLOCK_ATTEMPTS: usize = 3;
@@ -222,7 +223,7 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match conn.transaction::<T, TxError<E>, _>(|conn| work(conn)) {
+        match write_transaction::<T, TxError<E>>(conn, |conn| work(conn)) {
             Err(TxError::Db(error)) if is_deadlock(&error) && attempt < DEADLOCK_ATTEMPTS => {
                 tracing::debug!("transaction chosen as a deadlock victim; running it again");
             }

@@ -21,6 +21,7 @@ use crate::direct::on_backend;
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{api_tokens, memberships, organizations, users};
 use crate::time::{from_db, to_db};
+use crate::transaction::write_transaction;
 
 /// [`IdentityRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -499,11 +500,11 @@ impl IdentityRepository for DieselIdentityRepository {
         let is_postgres = self.db.backend() == Backend::Postgres;
         let mut pooled = self.db.writer()?;
         let conn: &mut DbConnection = &mut pooled;
-        let outcome = conn.transaction::<(), BootstrapError, _>(|conn| {
+        let outcome = write_transaction::<(), BootstrapError>(conn, |conn| {
             if is_postgres {
                 // Serializes concurrent bootstraps (other processes) while letting
-                // reads through; SQLite is serialized by the insert below, which takes
-                // the write lock first thing in the transaction.
+                // reads through; SQLite's transaction holds the write lock from its
+                // start (crate::transaction).
                 conn.batch_execute("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE")?;
             }
             let inserted = diesel::insert_into(organizations::table)

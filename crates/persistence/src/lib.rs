@@ -21,6 +21,7 @@ mod schema;
 mod telephony;
 pub mod testing;
 mod time;
+mod transaction;
 
 pub use audit::DieselAuditRepository;
 pub use bridges::DieselBridgeRepository;

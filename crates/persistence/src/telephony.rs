@@ -6,7 +6,6 @@
 //! stores the envelope and its key id and never sees a plaintext.
 
 use chrono::NaiveDateTime;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use serde_json::{Map, Value};
@@ -28,6 +27,7 @@ use crate::direct::on_backend;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
 use crate::time::{from_db, to_db};
+use crate::transaction::write_transaction;
 
 /// [`ProviderCatalogRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -222,41 +222,6 @@ struct ConfigChangeset<'a> {
     meta_json: Option<String>,
     verification_status: Option<Option<&'static str>>,
     verification_checked_at: Option<Option<NaiveDateTime>>,
-}
-
-/// Runs `work` in a transaction on the write connection, so that a change and its
-/// audit event commit together.
-fn write_transaction<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, DieselError>,
-) -> Result<T, DieselError> {
-    conn.transaction(work)
-}
-
-/// Runs `work` in a transaction that holds the database's write lock from its first
-/// statement on SQLite (`BEGIN IMMEDIATE`, waiting for it as long as the busy
-/// timeout allows), for a read-then-write: under a plain `BEGIN` a write committed
-/// by another process (the admin binary rewrapping keys, say) between the read and
-/// the write would fail the write at once as busy. PostgreSQL: a plain transaction
-/// (the read locks its rows itself).
-fn locking_transaction<T, E: From<DieselError>>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E> {
-    let DbConnection::Sqlite(inner) = conn else {
-        return conn.transaction(work);
-    };
-    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-    match work(conn) {
-        Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(error)
-        }
-    }
 }
 
 /// Why a locked update wrote nothing.
@@ -472,12 +437,12 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
     ) -> Result<Option<ProviderConfig>, WriteError> {
         let mut pooled = self.db.writer()?;
-        let outcome = locking_transaction::<_, LockedWriteError>(&mut pooled, |conn| {
+        let outcome = write_transaction::<_, LockedWriteError>(&mut pooled, |conn| {
             let query = pc::table
                 .filter(pc::id.eq(id.0))
                 .filter(pc::organization_id.eq(org.0));
             // PostgreSQL: lock the row until the transaction ends. SQLite: the
-            // transaction holds the write lock already (see locking_transaction).
+            // transaction holds the write lock already (see crate::transaction).
             let current: Option<ConfigRow> = match conn {
                 DbConnection::Postgresql(inner) => query.for_update().first(inner).optional()?,
                 DbConnection::Sqlite(inner) => query.first(inner).optional()?,

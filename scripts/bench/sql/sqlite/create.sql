@@ -2,7 +2,7 @@
 -- (unique uid and account SID) and its audit event.
 \set n random(1, 4611686018427387903)
 SELECT `api_tokens`.`id`, `users`.`id`, `api_tokens`.`expires_at`, `api_tokens`.`last_used_at`, `memberships`.`organization_id`, `memberships`.`role` FROM (((`api_tokens` INNER JOIN `users` ON (`api_tokens`.`user_id` = `users`.`id`)) LEFT OUTER JOIN `organizations` ON (`organizations`.`domain_handle` = :handle)) LEFT OUTER JOIN `memberships` ON ((`memberships`.`organization_id` = `organizations`.`id`) AND (`memberships`.`user_id` = `users`.`id`))) WHERE ((`api_tokens`.`token_hash` = :token_hash) AND (`api_tokens`.`revoked_at` IS NULL)) LIMIT :one;
-BEGIN;
+BEGIN IMMEDIATE;
 INSERT INTO `provider_configurations` (`uid`, `organization_id`, `provider_id`, `name`, `account_sid`, `account_sid_key`, `auth_token_ciphertext`, `auth_token_key_id`, `auth_token_last4`, `active`, `meta_json`, `version`, `created_at`, `updated_at`) VALUES (:n, :org_id, :provider_id, :name, :n, :n, :ciphertext, :key_id, :last4, :active, :meta, :version, :now, :now) RETURNING `id`, `uid`, `organization_id`, `provider_id`, `name`, `account_sid`, `account_sid_key`, `auth_token_ciphertext`, `auth_token_key_id`, `auth_token_last4`, `active`, `base_url`, `sip_url`, `meta_json`, `version`, `created_at`, `updated_at`, `verification_status`, `verification_checked_at`;
 INSERT INTO `audit_events` (`organization_id`, `provider_config_id`, `user_id`, `token_id`, `request_id`, `action`, `changes`, `created_at`) VALUES (:org_id, :audit_config_id, :user_id, :token_id, :request_id, :action_created, :changes, :now) RETURNING `id`, `organization_id`, `provider_config_id`, `user_id`, `token_id`, `request_id`, `action`, `changes`, `created_at`;
 COMMIT;
