@@ -17,13 +17,13 @@ use actix_web::dev::ServerHandle;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use switchboard_domain::identity::Role;
-use switchboard_persistence::testing::TestDatabase;
 use switchboard_server::settings::{
     AuthSettings, CryptoSettings, DatabaseConfig, LogFormat, LogSettings, RateLimitSettings,
     ServerSettings, Settings, VerifySettings,
 };
 use switchboard_server::startup::{open_database, wire};
 use switchboard_server::{Application, Profile, Services};
+use switchboard_test_support::TestDatabase;
 
 pub mod stand_in;
 
@@ -111,7 +111,12 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
 pub fn test_database(backend: Backend) -> Option<TestDatabase> {
     match backend {
         Backend::Sqlite => Some(TestDatabase::sqlite()),
-        Backend::Postgres => TestDatabase::postgres(),
+        Backend::Postgres => {
+            let configured = std::env::var(switchboard_test_support::POSTGRES_URL_VAR).is_ok()
+                || std::env::var(switchboard_test_support::REQUIRE_POSTGRES_VAR).as_deref()
+                    == Ok("1");
+            configured.then(TestDatabase::postgres)
+        }
     }
 }
 

@@ -19,7 +19,6 @@ mod pool;
 pub mod probe;
 mod schema;
 mod telephony;
-pub mod testing;
 mod time;
 mod transaction;
 

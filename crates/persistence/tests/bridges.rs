@@ -18,39 +18,14 @@ use switchboard_domain::telephony::{
     ProviderCatalogRepository, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
     Region, SealedSecret,
 };
-use switchboard_persistence::testing::TestDatabase;
 use switchboard_persistence::{
     Database, DieselBridgeRepository, DieselIdentityRepository, DieselProviderCatalogRepository,
     DieselProviderConfigRepository,
 };
-
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let database = switchboard_persistence::testing::TestDatabase::sqlite();
-                    super::$case(&database);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres()
-                    else {
-                        return;
-                    };
-                    super::$case(&database);
-                }
-            )*
-        }
-    };
-}
+use switchboard_test_support::{TestDatabase, on_both_backends};
 
 on_both_backends!(
+    sync:
     numbers_are_unique_per_organization_and_listed_with_their_state,
     numbers_on_a_bridge_cannot_be_deleted,
     bridges_take_their_numbers_in_one_transaction,

@@ -796,9 +796,7 @@ async fn send(
 #[test]
 #[ignore = "scale-out test on PostgreSQL: run by .ci/run"]
 fn two_servers_on_one_postgres_agree() {
-    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres() else {
-        return;
-    };
+    let database = switchboard_test_support::TestDatabase::postgres();
     let url = database.url().to_owned();
     let dir = tempfile::tempdir().expect("temp dir");
     let (port_a, port_b) = (free_port(), free_port());
