@@ -105,8 +105,10 @@ impl Admin {
 
     /// The services the server would wire over the same database and keys.
     fn services(&self) -> switchboard_server::Services {
-        let mut settings =
-            switchboard_e2e::test_settings(&self.database_url, self.dir.path().to_path_buf());
+        let mut settings = switchboard_test_support::test_settings(
+            &self.database_url,
+            self.dir.path().to_path_buf(),
+        );
         settings.crypto.keys = SecretString::from(self.keys.clone());
         settings.crypto.primary_key_id = self.primary;
         settings.auth.token_hmac_key = SecretString::from(HMAC);

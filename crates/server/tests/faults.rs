@@ -213,7 +213,7 @@ async fn create(
 
 /// Services wired like the server over the same database and keys, to decrypt.
 fn services_over(database_url: &str, dir: &Path) -> switchboard_server::Services {
-    let mut settings = switchboard_e2e::test_settings(database_url, dir.to_path_buf());
+    let mut settings = switchboard_test_support::test_settings(database_url, dir.to_path_buf());
     settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
     settings.auth.token_hmac_key = SecretString::from(HMAC);
     startup::services(&Loaded {
@@ -858,7 +858,7 @@ fn two_servers_on_one_postgres_agree() {
         rotated_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let a = Server::start(dir.path(), &url, port_a, &rotated_env);
     let b = Server::start(dir.path(), &url, port_b, &rotated_env);
-    let mut settings = switchboard_e2e::test_settings(&url, dir.path().to_path_buf());
+    let mut settings = switchboard_test_support::test_settings(&url, dir.path().to_path_buf());
     settings.crypto.keys = SecretString::from(format!("1:{KEY},2:{KEY_2}"));
     settings.crypto.primary_key_id = 2;
     settings.auth.token_hmac_key = SecretString::from(HMAC);
@@ -926,7 +926,7 @@ fn two_servers_on_one_postgres_agree() {
     assert!(usage.iter().all(|(key, count)| key.0 == 2 || *count == 0));
     drop(a);
     drop(b);
-    let mut settings = switchboard_e2e::test_settings(&url, dir.path().to_path_buf());
+    let mut settings = switchboard_test_support::test_settings(&url, dir.path().to_path_buf());
     settings.crypto.keys = SecretString::from(format!("2:{KEY_2}"));
     settings.crypto.primary_key_id = 2;
     settings.auth.token_hmac_key = SecretString::from(HMAC);

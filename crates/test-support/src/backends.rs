@@ -32,7 +32,7 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
-                $crate::__postgres_case! {
+                $crate::postgres_only! {
                     #[test]
                     fn $case() {
                         let database = $crate::TestDatabase::new($crate::Backend::Postgres);
@@ -53,7 +53,7 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
-                $crate::__postgres_case! {
+                $crate::postgres_only! {
                     #[test]
                     fn $case() {
                         $crate::block_on(super::$case($crate::Backend::Postgres));
@@ -64,27 +64,34 @@ macro_rules! on_both_backends {
     };
 }
 
-/// A PostgreSQL case as it is compiled here: as it is, since PostgreSQL was
-/// configured (or required) when this crate was built.
+/// A test that only makes sense on PostgreSQL, compiled like the PostgreSQL half of
+/// [`on_both_backends!`]: as it is when PostgreSQL was configured (or required) when
+/// this crate was built, with `#[ignore]` otherwise. Wrap the test item:
+/// `postgres_only! { #[tokio::test] async fn outage() { ... } }`.
 #[cfg(pg_tests)]
-#[doc(hidden)]
 #[macro_export]
-macro_rules! __postgres_case {
+macro_rules! postgres_only {
     ($($case:tt)*) => {
         $($case)*
     };
 }
 
-/// A PostgreSQL case as it is compiled here: ignored, since PostgreSQL was not
-/// configured when this crate was built.
+/// A test that only makes sense on PostgreSQL, compiled like the PostgreSQL half of
+/// [`on_both_backends!`]: as it is when PostgreSQL was configured (or required) when
+/// this crate was built, with `#[ignore]` otherwise. Wrap the test item:
+/// `postgres_only! { #[tokio::test] async fn outage() { ... } }`.
 #[cfg(not(pg_tests))]
-#[doc(hidden)]
 #[macro_export]
-macro_rules! __postgres_case {
-    (#[test] $($case:tt)*) => {
-        #[test]
+macro_rules! postgres_only {
+    ($(#[$attribute:meta])* async fn $($case:tt)*) => {
+        $(#[$attribute])*
         #[ignore = "PostgreSQL: set SWITCHBOARD_TEST_POSTGRES_URL"]
-        $($case)*
+        async fn $($case)*
+    };
+    ($(#[$attribute:meta])* fn $($case:tt)*) => {
+        $(#[$attribute])*
+        #[ignore = "PostgreSQL: set SWITCHBOARD_TEST_POSTGRES_URL"]
+        fn $($case)*
     };
 }
 

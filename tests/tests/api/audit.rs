@@ -12,7 +12,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{
+use switchboard_test_support::{
     Answer, Backend, TestApp, on_both_backends, spawn_app, twilio_sid, twilio_token,
 };
 
@@ -26,7 +26,7 @@ async fn send(
     request_id: &str,
     body: Option<&Value>,
 ) -> Answer {
-    app.call_with(
+    app.call(
         method,
         path,
         Some(token),
@@ -42,9 +42,7 @@ fn events(answer: &Answer) -> Vec<Value> {
 }
 
 async fn lifecycle_history(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let admin = app.user_in("acme", Role::Admin);
@@ -118,6 +116,7 @@ async fn lifecycle_history(backend: Backend) {
             Some(&admin.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(history.status, 200, "{}", history.text);
@@ -179,6 +178,7 @@ async fn lifecycle_history(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(all.status, 200);
@@ -188,9 +188,7 @@ async fn lifecycle_history(backend: Backend) {
 }
 
 async fn trail_access_filters_and_pages(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("globex");
     let owner = app.user_in("acme", Role::Owner);
@@ -206,6 +204,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
                 Some(&owner.token),
                 Some("acme"),
                 Some(&body),
+                &[],
             )
             .await;
         assert_eq!(answer.status, 201);
@@ -219,6 +218,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&rotate),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200);
@@ -232,11 +232,12 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&duplicate),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 409);
     let answer = app
-        .call_with(
+        .call(
             Method::PATCH,
             &format!("{CONFIGS}{}/", ids[1]),
             Some(&owner.token),
@@ -256,6 +257,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
                 Some(&token),
                 Some("acme"),
                 None,
+                &[],
             )
             .await
         }
@@ -278,6 +280,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
                     Some(&user.token),
                     Some("acme"),
                     None,
+                    &[],
                 )
                 .await;
             assert_eq!(history.status, 200);
@@ -364,6 +367,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&outsider.token),
             Some("globex"),
             None,
+            &[],
         )
         .await;
     assert_eq!(theirs.body["count"], 0);
@@ -374,6 +378,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&outsider.token),
             Some("globex"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
@@ -384,6 +389,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
@@ -394,6 +400,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::json;
-use switchboard_e2e::{Backend, spawn_app_on, test_database};
+use switchboard_test_support::{TestDatabase, spawn_app_on};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -19,7 +19,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark-style timing check; run explicitly"]
 async fn unknown_email_and_wrong_password_take_the_same_time() {
-    let database = test_database(Backend::Sqlite).expect("sqlite");
+    let database = TestDatabase::sqlite();
     let app = spawn_app_on(database, |settings| {
         settings.auth.login_email_failures_per_minute = 0;
         settings.auth.login_address_failures_per_minute = 0;
@@ -48,6 +48,7 @@ async fn unknown_email_and_wrong_password_take_the_same_time() {
                     None,
                     None,
                     Some(&json!({"email": email, "password": "not the password"})),
+                    &[],
                 )
                 .await;
             let elapsed = started.elapsed();

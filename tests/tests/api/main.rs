@@ -12,6 +12,7 @@ mod concurrency;
 mod deployment;
 mod idempotency;
 mod login_timing;
+mod logs;
 mod observability;
 mod openapi;
 mod provider_configurations;
