@@ -11,7 +11,6 @@ mod bridges;
 mod concurrency;
 mod deployment;
 mod idempotency;
-mod login_timing;
 mod logs;
 mod observability;
 mod openapi;
