@@ -197,44 +197,17 @@ async fn trail_access_filters_and_pages(backend: Backend) {
     let mut ids = Vec::new();
     for n in 1..=3 {
         let body = json!({"provider": "twilio", "account_sid": twilio_sid(n), "auth_token": twilio_token(n)});
-        let answer = app
-            .call(
-                Method::POST,
-                CONFIGS,
-                Some(&owner.token),
-                Some("acme"),
-                Some(&body),
-                &[],
-            )
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
     }
     let rotate = json!({"auth_token": twilio_token(9)});
-    let answer = app
-        .call(
-            Method::PATCH,
-            &format!("{CONFIGS}{}/", ids[0]),
-            Some(&owner.token),
-            Some("acme"),
-            Some(&rotate),
-            &[],
-        )
-        .await;
+    let answer = app.patch_config(&owner, ids[0], &rotate).await;
     assert_eq!(answer.status, 200);
     // A write that fails records nothing: a duplicate create, a stale PATCH.
     let duplicate =
         json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)});
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&duplicate),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&owner, &duplicate).await;
     assert_eq!(answer.status, 409);
     let answer = app
         .call(

@@ -125,16 +125,7 @@ async fn replay_mismatch_and_errors(backend: Backend) {
     assert_eq!(duplicate_again.text, duplicate.text);
 
     // Without a key, every POST runs.
-    let plain = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(5)),
-            &[],
-        )
-        .await;
+    let plain = app.create_config(&owner, &twilio_body(5)).await;
     assert_eq!(plain.status, 201);
     assert_eq!(plain.header("idempotent-replayed"), None);
 
@@ -230,16 +221,7 @@ async fn a_key_in_flight_is_409(backend: Backend) {
     .await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let created = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(1)),
-            &[],
-        )
-        .await;
+    let created = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(created.status, 201);
     let verify = format!("{CONFIGS}{}/verify/", created.body["data"]["id"]);
 

@@ -134,31 +134,13 @@ async fn headers_and_authentication(backend: Backend) {
         .identity
         .list_tokens(&revoked.email)
         .expect("tokens");
-    let answer = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&revoked.token),
-            Some("acme"),
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&revoked, "").await;
     assert_eq!(answer.status, 200);
     app.services
         .identity
         .revoke_token(tokens[0].id)
         .expect("revoked");
-    let answer = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&revoked.token),
-            Some("acme"),
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&revoked, "").await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.text, invalid);
 
@@ -255,16 +237,7 @@ async fn configuration_lifecycle(backend: Backend) {
     let org = Some("acme");
 
     // Create, with defaults.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&twilio_body(1)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["status_code"], 201);
     assert_eq!(
@@ -460,7 +433,6 @@ async fn bad_input(backend: Backend) {
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
-    let org = Some("acme");
 
     let cases: Vec<(Value, &str)> = vec![
         (
@@ -545,9 +517,7 @@ async fn bad_input(backend: Backend) {
         ),
     ];
     for (body, field) in cases {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&body), &[])
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert_eq!(answer.status, 400, "{body}: {}", answer.text);
         assert_eq!(answer.body["code"], "validation_error");
         assert_eq!(answer.body["message"], "Invalid request.");
@@ -561,13 +531,9 @@ async fn bad_input(backend: Backend) {
     // Values never come back, not even in errors.
     let secret = "SENTINEL-never-echo-0123456789";
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "twilio", "account_sid": secret, "auth_token": secret})),
-            &[],
+        .create_config(
+            &owner,
+            &json!({"provider": "twilio", "account_sid": secret, "auth_token": secret}),
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -662,7 +628,7 @@ async fn bad_input(backend: Backend) {
     assert_eq!(answer.status(), 413);
 
     // Nothing was written by any of it.
-    let answer = app.call(Method::GET, CONFIGS, token, org, None, &[]).await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.body["count"], 0);
     assert_eq!(answer.body["data"], json!([]));
 
@@ -671,13 +637,11 @@ async fn bad_input(backend: Backend) {
         .call(Method::GET, "/telephony/providers/", token, None, None, &[])
         .await;
     let twilio_id = providers.body["data"][0]["id"].as_i64().expect("id");
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": twilio_id, "api_key": twilio_sid(7), "api_secret": twilio_token(7)})), &[])
+    let answer = app.create_config(&owner, &json!({"provider": twilio_id, "api_key": twilio_sid(7), "api_secret": twilio_token(7)}))
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["data"]["account_sid"], twilio_sid(7));
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": twilio_id.to_string(), "account_sid": twilio_sid(8), "auth_token": twilio_token(8), "sip_url": "sips:trunk@example.com", "name": "Backup"})), &[])
+    let answer = app.create_config(&owner, &json!({"provider": twilio_id.to_string(), "account_sid": twilio_sid(8), "auth_token": twilio_token(8), "sip_url": "sips:trunk@example.com", "name": "Backup"}))
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["data"]["sip_url"], "sips:trunk@example.com");
@@ -705,25 +669,17 @@ async fn bad_input(backend: Backend) {
         ("sip", "trunk-user", "p@ss w0rd!"),
     ] {
         let answer = app
-            .call(
-                Method::POST,
-                CONFIGS,
-                token,
-                org,
-                Some(&json!({"provider": provider, "account_sid": sid, "auth_token": secret})),
-                &[],
+            .create_config(
+                &owner,
+                &json!({"provider": provider, "account_sid": sid, "auth_token": secret}),
             )
             .await;
         assert_eq!(answer.status, 201, "{provider}: {}", answer.text);
     }
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "plivo", "account_sid": "XX123", "auth_token": "short"})),
-            &[],
+        .create_config(
+            &owner,
+            &json!({"provider": "plivo", "account_sid": "XX123", "auth_token": "short"}),
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -741,22 +697,12 @@ async fn pagination_and_filters(backend: Backend) {
     let org = Some("acme");
     let mut ids = Vec::new();
     for n in 0..5 {
-        let answer = app
-            .call(
-                Method::POST,
-                CONFIGS,
-                token,
-                org,
-                Some(&twilio_body(n)),
-                &[],
-            )
-            .await;
+        let answer = app.create_config(&owner, &twilio_body(n)).await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
     }
     for n in 0..2 {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": "sip", "account_sid": format!("user{n}"), "auth_token": "secret-password", "active": false})), &[])
+        let answer = app.create_config(&owner, &json!({"provider": "sip", "account_sid": format!("user{n}"), "auth_token": "secret-password", "active": false}))
             .await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
@@ -766,14 +712,7 @@ async fn pagination_and_filters(backend: Backend) {
     let mut seen = Vec::new();
     for page in 1..=4 {
         let answer = app
-            .call(
-                Method::GET,
-                &format!("{CONFIGS}?page={page}&page_size=2"),
-                token,
-                org,
-                None,
-                &[],
-            )
+            .list_configs(&owner, &format!("?page={page}&page_size=2"))
             .await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body["count"], 7);
@@ -786,30 +725,12 @@ async fn pagination_and_filters(backend: Backend) {
         );
     }
     assert_eq!(seen, newest_first);
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?page=9"),
-            token,
-            org,
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?page=9").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["count"], 7);
     assert_eq!(answer.body["data"], json!([]));
 
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?provider=sip"),
-            token,
-            org,
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?provider=sip").await;
     assert_eq!(answer.body["count"], 2);
     assert!(
         answer.body["data"]
@@ -818,26 +739,10 @@ async fn pagination_and_filters(backend: Backend) {
             .iter()
             .all(|c| c["provider"] == "sip")
     );
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?active=true"),
-            token,
-            org,
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?active=true").await;
     assert_eq!(answer.body["count"], 5);
     let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?active=false&provider=twilio"),
-            token,
-            org,
-            None,
-            &[],
-        )
+        .list_configs(&owner, "?active=false&provider=twilio")
         .await;
     assert_eq!(answer.body["count"], 0);
     assert_eq!(answer.body["data"], json!([]));
@@ -861,16 +766,7 @@ async fn pagination_and_filters(backend: Backend) {
         assert_eq!(answer.status, 400, "{bad}");
         assert_eq!(answer.body["code"], "validation_error");
     }
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?page_size=100"),
-            token,
-            org,
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?page_size=100").await;
     assert_eq!(answer.status, 200);
 }
 
@@ -883,16 +779,7 @@ async fn duplicates_and_races(backend: Backend) {
     let token = Some(owner.token.as_str());
     let org = Some("acme");
 
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&twilio_body(1)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(answer.status, 201);
     // The same SID in another letter case is a duplicate.
     let upper = format!("AC{}", twilio_sid(1)[2..].to_uppercase());
@@ -911,44 +798,19 @@ async fn duplicates_and_races(backend: Backend) {
     assert_eq!(answer.status, 409, "{}", answer.text);
     assert_eq!(answer.body["code"], "conflict");
     // Another organization may hold the same account.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&other.token),
-            Some("other"),
-            Some(&twilio_body(1)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&other, &twilio_body(1)).await;
     assert_eq!(answer.status, 201);
     // A PATCH onto an existing SID is a conflict too.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&twilio_body(3)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(3)).await;
     let third = answer.body["data"]["id"].as_i64().expect("id");
     let answer = app
-        .call(
-            Method::PATCH,
-            &format!("{CONFIGS}{third}/"),
-            token,
-            org,
-            Some(&json!({"account_sid": twilio_sid(1)})),
-            &[],
-        )
+        .patch_config(&owner, third, &json!({"account_sid": twilio_sid(1)}))
         .await;
     assert_eq!(answer.status, 409);
 
     // Twenty identical creates at once: exactly one wins.
     let body = twilio_body(50);
-    let requests = (0..20).map(|_| app.call(Method::POST, CONFIGS, token, org, Some(&body), &[]));
+    let requests = (0..20).map(|_| app.create_config(&owner, &body));
     let answers = futures_util::future::join_all(requests).await;
     let created = answers.iter().filter(|a| a.status == 201).count();
     let conflicts = answers.iter().filter(|a| a.status == 409).count();
@@ -958,7 +820,7 @@ async fn duplicates_and_races(backend: Backend) {
         "{:?}",
         answers.iter().map(|a| a.status).collect::<Vec<_>>()
     );
-    let answer = app.call(Method::GET, CONFIGS, token, org, None, &[]).await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.body["count"], 3);
 }
 
@@ -968,16 +830,7 @@ async fn organization_isolation(backend: Backend) {
     app.organization("org-b");
     let a = app.user_in("org-a", Role::Owner);
     let b = app.user_in("org-b", Role::Owner);
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&b.token),
-            Some("org-b"),
-            Some(&twilio_body(9)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&b, &twilio_body(9)).await;
     let b_id = answer.body["data"]["id"].as_i64().expect("id");
     let path = format!("{CONFIGS}{b_id}/");
     let not_found = r#"{"status_code":404,"message":"Not found.","code":"not_found"}"#;
@@ -1004,16 +857,7 @@ async fn organization_isolation(backend: Backend) {
         .call(Method::GET, &path, Some(&a.token), Some("org-b"), None, &[])
         .await;
     assert_eq!(answer.status, 403);
-    let answer = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&a.token),
-            Some("org-a"),
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.list_configs(&a, "").await;
     assert_eq!(answer.body["count"], 0);
     // B's configuration is untouched.
     let answer = app
@@ -1027,44 +871,21 @@ async fn roles(backend: Backend) {
     let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(1)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     let id = answer.body["data"]["id"].as_i64().expect("id");
     let path = format!("{CONFIGS}{id}/");
     let denied = r#"{"status_code":403,"message":"You do not have permission to perform this action.","code":"permission_denied"}"#;
 
     let viewer = app.user_in("acme", Role::Viewer);
     let token = Some(viewer.token.as_str());
-    assert_eq!(
-        app.call(Method::GET, CONFIGS, token, Some("acme"), None, &[])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.list_configs(&viewer, "").await.status, 200);
     assert_eq!(
         app.call(Method::GET, &path, token, Some("acme"), None, &[])
             .await
             .status,
         200
     );
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            Some("acme"),
-            Some(&twilio_body(2)),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&viewer, &twilio_body(2)).await;
     assert_eq!((answer.status, answer.text.as_str()), (403, denied));
     let answer = app
         .call(
@@ -1082,16 +903,7 @@ async fn roles(backend: Backend) {
         .await;
     assert_eq!((answer.status, answer.text.as_str()), (403, denied));
     // Shape errors come before the role; the role before existence.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            Some("acme"),
-            Some(&json!({"colour": 1})),
-            &[],
-        )
-        .await;
+    let answer = app.create_config(&viewer, &json!({"colour": 1})).await;
     assert_eq!(answer.status, 400);
     let answer = app
         .call(

@@ -43,20 +43,15 @@ async fn nothing_secret_leaks(backend: Backend) {
     let mut bodies = Vec::new();
 
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel})),
-            &[],
+        .create_config(
+            &owner,
+            &json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel}),
         )
         .await;
     assert_eq!(answer.status, 201);
     let id = answer.body["data"]["id"].as_i64().expect("id");
     bodies.push(answer.text);
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel})), &[])
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel}))
         .await;
     assert_eq!(answer.status, 201);
     bodies.push(answer.text);
@@ -67,9 +62,7 @@ async fn nothing_secret_leaks(backend: Backend) {
         json!({"provider": "sip", "account_sid": "trunk2", "auth_token": sentinel, "extra": sentinel}),
         json!({"provider": "sip", "account_sid": sentinel, "api_secret": sentinel, "auth_token": sentinel}),
     ] {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&body), &[])
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert!(
             answer.status == 400 || answer.status == 409,
             "{}",
@@ -255,16 +248,7 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
         "a blob from another organization must not open"
     );
     // The API itself never needs to decrypt, so reads keep working.
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}{}/", ids[0]),
-            Some(&owner.token),
-            Some("acme"),
-            None,
-            &[],
-        )
-        .await;
+    let answer = app.get_config(&owner, ids[0]).await;
     assert_eq!(answer.status, 200);
 }
 

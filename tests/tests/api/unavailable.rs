@@ -37,7 +37,7 @@ async fn postgres_outage_is_503_then_recovers() {
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})), &[]).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})).await;
     assert_eq!(answer.status, 201);
 
     let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
@@ -97,8 +97,7 @@ async fn postgres_outage_is_503_then_recovers() {
         .expect("database reopened");
     let reopened = Instant::now();
     loop {
-        let answer = app
-            .call(Method::GET, CONFIGS, token, Some("acme"), None, &[])
+        let answer = app.list_configs(&owner, "")
             .await;
         if answer.status == 200 {
             assert_eq!(answer.body["count"], 1, "nothing was lost");
@@ -129,14 +128,13 @@ async fn sqlite_locked_by_another_process_is_503_on_writes_only() {
     .await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let token = Some(owner.token.as_str());
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})), &[]).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})).await;
     assert_eq!(answer.status, 201);
 
     let mut locker = SqliteConnection::establish(&path).expect("second connection");
     locker.batch_execute("BEGIN EXCLUSIVE;").expect("locked");
     let started = Instant::now();
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})), &[]).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})).await;
     println!(
         "write while locked: {} after {:?}",
         answer.status,
@@ -144,14 +142,12 @@ async fn sqlite_locked_by_another_process_is_503_on_writes_only() {
     );
     assert_eq!(answer.status, 503, "{}", answer.text);
     assert_eq!(answer.header("retry-after"), Some("1"));
-    let answer = app
-        .call(Method::GET, CONFIGS, token, Some("acme"), None, &[])
-        .await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.status, 200, "reads of committed data keep working");
     assert_eq!(answer.body["count"], 1);
 
     locker.batch_execute("COMMIT;").expect("unlocked");
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})), &[]).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})).await;
     assert_eq!(
         answer.status, 201,
         "writes recover once the lock is released"

@@ -123,16 +123,7 @@ async fn outcomes_are_recorded(backend: Backend) {
         // The representation changed: so did the tag.
         assert_ne!(answer.header("etag").map(str::to_owned), *tag);
         assert!(took < Duration::from_millis(TIMEOUT_MS + 1500), "{took:?}");
-        let stored = app
-            .call(
-                Method::GET,
-                &format!("{CONFIGS}{id}/"),
-                Some(&owner.token),
-                Some("acme"),
-                None,
-                &[],
-            )
-            .await;
+        let stored = app.get_config(&owner, id).await;
         assert_eq!(
             stored.body["data"]["verification"],
             answer.body["data"]["verification"]
@@ -265,16 +256,7 @@ async fn verify_before_saving(backend: Backend) {
         )
         .await;
     assert_eq!(bad.status, 400);
-    let listed = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            None,
-            &[],
-        )
-        .await;
+    let listed = app.list_configs(&owner, "").await;
     assert_eq!(listed.body["count"], 1);
 
     // PATCH with verify: a wrong new token is refused and changes nothing.
