@@ -9,14 +9,13 @@
 mod audit;
 mod bridges;
 mod connection;
+mod connection_health;
 mod database;
-mod direct;
 mod error;
 mod idempotency;
 mod identity;
 mod key_rotation;
 mod pool;
-pub mod probe;
 mod schema;
 mod telephony;
 mod time;

@@ -892,6 +892,17 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
     assert_eq!(rotated.version, 3);
     assert_eq!(rotated.updated_at, rotated_at);
     assert_eq!(repo.get(org, original.id).unwrap(), Some(rotated));
+    // The time of a change is the caller's: none given, none changed (no clock here).
+    let untimed = ProviderConfigUpdate {
+        name: Some("Untimed".into()),
+        ..ProviderConfigUpdate::default()
+    };
+    let untimed = repo
+        .update(org, original.id, &untimed, &audit())
+        .unwrap()
+        .unwrap();
+    assert_eq!((untimed.name.as_str(), untimed.version), ("Untimed", 4));
+    assert_eq!(untimed.updated_at, rotated_at);
     // The old SID is free again, the new one is taken.
     repo.insert(
         &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
