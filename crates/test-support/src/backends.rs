@@ -95,12 +95,6 @@ macro_rules! postgres_only {
     };
 }
 
-/// Whether this build runs the PostgreSQL cases (see the module).
-#[must_use]
-pub const fn postgres_cases_run() -> bool {
-    cfg!(pg_tests)
-}
-
 /// Runs an asynchronous case to its end on a multi-threaded Tokio runtime with two
 /// workers (what `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]` does).
 ///

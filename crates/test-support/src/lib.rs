@@ -1,8 +1,9 @@
 //! What the workspace's tests share, so that no test crate grows its own copy:
 //!
 //! - [`TestDatabase`]: a throwaway SQLite file or PostgreSQL database per case;
-//! - [`on_both_backends!`]: one case per backend, the PostgreSQL half reported as
-//!   ignored (not passed) when no PostgreSQL is configured;
+//! - [`on_both_backends!`] (and [`postgres_only!`]): one case per backend, the
+//!   PostgreSQL half reported as ignored (not passed) when no PostgreSQL is
+//!   configured;
 //! - with the `app` feature, [`spawn_app`] and [`TestApp`]: the real server
 //!   in-process on a free port, with typed request helpers;
 //! - with the `stand-in` feature, [`stand_in::StandIn`]: a stand-in of the
@@ -19,7 +20,7 @@ mod app;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
 
-pub use backends::{block_on, postgres_cases_run};
+pub use backends::block_on;
 pub use database::{POSTGRES_URL_VAR, REQUIRE_POSTGRES_VAR, TestDatabase};
 pub use switchboard_persistence::Backend;
 
