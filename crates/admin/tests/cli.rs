@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use secrecy::SecretString;
+use switchboard_application::WriteOptions;
 use switchboard_domain::identity::Role;
 use switchboard_server::settings::Loaded;
 use switchboard_server::{Profile, startup};
@@ -105,8 +106,10 @@ impl Admin {
 
     /// The services the server would wire over the same database and keys.
     fn services(&self) -> switchboard_server::Services {
-        let mut settings =
-            switchboard_e2e::test_settings(&self.database_url, self.dir.path().to_path_buf());
+        let mut settings = switchboard_test_support::test_settings(
+            &self.database_url,
+            self.dir.path().to_path_buf(),
+        );
         settings.crypto.keys = SecretString::from(self.keys.clone());
         settings.crypto.primary_key_id = self.primary;
         settings.auth.token_hmac_key = SecretString::from(HMAC);
@@ -345,6 +348,22 @@ fn operators_manage_organizations_users_and_tokens() {
 
 const KEY_2: &str = "c2Vjb25kLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
 
+/// Creates a configuration through the server's path: shapes first, then the write.
+fn create(
+    services: &switchboard_server::Services,
+    actor: &switchboard_application::Actor,
+    draft: switchboard_domain::telephony::ProviderConfigDraft,
+) -> switchboard_domain::telephony::ProviderConfig {
+    let checked = services
+        .provider_configs
+        .check_create(draft)
+        .expect("a valid draft");
+    services
+        .provider_configs
+        .create_checked(actor, checked, &WriteOptions::default())
+        .expect("created")
+}
+
 fn twilio(n: u32) -> switchboard_domain::telephony::ProviderConfigDraft {
     switchboard_domain::telephony::ProviderConfigDraft {
         provider: Some(switchboard_domain::telephony::ProviderRef::Slug(
@@ -420,14 +439,7 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
         .authenticate_in(&token, "acme")
         .expect("actor");
     let mut ids: Vec<i64> = (0..6)
-        .map(|n| {
-            services
-                .provider_configs
-                .create(&actor, twilio(n))
-                .expect("created")
-                .id
-                .0
-        })
+        .map(|n| create(&services, &actor, twilio(n)).id.0)
         .collect();
     let mut expected: Vec<String> = (0..6).map(|n| format!("{n:032x}")).collect();
     assert_eq!(key_status(&admin), vec![(1, 6)]);
@@ -437,14 +449,7 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     admin.primary = 2;
     let services = admin.services();
     assert_eq!(reveal_all(&services, &ids), expected);
-    ids.push(
-        services
-            .provider_configs
-            .create(&actor, twilio(6))
-            .expect("created")
-            .id
-            .0,
-    );
+    ids.push(create(&services, &actor, twilio(6)).id.0);
     expected.push(format!("{:032x}", 6));
     assert_eq!(key_status(&admin), vec![(1, 6), (2, 1)]);
 
@@ -529,11 +534,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
         .identity
         .authenticate_in(&token, "acme")
         .expect("actor");
-    let id = services
-        .provider_configs
-        .create(&actor, twilio(1))
-        .expect("created")
-        .id;
+    let id = create(&services, &actor, twilio(1)).id;
 
     admin.keys = format!("1:{KEY},2:{KEY_2}");
     admin.primary = 2;
@@ -549,13 +550,14 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     let rotated = "fedcba9876543210fedcba9876543210";
     services
         .provider_configs
-        .update(
+        .update_with(
             &actor,
             id,
             ProviderConfigDraft {
                 auth_token: Some(SecretString::from(rotated)),
                 ..Default::default()
             },
+            &WriteOptions::default(),
         )
         .expect("rotated");
     // ... and the rewrap's write does not overwrite it.
@@ -574,11 +576,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     assert_eq!(revealed.expose_secret(), rotated);
 
     // A blob under a key that is no longer configured fails closed, naming the key id.
-    let other = services
-        .provider_configs
-        .create(&actor, twilio(2))
-        .expect("created")
-        .id;
+    let other = create(&services, &actor, twilio(2)).id;
     admin.keys = format!("1:{KEY}");
     admin.primary = 1;
     let services = admin.services();

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use switchboard_domain::audit::AuditActor;
+use switchboard_domain::audit::{AuditActor, AuditEntry};
 use switchboard_domain::identity::Role;
 use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, ValidationErrors, WriteError,
@@ -342,7 +342,10 @@ impl BridgeService {
     /// [`DeleteBridgeError`].
     pub fn delete_bridge(&self, actor: &Actor, slug: &str) -> Result<(), DeleteBridgeError> {
         ensure_writer(actor.role).map_err(|()| DeleteBridgeError::PermissionDenied)?;
-        if self.repository.delete_bridge(actor.org_id, slug)? {
+        if self
+            .repository
+            .delete_bridge(actor.org_id, slug, self.clock.now())?
+        {
             Ok(())
         } else {
             Err(DeleteBridgeError::NotFound)
@@ -373,7 +376,12 @@ impl BridgeService {
                 slug,
                 &connect.phone_number,
                 connect.provider_config_id,
-                &audit_actor(actor, request_id),
+                &AuditEntry::connected(
+                    audit_actor(actor, request_id),
+                    slug,
+                    connect.phone_number.as_str(),
+                    self.clock.now(),
+                ),
             )
             .map_err(connection_error)
     }
@@ -400,7 +408,12 @@ impl BridgeService {
                 actor.org_id,
                 slug,
                 &disconnect.phone_number,
-                &audit_actor(actor, request_id),
+                &AuditEntry::disconnected(
+                    audit_actor(actor, request_id),
+                    slug,
+                    disconnect.phone_number.as_str(),
+                    self.clock.now(),
+                ),
             )
             .map_err(connection_error)
     }
@@ -588,7 +601,12 @@ mod tests {
             Ok(None)
         }
 
-        fn delete_bridge(&self, _: OrgId, _: &str) -> Result<bool, RepositoryError> {
+        fn delete_bridge(
+            &self,
+            _: OrgId,
+            _: &str,
+            _: switchboard_domain::shared::Timestamp,
+        ) -> Result<bool, RepositoryError> {
             self.record("delete_bridge");
             Ok(false)
         }
@@ -599,7 +617,7 @@ mod tests {
             _: &str,
             _: &E164,
             config: ProviderConfigId,
-            _: &AuditActor,
+            _: &AuditEntry,
         ) -> Result<BridgeDetail, ConnectionError> {
             self.record("connect_provider");
             Err(if config.0 == 1 {
@@ -614,7 +632,7 @@ mod tests {
             _: OrgId,
             _: &str,
             _: &E164,
-            _: &AuditActor,
+            _: &AuditEntry,
         ) -> Result<BridgeDetail, ConnectionError> {
             self.record("disconnect_provider");
             Err(ConnectionError::NotConnected)

@@ -323,15 +323,6 @@ impl IdentityService {
         }
     }
 
-    /// Resolves a presented token, checking shape and checksum before any database
-    /// access, then revocation and expiry.
-    ///
-    /// # Errors
-    /// [`AuthenticateError::InvalidToken`] or a repository failure.
-    pub fn authenticate(&self, presented: &str) -> Result<Caller, AuthenticateError> {
-        Ok(self.resolve(presented, None)?.caller)
-    }
-
     /// Resolves a presented token and the organization named by `org_handle`, in one
     /// database query.
     ///

@@ -228,32 +228,6 @@ impl ProviderConfigService {
         &self.catalog
     }
 
-    /// Creates a configuration, sealing its credential.
-    ///
-    /// # Errors
-    /// [`CreateProviderConfigError`].
-    pub fn create(
-        &self,
-        actor: &Actor,
-        draft: ProviderConfigDraft,
-    ) -> Result<ProviderConfig, CreateProviderConfigError> {
-        self.create_with(actor, draft, &WriteOptions::default())
-    }
-
-    /// Creates a configuration as [`Self::create`] does, with `options`.
-    ///
-    /// # Errors
-    /// [`CreateProviderConfigError`].
-    pub fn create_with(
-        &self,
-        actor: &Actor,
-        draft: ProviderConfigDraft,
-        options: &WriteOptions,
-    ) -> Result<ProviderConfig, CreateProviderConfigError> {
-        let create = self.check_create(draft)?;
-        self.create_checked(actor, create, options)
-    }
-
     /// The first step of a create: field shapes, the provider and its format rules.
     /// Needs no storage, so that an edge can run it before anything else.
     ///
@@ -373,20 +347,7 @@ impl ProviderConfigService {
             .ok_or(GetProviderConfigError::NotFound)
     }
 
-    /// Changes a configuration; a new `auth_token` replaces the old one at once.
-    ///
-    /// # Errors
-    /// [`UpdateProviderConfigError`].
-    pub fn update(
-        &self,
-        actor: &Actor,
-        id: ProviderConfigId,
-        draft: ProviderConfigDraft,
-    ) -> Result<ProviderConfig, UpdateProviderConfigError> {
-        self.update_with(actor, id, draft, &WriteOptions::default())
-    }
-
-    /// Changes a configuration as [`Self::update`] does, with `options`. New
+    /// Changes a configuration; a new `auth_token` replaces the old one at once. New
     /// credentials clear the stored verification, unless `options.verify` checks them
     /// first (a refusal then saves nothing).
     ///
@@ -524,20 +485,7 @@ impl ProviderConfigService {
     }
 
     /// Deletes a configuration unless a bridge number is connected to it (checked and
-    /// deleted in one transaction).
-    ///
-    /// # Errors
-    /// [`DeleteProviderConfigError`]; `InUse` lists the connections to remove first.
-    pub fn delete(
-        &self,
-        actor: &Actor,
-        id: ProviderConfigId,
-    ) -> Result<(), DeleteProviderConfigError> {
-        self.delete_with(actor, id, &WriteOptions::default())
-    }
-
-    /// Deletes a configuration as [`Self::delete`] does, with `options`. Its audit
-    /// events stay.
+    /// deleted in one transaction). Its audit events stay.
     ///
     /// # Errors
     /// [`DeleteProviderConfigError`]; `PreconditionFailed` as for updates.

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use switchboard_application::telephony::{
-    CredentialCheckFailure, UpdateProviderConfigError, VerifyProviderConfigError,
+    CreateProviderConfigError, CredentialCheckFailure, UpdateProviderConfigError,
+    VerifyProviderConfigError,
 };
 use switchboard_application::{Actor, ProviderConfigService, WriteOptions};
 use switchboard_domain::audit::{AuditAction, AuditEntry};
@@ -317,6 +318,18 @@ struct Fixture {
     actor: Actor,
 }
 
+/// Creates a configuration through the server's path: shapes first, then the write.
+fn create(
+    service: &ProviderConfigService,
+    actor: &Actor,
+    draft: ProviderConfigDraft,
+    options: &WriteOptions,
+) -> Result<ProviderConfig, CreateProviderConfigError> {
+    service
+        .check_create(draft)
+        .and_then(|checked| service.create_checked(actor, checked, options))
+}
+
 fn fixture() -> Fixture {
     let repository = Arc::new(Repository::default());
     let verifier = Arc::new(Verifier {
@@ -373,14 +386,13 @@ fn options(precondition: Precondition) -> WriteOptions {
 #[test]
 fn writes_hand_their_audit_entry_to_the_repository() {
     let f = fixture();
-    let created = f
-        .service
-        .create_with(
-            &f.actor,
-            draft("twilio", "first-token-0001"),
-            &options(Precondition::None),
-        )
-        .expect("created");
+    let created = create(
+        &f.service,
+        &f.actor,
+        draft("twilio", "first-token-0001"),
+        &options(Precondition::None),
+    )
+    .expect("created");
     f.service
         .update_with(
             &f.actor,
@@ -424,10 +436,13 @@ fn draft_token(token: &str) -> ProviderConfigDraft {
 #[test]
 fn stale_preconditions_and_lost_races_are_refused_or_retried() {
     let f = fixture();
-    let created = f
-        .service
-        .create(&f.actor, draft("twilio", "first-token-0001"))
-        .expect("created");
+    let created = create(
+        &f.service,
+        &f.actor,
+        draft("twilio", "first-token-0001"),
+        &WriteOptions::default(),
+    )
+    .expect("created");
     // A stale version: refused before anything is written.
     let stale = f.service.update_with(
         &f.actor,
@@ -484,9 +499,12 @@ fn verify_before_saving_refuses_what_the_provider_refuses() {
         verify: true,
         ..WriteOptions::default()
     };
-    let refused = f
-        .service
-        .create_with(&f.actor, draft("twilio", "wrong-token-0009"), &verify);
+    let refused = create(
+        &f.service,
+        &f.actor,
+        draft("twilio", "wrong-token-0009"),
+        &verify,
+    );
     assert!(matches!(
         refused,
         Err(
@@ -495,7 +513,7 @@ fn verify_before_saving_refuses_what_the_provider_refuses() {
             )
         )
     ));
-    let unsupported = f.service.create_with(&f.actor, draft("sip", "pw"), &verify);
+    let unsupported = create(&f.service, &f.actor, draft("sip", "pw"), &verify);
     assert!(matches!(
         unsupported,
         Err(
@@ -505,10 +523,13 @@ fn verify_before_saving_refuses_what_the_provider_refuses() {
         )
     ));
     assert!(f.repository.rows.lock().expect("lock").is_empty());
-    let created = f
-        .service
-        .create_with(&f.actor, draft("twilio", "good-token-0001"), &verify)
-        .expect("created");
+    let created = create(
+        &f.service,
+        &f.actor,
+        draft("twilio", "good-token-0001"),
+        &verify,
+    )
+    .expect("created");
     assert_eq!(
         created.verification.map(|v| v.status),
         Some(VerificationStatus::Valid)
@@ -539,10 +560,13 @@ fn verify_before_saving_refuses_what_the_provider_refuses() {
 #[test]
 fn the_verify_use_case_records_outcomes() {
     let f = fixture();
-    let created = f
-        .service
-        .create(&f.actor, draft("twilio", "wrong-token-0009"))
-        .expect("created");
+    let created = create(
+        &f.service,
+        &f.actor,
+        draft("twilio", "wrong-token-0009"),
+        &WriteOptions::default(),
+    )
+    .expect("created");
     let verified = f
         .service
         .verify(&f.actor, created.id, &WriteOptions::default())
@@ -572,10 +596,13 @@ fn the_verify_use_case_records_outcomes() {
         ]
     );
 
-    let sip = f
-        .service
-        .create(&f.actor, draft("sip", "pw"))
-        .expect("created");
+    let sip = create(
+        &f.service,
+        &f.actor,
+        draft("sip", "pw"),
+        &WriteOptions::default(),
+    )
+    .expect("created");
     assert!(matches!(
         f.service.verify(&f.actor, sip.id, &WriteOptions::default()),
         Err(VerifyProviderConfigError::Unsupported)

@@ -16,11 +16,9 @@ use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use switchboard_domain::audit::{AuditActor, AuditEntry};
+use switchboard_domain::audit::AuditEntry;
 use switchboard_domain::identity::OrgId;
-use switchboard_domain::shared::{
-    Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
-};
+use switchboard_domain::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 use switchboard_domain::telephony::{
     Bridge, BridgeConnection, BridgeDetail, BridgeId, BridgeNumber, BridgeRepository, BridgeSlug,
     BridgeStatus, BridgeUpdate, BridgeWriteError, ConfigDeletion, ConnectionError, E164, NewBridge,
@@ -33,13 +31,8 @@ use crate::database::Database;
 use crate::error::{is_unique_violation, repository_error, write_error};
 use crate::schema::{bridges, phone_numbers as pn, provider_configurations as pc};
 use crate::time::{from_db, to_db};
-use crate::transaction::write_transaction;
+use crate::transaction::{TxError, write_transaction};
 
-/// How many times a transaction that PostgreSQL chose as a deadlock victim is run.
-const DEADLOCK_ATTEMPTS: usize = 3;
-/// How many times a configuration delete is retried after a racing connect made it
-/// fail its foreign key (the retry then reports the connection).
-const DELETE_ATTEMPTS: usize = 3;
 /// Ids per `IN (...)` list, well below both backends' bind limits.
 const CHUNK: usize = 500;
 
@@ -179,27 +172,6 @@ struct NewNumberRow<'a> {
     updated_at: NaiveDateTime,
 }
 
-/// Why a transaction stopped: the database failed, or the operation decided to roll
-/// back with a domain outcome.
-enum TxError<E> {
-    Db(DieselError),
-    Abort(E),
-}
-
-impl<E> From<DieselError> for TxError<E> {
-    fn from(error: DieselError) -> Self {
-        Self::Db(error)
-    }
-}
-
-fn is_deadlock(error: &DieselError) -> bool {
-    match error {
-        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
-        _ => false,
-    }
-}
-
 fn is_foreign_key_violation(error: &DieselError) -> bool {
     matches!(
         error,
@@ -207,11 +179,11 @@ fn is_foreign_key_violation(error: &DieselError) -> bool {
     )
 }
 
-/// Runs `work` in a transaction on the writer connection, again when PostgreSQL
-/// picked it as a deadlock victim (each run starts from scratch).
+/// Runs `work` in a writer transaction on a writer connection (see
+/// [`crate::transaction`]: run again when it lost a race).
 fn transact<T, E>(
     db: &Database,
-    work: impl Fn(&mut DbConnection) -> Result<T, TxError<E>>,
+    work: impl FnMut(&mut DbConnection) -> Result<T, TxError<E>>,
 ) -> Result<T, TxError<E>>
 where
     E: From<RepositoryError>,
@@ -219,17 +191,7 @@ where
     let mut pooled = db
         .writer()
         .map_err(|error| TxError::Abort(E::from(error)))?;
-    let conn: &mut DbConnection = &mut pooled;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match write_transaction::<T, TxError<E>>(conn, |conn| work(conn)) {
-            Err(TxError::Db(error)) if is_deadlock(&error) && attempt < DEADLOCK_ATTEMPTS => {
-                tracing::debug!("transaction chosen as a deadlock victim; running it again");
-            }
-            outcome => return outcome,
-        }
-    }
+    write_transaction(&mut pooled, work)
 }
 
 /// The bridge `slug` of `org`.
@@ -596,7 +558,13 @@ impl BridgeRepository for DieselBridgeRepository {
         .map_err(bridge_write_error)
     }
 
-    fn delete_bridge(&self, org: OrgId, slug: &str) -> Result<bool, RepositoryError> {
+    fn delete_bridge(
+        &self,
+        org: OrgId,
+        slug: &str,
+        at: Timestamp,
+    ) -> Result<bool, RepositoryError> {
+        let at = to_db(at);
         let outcome = transact::<bool, RepositoryError>(&self.db, |conn| {
             // Touching the row first locks it, so that no change of this bridge can
             // put a number on it between the release and the delete.
@@ -612,7 +580,6 @@ impl BridgeRepository for DieselBridgeRepository {
             else {
                 return Ok(false);
             };
-            let at = to_db(SystemClock.now());
             diesel::update(pn::table.filter(pn::bridge_id.eq(id)))
                 .set((
                     pn::bridge_id.eq(None::<i64>),
@@ -636,10 +603,9 @@ impl BridgeRepository for DieselBridgeRepository {
         slug: &str,
         number: &E164,
         config: ProviderConfigId,
-        actor: &AuditActor,
+        audit: &AuditEntry,
     ) -> Result<BridgeDetail, ConnectionError> {
-        let now = SystemClock.now();
-        let at = to_db(now);
+        let at = to_db(audit.at);
         transact(&self.db, |conn| {
             let Some(bridge) = find_bridge(conn, org, slug)? else {
                 return Err(TxError::Abort(ConnectionError::BridgeNotFound));
@@ -691,8 +657,7 @@ impl BridgeRepository for DieselBridgeRepository {
                     Some(true) => ConnectionError::NumberNotOnBridge,
                 }));
             }
-            let entry = AuditEntry::connected(actor.clone(), &bridge.slug, number.as_str(), now);
-            crate::audit::insert_event(conn, org, Some(config), &entry)?;
+            crate::audit::insert_event(conn, org, Some(config), audit)?;
             detail(conn, bridge).map_err(|error| TxError::Abort(error.into()))
         })
         .map_err(connection_error)
@@ -703,10 +668,9 @@ impl BridgeRepository for DieselBridgeRepository {
         org: OrgId,
         slug: &str,
         number: &E164,
-        actor: &AuditActor,
+        audit: &AuditEntry,
     ) -> Result<BridgeDetail, ConnectionError> {
-        let now = SystemClock.now();
-        let at = to_db(now);
+        let at = to_db(audit.at);
         transact(&self.db, |conn| {
             let Some(bridge) = find_bridge(conn, org, slug)? else {
                 return Err(TxError::Abort(ConnectionError::BridgeNotFound));
@@ -733,8 +697,7 @@ impl BridgeRepository for DieselBridgeRepository {
             if changed != 1 {
                 return Err(TxError::Abort(ConnectionError::NotConnected));
             }
-            let entry = AuditEntry::disconnected(actor.clone(), &bridge.slug, number.as_str(), now);
-            crate::audit::insert_event(conn, org, Some(config), &entry)?;
+            crate::audit::insert_event(conn, org, Some(config), audit)?;
             detail(conn, bridge).map_err(|error| TxError::Abort(error.into()))
         })
         .map_err(connection_error)
@@ -743,8 +706,8 @@ impl BridgeRepository for DieselBridgeRepository {
 
 /// Deletes configuration `id` of `org` unless a bridge number is connected to it,
 /// checking and deleting in one transaction. A connect that commits between the
-/// check and the delete makes the delete fail its foreign key; the check then runs
-/// again and reports that connection.
+/// check and the delete makes the delete fail its foreign key; the transaction then
+/// runs again ([`crate::transaction`]) and its check reports that connection.
 pub(crate) fn delete_config_unless_connected(
     db: &Database,
     org: OrgId,
@@ -753,57 +716,51 @@ pub(crate) fn delete_config_unless_connected(
     audit: &AuditEntry,
 ) -> Result<ConfigDeletion, RepositoryError> {
     let (low, high) = expected_version.map_or((i64::MIN, i64::MAX), |version| (version, version));
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let outcome = transact::<ConfigDeletion, RepositoryError>(db, |conn| {
-            let found: i64 = pc::table
+    let outcome = transact::<ConfigDeletion, RepositoryError>(db, |conn| {
+        let found: i64 = pc::table
+            .filter(pc::id.eq(id.0))
+            .filter(pc::organization_id.eq(org.0))
+            .filter(pc::version.between(low, high))
+            .count()
+            .get_result(conn)?;
+        if found == 0 {
+            return Ok(ConfigDeletion::NotFound);
+        }
+        let rows: Vec<(String, i64, String)> = pn::table
+            .inner_join(bridges::table)
+            .filter(pn::provider_config_id.eq(id.0))
+            .order((bridges::slug.asc(), pn::number.asc()))
+            .select((bridges::slug, pn::id, pn::number))
+            .load(conn)?;
+        if !rows.is_empty() {
+            let connections = rows
+                .into_iter()
+                .map(|(bridge_slug, number_id, number)| {
+                    Ok(BridgeConnection {
+                        bridge_slug,
+                        number: parse_number(number_id, &number)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, RepositoryError>>()
+                .map_err(TxError::Abort)?;
+            return Ok(ConfigDeletion::InUse(connections));
+        }
+        let deleted = diesel::delete(
+            pc::table
                 .filter(pc::id.eq(id.0))
                 .filter(pc::organization_id.eq(org.0))
-                .filter(pc::version.between(low, high))
-                .count()
-                .get_result(conn)?;
-            if found == 0 {
-                return Ok(ConfigDeletion::NotFound);
-            }
-            let rows: Vec<(String, i64, String)> = pn::table
-                .inner_join(bridges::table)
-                .filter(pn::provider_config_id.eq(id.0))
-                .order((bridges::slug.asc(), pn::number.asc()))
-                .select((bridges::slug, pn::id, pn::number))
-                .load(conn)?;
-            if !rows.is_empty() {
-                let connections = rows
-                    .into_iter()
-                    .map(|(bridge_slug, number_id, number)| {
-                        Ok(BridgeConnection {
-                            bridge_slug,
-                            number: parse_number(number_id, &number)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, RepositoryError>>()
-                    .map_err(TxError::Abort)?;
-                return Ok(ConfigDeletion::InUse(connections));
-            }
-            let deleted = diesel::delete(
-                pc::table
-                    .filter(pc::id.eq(id.0))
-                    .filter(pc::organization_id.eq(org.0))
-                    .filter(pc::version.between(low, high)),
-            )
-            .execute(conn)?;
-            if deleted == 0 {
-                return Ok(ConfigDeletion::NotFound);
-            }
-            crate::audit::insert_event(conn, org, Some(id), audit)?;
-            Ok(ConfigDeletion::Deleted)
-        });
-        match outcome {
-            Ok(deletion) => return Ok(deletion),
-            Err(TxError::Abort(error)) => return Err(error),
-            Err(TxError::Db(error))
-                if is_foreign_key_violation(&error) && attempt < DELETE_ATTEMPTS => {}
-            Err(TxError::Db(error)) => return Err(repository_error(error)),
+                .filter(pc::version.between(low, high)),
+        )
+        .execute(conn)?;
+        if deleted == 0 {
+            return Ok(ConfigDeletion::NotFound);
         }
+        crate::audit::insert_event(conn, org, Some(id), audit)?;
+        Ok(ConfigDeletion::Deleted)
+    });
+    match outcome {
+        Ok(deletion) => Ok(deletion),
+        Err(TxError::Abort(error)) => Err(error),
+        Err(TxError::Db(error)) => Err(repository_error(error)),
     }
 }

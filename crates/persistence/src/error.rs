@@ -36,31 +36,63 @@ impl From<RepositoryError> for DatabaseError {
     }
 }
 
-/// Fragments of driver messages that mean "try again later".
-const TRANSIENT_MESSAGES: &[&str] = &[
+/// What a failure that a retry may fix says about the connection it happened on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transient {
+    /// The database answered: busy, a timeout, starting up or shutting down, or not
+    /// reachable at all. A connection that got this answer still works.
+    Unavailable,
+    /// The connection itself is gone: the pool must drop it (see
+    /// [`crate::connection_health`]).
+    LostConnection,
+}
+
+/// Fragments of driver messages (lowercase) that mean "try again later", each with
+/// what it says about the connection.
+const TRANSIENT_MESSAGES: &[(&str, Transient)] = &[
     // SQLite: the busy handler gave up (SQLITE_BUSY / SQLITE_LOCKED).
-    "database is locked",
-    "database table is locked",
-    "database is busy",
+    ("database is locked", Transient::Unavailable),
+    ("database table is locked", Transient::Unavailable),
+    ("database is busy", Transient::Unavailable),
     // PostgreSQL: statement_timeout, lock_timeout, pg_cancel_backend.
-    "canceling statement due to",
-    // PostgreSQL: the server went away or is shutting down.
-    "server closed the connection",
-    "terminating connection",
-    "the database system is",
-    "no connection to the server",
-    "could not receive data from server",
-    "could not send data to server",
-    "connection to server",
-    "connection refused",
-    "could not connect to server",
+    ("canceling statement due to", Transient::Unavailable),
+    // PostgreSQL: starting up, shutting down, in recovery.
+    ("the database system is", Transient::Unavailable),
+    // PostgreSQL: a new connection could not be made.
+    ("connection refused", Transient::Unavailable),
+    ("could not connect to server", Transient::Unavailable),
+    // PostgreSQL: the server went away under an open connection.
+    ("server closed the connection", Transient::LostConnection),
+    ("terminating connection", Transient::LostConnection),
+    ("no connection to the server", Transient::LostConnection),
+    (
+        "could not receive data from server",
+        Transient::LostConnection,
+    ),
+    ("could not send data to server", Transient::LostConnection),
+    ("connection to server", Transient::LostConnection),
+    ("ssl connection has been closed", Transient::LostConnection),
 ];
 
-fn is_transient_message(message: &str) -> bool {
+fn transient_message(message: &str) -> Option<Transient> {
     let lower = message.to_ascii_lowercase();
     TRANSIENT_MESSAGES
         .iter()
-        .any(|fragment| lower.contains(fragment))
+        .find(|(fragment, _)| lower.contains(fragment))
+        .map(|(_, kind)| *kind)
+}
+
+/// Whether a retry may fix `error`, and what it says about the connection; `None`
+/// for failures a retry does not fix (a constraint, a bad statement).
+pub(crate) fn transient(error: &DieselError) -> Option<Transient> {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => Some(Transient::LostConnection),
+        DieselError::DatabaseError(_, info) => transient_message(info.message()),
+        _ => None,
+    }
 }
 
 /// Whether `error` is a uniqueness violation (both backends report the kind).
@@ -73,14 +105,7 @@ pub(crate) fn is_unique_violation(error: &DieselError) -> bool {
 
 /// Translates a Diesel error.
 pub(crate) fn repository_error(error: DieselError) -> RepositoryError {
-    let transient = match &error {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        DieselError::DatabaseError(_, info) => is_transient_message(info.message()),
-        _ => false,
-    };
+    let transient = transient(&error).is_some();
     let message = error.to_string();
     if transient {
         RepositoryError::Unavailable(message)
@@ -109,17 +134,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn transient_driver_messages_are_recognised() {
-        assert!(is_transient_message("database is locked"));
-        assert!(is_transient_message(
-            "canceling statement due to statement timeout"
-        ));
-        assert!(is_transient_message(
-            "server closed the connection unexpectedly"
-        ));
-        assert!(!is_transient_message(
-            "duplicate key value violates unique constraint"
-        ));
+    fn transient_driver_messages_are_recognised_and_classified() {
+        assert_eq!(
+            transient_message("database is locked"),
+            Some(Transient::Unavailable)
+        );
+        assert_eq!(
+            transient_message("canceling statement due to statement timeout"),
+            Some(Transient::Unavailable)
+        );
+        assert_eq!(
+            transient_message("server closed the connection unexpectedly"),
+            Some(Transient::LostConnection)
+        );
+        assert_eq!(
+            transient_message("SSL connection has been closed unexpectedly"),
+            Some(Transient::LostConnection)
+        );
+        assert_eq!(
+            transient_message("duplicate key value violates unique constraint"),
+            None
+        );
+    }
+
+    #[test]
+    fn every_fragment_is_lowercase_and_listed_once() {
+        for (index, (fragment, _)) in TRANSIENT_MESSAGES.iter().enumerate() {
+            assert_eq!(*fragment, fragment.to_ascii_lowercase());
+            assert!(
+                TRANSIENT_MESSAGES[index + 1..]
+                    .iter()
+                    .all(|(other, _)| other != fragment),
+                "{fragment}"
+            );
+        }
     }
 
     #[test]

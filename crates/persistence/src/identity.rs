@@ -16,12 +16,12 @@ use switchboard_domain::identity::{
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 
 use crate::connection::DbConnection;
+use crate::connection::on_backend;
 use crate::database::{Backend, Database};
-use crate::direct::on_backend;
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{api_tokens, memberships, organizations, users};
 use crate::time::{from_db, to_db};
-use crate::transaction::write_transaction;
+use crate::transaction::{TransactionError, write_transaction};
 
 /// [`IdentityRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -180,6 +180,15 @@ impl From<diesel::result::Error> for BootstrapError {
     }
 }
 
+impl TransactionError for BootstrapError {
+    fn database_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Self::Database(error) => Some(error),
+            Self::AlreadyBootstrapped => None,
+        }
+    }
+}
+
 fn insert_token_row(conn: &mut DbConnection, row: &NewApiTokenRow<'_>) -> QueryResult<ApiTokenRow> {
     diesel::insert_into(api_tokens::table)
         .values(row)
@@ -209,7 +218,7 @@ impl IdentityRepository for DieselIdentityRepository {
                     api_tokens::expires_at,
                     api_tokens::last_used_at,
                 ));
-            // On every request: run on the inner connection (see crate::direct).
+            // On every request: run on the inner connection (see crate::connection).
             let row: Option<BareRow> = on_backend!(conn, |inner| query.first(inner).optional())
                 .map_err(repository_error)?;
             return Ok(
@@ -245,7 +254,7 @@ impl IdentityRepository for DieselIdentityRepository {
                 memberships::organization_id.nullable(),
                 memberships::role.nullable(),
             ));
-        // On every request: run on the inner connection (see crate::direct).
+        // On every request: run on the inner connection (see crate::connection).
         let row: Option<PrincipalRow> =
             on_backend!(conn, |inner| query.first(inner).optional()).map_err(repository_error)?;
         let Some(PrincipalRow {

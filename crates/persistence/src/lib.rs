@@ -9,17 +9,15 @@
 mod audit;
 mod bridges;
 mod connection;
+mod connection_health;
 mod database;
-mod direct;
 mod error;
 mod idempotency;
 mod identity;
 mod key_rotation;
 mod pool;
-pub mod probe;
 mod schema;
 mod telephony;
-pub mod testing;
 mod time;
 mod transaction;
 

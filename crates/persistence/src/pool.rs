@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, PgConnection, SqliteConnection};
+use url::Url;
 
 use crate::connection::DbConnection;
+use crate::connection_health;
 use crate::error::DatabaseError;
-use crate::probe;
 
 /// Where connections go, decided from the URL.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,10 +41,7 @@ impl Target {
         }
         let lower = url.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Ok(Self::Postgres(with_connect_timeout(
-                url,
-                connect_timeout_ms,
-            )));
+            return with_connect_timeout(url, connect_timeout_ms).map(Self::Postgres);
         }
         let path = if lower.starts_with("sqlite://") {
             &url["sqlite://".len()..]
@@ -73,35 +71,43 @@ impl Target {
 
 /// Adds libpq's `connect_timeout` (whole seconds, rounded up) unless the URL sets it,
 /// so that a connection attempt to an unreachable host does not hang a pool thread.
-fn with_connect_timeout(url: &str, connect_timeout_ms: u64) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_owned();
+fn with_connect_timeout(url: &str, connect_timeout_ms: u64) -> Result<String, DatabaseError> {
+    // The parse error names what is wrong, never the URL (it may hold a password).
+    let mut parsed = Url::parse(url).map_err(|error| {
+        DatabaseError::InvalidUrl(format!(
+            "the PostgreSQL URL cannot be read ({error}); several hosts go in query \
+             parameters: postgres:///db?host=h1,h2&port=5432,5433"
+        ))
+    })?;
+    if parsed
+        .query_pairs()
+        .any(|(key, _)| key == "connect_timeout")
+    {
+        return Ok(url.to_owned());
     }
     let seconds = connect_timeout_ms.div_ceil(1000).max(1);
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout={seconds}")
+    parsed
+        .query_pairs_mut()
+        .append_pair("connect_timeout", &seconds.to_string());
+    Ok(parsed.into())
 }
 
-/// `url` with any password replaced, for logs and `Debug`.
+/// `url` with any password replaced, for logs and `Debug`; a URL that cannot be read
+/// shows its scheme only.
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => {
-            let user = credentials
-                .split_once(':')
-                .map_or(credentials, |(user, _)| user);
-            let masked = if credentials.contains(':') {
-                ":***"
-            } else {
-                ""
-            };
-            format!("{scheme}://{user}{masked}@{host}{tail}")
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Cannot fail: a URL with a password has a host.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.into()
         }
-        None => url.to_owned(),
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            // A bare SQLite path: no credentials to hide.
+            None => url.to_owned(),
+        },
     }
 }
 
@@ -145,7 +151,7 @@ impl ConnectionManager {
         match &self.target {
             Target::Postgres(url) => {
                 let mut connection = PgConnection::establish(url)?;
-                probe::install(&mut connection);
+                connection_health::install(&mut connection);
                 connection.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout_ms
@@ -155,7 +161,7 @@ impl ConnectionManager {
             Target::Sqlite(path) => {
                 let path = path.to_str().ok_or(ConnectError::Path)?;
                 let mut connection = SqliteConnection::establish(path)?;
-                probe::install(&mut connection);
+                connection_health::install(&mut connection);
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
                 connection.batch_execute(&format!(
@@ -177,16 +183,16 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     /// Checks a connection on checkout, unless it finished a statement successfully
-    /// within [`probe::TRUST_WINDOW`] (see [`crate::probe`]).
+    /// within [`connection_health::TRUST_WINDOW`] (see [`crate::connection_health`]).
     fn is_valid(&self, connection: &mut DbConnection) -> Result<(), ConnectError> {
-        if probe::recently_ok(connection) {
+        if connection_health::recently_ok(connection) {
             return Ok(());
         }
         connection.ping().map_err(ConnectError::from)
     }
 
     fn has_broken(&self, connection: &mut DbConnection) -> bool {
-        std::thread::panicking() || connection.is_broken() || probe::lost(connection)
+        std::thread::panicking() || connection.is_broken() || connection_health::lost(connection)
     }
 }
 
@@ -241,8 +247,9 @@ mod tests {
     }
 
     #[test]
-    fn memory_and_unknown_urls_are_refused() {
+    fn memory_unknown_and_unreadable_urls_are_refused() {
         for url in [
+            "postgres://user:secret@h1:5432,h2:5433/sb",
             ":memory:",
             "sqlite://:memory:",
             "file::memory:?cache=shared",
@@ -265,6 +272,11 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://db/sb"), "postgres://db/sb");
         assert_eq!(redact_url("postgres://user@db/sb"), "postgres://user@db/sb");
+        assert_eq!(redact_url("data/switchboard.db"), "data/switchboard.db");
+        assert_eq!(
+            redact_url("postgres://user:secret@h1:5432,h2:5433/sb"),
+            "postgres://…"
+        );
         assert!(!format!("{:?}", Target::Postgres("postgres://u:pw@h/d".into())).contains("pw"));
     }
 }

@@ -11,9 +11,7 @@ use diesel::result::Error as DieselError;
 use serde_json::{Map, Value};
 use switchboard_domain::audit::AuditEntry;
 use switchboard_domain::identity::OrgId;
-use switchboard_domain::shared::{
-    Clock, Page, PageRequest, RepositoryError, SystemClock, WriteError,
-};
+use switchboard_domain::shared::{Page, PageRequest, RepositoryError, WriteError};
 use switchboard_domain::telephony::{
     ConfigDeletion, NewProviderConfig, ProviderCatalogRepository, ProviderConfig,
     ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
@@ -21,13 +19,13 @@ use switchboard_domain::telephony::{
 };
 
 use crate::audit::insert_event;
+use crate::connection::on_backend;
 use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
-use crate::direct::on_backend;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
 use crate::time::{from_db, to_db};
-use crate::transaction::write_transaction;
+use crate::transaction::{TransactionError, write_transaction};
 
 /// [`ProviderCatalogRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -222,6 +220,7 @@ struct ConfigChangeset<'a> {
     meta_json: Option<String>,
     verification_status: Option<Option<&'static str>>,
     verification_checked_at: Option<Option<NaiveDateTime>>,
+    updated_at: Option<NaiveDateTime>,
 }
 
 /// Why a locked update wrote nothing.
@@ -236,6 +235,15 @@ enum LockedWriteError {
 impl From<DieselError> for LockedWriteError {
     fn from(error: DieselError) -> Self {
         Self::Database(error)
+    }
+}
+
+impl TransactionError for LockedWriteError {
+    fn database_error(&self) -> Option<&DieselError> {
+        match self {
+            Self::Database(error) => Some(error),
+            Self::Declined | Self::Stored(_) => None,
+        }
     }
 }
 
@@ -275,8 +283,8 @@ fn apply_update(
         verification_checked_at: update
             .verification
             .map(|verification| verification.map(|v| to_db(v.checked_at))),
+        updated_at: update.updated_at.map(to_db),
     };
-    let updated_at = to_db(update.updated_at.unwrap_or_else(|| SystemClock.now()));
     let (low, high) = version_range(expected_version);
     let stored: Option<ConfigRow> = diesel::update(
         pc::table
@@ -284,11 +292,7 @@ fn apply_update(
             .filter(pc::organization_id.eq(org.0))
             .filter(pc::version.between(low, high)),
     )
-    .set((
-        changes,
-        pc::version.eq(pc::version + 1),
-        pc::updated_at.eq(updated_at),
-    ))
+    .set((changes, pc::version.eq(pc::version + 1)))
     .returning(pc::all_columns)
     .get_result(conn)
     .optional()?;
@@ -408,7 +412,7 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         let query = pc::table
             .filter(pc::id.eq(id.0))
             .filter(pc::organization_id.eq(org.0));
-        // The read of GET one: run on the inner connection (see crate::direct).
+        // The read of GET one: run on the inner connection (see crate::connection).
         on_backend!(conn, |inner| query.first::<ConfigRow>(inner).optional())
             .map_err(repository_error)?
             .map(ConfigRow::into_domain)

@@ -8,7 +8,9 @@
 use std::sync::{Arc, Barrier};
 
 use serde_json::Map;
-use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
+use switchboard_domain::audit::{
+    AuditAction, AuditActor, AuditChanges, AuditEntry, AuditFilter, AuditRepository,
+};
 use switchboard_domain::identity::{DomainHandle, IdentityRepository, OrgId};
 use switchboard_domain::shared::{Clock, PageRequest, SystemClock, Timestamp, WriteError};
 use switchboard_domain::telephony::{
@@ -18,39 +20,14 @@ use switchboard_domain::telephony::{
     ProviderCatalogRepository, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
     Region, SealedSecret,
 };
-use switchboard_persistence::testing::TestDatabase;
 use switchboard_persistence::{
-    Database, DieselBridgeRepository, DieselIdentityRepository, DieselProviderCatalogRepository,
-    DieselProviderConfigRepository,
+    Database, DieselAuditRepository, DieselBridgeRepository, DieselIdentityRepository,
+    DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
-
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let database = switchboard_persistence::testing::TestDatabase::sqlite();
-                    super::$case(&database);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres()
-                    else {
-                        return;
-                    };
-                    super::$case(&database);
-                }
-            )*
-        }
-    };
-}
+use switchboard_test_support::{TestDatabase, on_both_backends};
 
 on_both_backends!(
+    sync:
     numbers_are_unique_per_organization_and_listed_with_their_state,
     numbers_on_a_bridge_cannot_be_deleted,
     bridges_take_their_numbers_in_one_transaction,
@@ -377,22 +354,10 @@ fn number_sets_are_replaced_atomically(test_db: &TestDatabase) {
     f.bridge("main", &[a, b]).unwrap();
     f.bridge("other", &[d]).unwrap();
     f.repo
-        .connect_provider(
-            f.org,
-            "main",
-            &e164("+14155550100"),
-            config,
-            &AuditActor::default(),
-        )
+        .connect_provider(f.org, "main", &e164("+14155550100"), config, &audit())
         .unwrap();
     f.repo
-        .connect_provider(
-            f.org,
-            "main",
-            &e164("+14155550101"),
-            config,
-            &AuditActor::default(),
-        )
+        .connect_provider(f.org, "main", &e164("+14155550101"), config, &audit())
         .unwrap();
 
     // A failing replacement changes nothing, not even the other fields.
@@ -463,17 +428,11 @@ fn deleting_a_bridge_frees_its_numbers(test_db: &TestDatabase) {
     let config = f.config(f.org, 1);
     f.bridge("main", &[a]).unwrap();
     f.repo
-        .connect_provider(
-            f.org,
-            "main",
-            &e164("+14155550100"),
-            config,
-            &AuditActor::default(),
-        )
+        .connect_provider(f.org, "main", &e164("+14155550100"), config, &audit())
         .unwrap();
-    assert!(!f.repo.delete_bridge(f.other, "main").unwrap());
-    assert!(f.repo.delete_bridge(f.org, "main").unwrap());
-    assert!(!f.repo.delete_bridge(f.org, "main").unwrap());
+    assert!(!f.repo.delete_bridge(f.other, "main", now()).unwrap());
+    assert!(f.repo.delete_bridge(f.org, "main", now()).unwrap());
+    assert!(!f.repo.delete_bridge(f.org, "main", now()).unwrap());
     assert_eq!(f.state_of("+14155550100"), None);
     // The connection went with the bridge: the configuration can be deleted.
     assert_eq!(
@@ -510,7 +469,7 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
     let number = e164("+14155550100");
     let connect = |slug: &str, number: &E164, config| {
         f.repo
-            .connect_provider(f.org, slug, number, config, &AuditActor::default())
+            .connect_provider(f.org, slug, number, config, &audit())
     };
     assert!(matches!(
         connect("nope", &number, config),
@@ -537,8 +496,7 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
         Err(ConnectionError::NumberNotOnBridge)
     ));
     assert!(matches!(
-        f.repo
-            .disconnect_provider(f.org, "main", &number, &AuditActor::default()),
+        f.repo.disconnect_provider(f.org, "main", &number, &audit()),
         Err(ConnectionError::NotConnected)
     ));
     let connected = connect("main", &number, config).unwrap();
@@ -558,19 +516,54 @@ fn connections_follow_the_rules(test_db: &TestDatabase) {
     // The other organization sees nothing of it.
     assert!(matches!(
         f.repo
-            .disconnect_provider(f.other, "main", &number, &AuditActor::default()),
+            .disconnect_provider(f.other, "main", &number, &audit()),
         Err(ConnectionError::BridgeNotFound)
     ));
     let disconnected = f
         .repo
-        .disconnect_provider(f.org, "main", &number, &AuditActor::default())
+        .disconnect_provider(f.org, "main", &number, &audit())
         .unwrap();
     assert_eq!(disconnected.numbers[0].provider_config_id, None);
     assert!(matches!(
         f.repo
-            .disconnect_provider(f.org, "main", &e164("+14155550101"), &AuditActor::default()),
+            .disconnect_provider(f.org, "main", &e164("+14155550101"), &audit()),
         Err(ConnectionError::NumberNotOnBridge)
     ));
+    // The entries are the caller's, with the caller's time, recorded with the change.
+    let at = now() + chrono::TimeDelta::days(3);
+    let connected = AuditEntry::connected(AuditActor::default(), "main", number.as_str(), at);
+    f.repo
+        .connect_provider(f.org, "main", &number, config, &connected)
+        .unwrap();
+    let later = at + chrono::TimeDelta::seconds(5);
+    let disconnected =
+        AuditEntry::disconnected(AuditActor::default(), "main", number.as_str(), later);
+    f.repo
+        .disconnect_provider(f.org, "main", &number, &disconnected)
+        .unwrap();
+    let events = DieselAuditRepository::new(f.db.clone())
+        .list(
+            f.org,
+            &AuditFilter {
+                provider_config_id: Some(config),
+                ..AuditFilter::default()
+            },
+            PageRequest::default(),
+        )
+        .unwrap();
+    let recorded: Vec<(AuditAction, Timestamp)> = events
+        .items
+        .iter()
+        .take(2)
+        .map(|event| (event.action, event.created_at))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (AuditAction::Disconnected, later),
+            (AuditAction::Connected, at)
+        ]
+    );
 }
 
 fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
@@ -582,22 +575,10 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
     f.bridge("zeta", &[a]).unwrap();
     f.bridge("alpha", &[b]).unwrap();
     f.repo
-        .connect_provider(
-            f.org,
-            "zeta",
-            &e164("+14155550100"),
-            config,
-            &AuditActor::default(),
-        )
+        .connect_provider(f.org, "zeta", &e164("+14155550100"), config, &audit())
         .unwrap();
     f.repo
-        .connect_provider(
-            f.org,
-            "alpha",
-            &e164("+14155550101"),
-            config,
-            &AuditActor::default(),
-        )
+        .connect_provider(f.org, "alpha", &e164("+14155550101"), config, &audit())
         .unwrap();
     assert_eq!(
         f.configs
@@ -628,7 +609,7 @@ fn connected_configurations_cannot_be_deleted(test_db: &TestDatabase) {
         ConfigDeletion::Deleted
     );
     f.repo
-        .disconnect_provider(f.org, "zeta", &e164("+14155550100"), &AuditActor::default())
+        .disconnect_provider(f.org, "zeta", &e164("+14155550100"), &audit())
         .unwrap();
     f.repo
         .update_bridge(f.org, "alpha", &numbers_only(vec![]))
@@ -727,14 +708,8 @@ fn racing_connects_and_deletes_leave_no_dangling_connection(test_db: &TestDataba
             let org = f.org;
             std::thread::spawn(move || {
                 barrier.wait();
-                repo.connect_provider(
-                    org,
-                    "main",
-                    &e164("+14155550100"),
-                    config,
-                    &AuditActor::default(),
-                )
-                .map(|_| ())
+                repo.connect_provider(org, "main", &e164("+14155550100"), config, &audit())
+                    .map(|_| ())
             })
         };
         let delete = {
@@ -753,12 +728,7 @@ fn racing_connects_and_deletes_leave_no_dangling_connection(test_db: &TestDataba
                 assert_eq!(connections.len(), 1);
                 assert_eq!(f.numbers_on("main")[0].1, Some(config));
                 f.repo
-                    .disconnect_provider(
-                        f.org,
-                        "main",
-                        &e164("+14155550100"),
-                        &AuditActor::default(),
-                    )
+                    .disconnect_provider(f.org, "main", &e164("+14155550100"), &audit())
                     .unwrap();
             }
             (Err(ConnectionError::ConfigNotFound), ConfigDeletion::Deleted) => {

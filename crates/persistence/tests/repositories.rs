@@ -1,5 +1,6 @@
-//! The persistence suite, run once on SQLite and once on PostgreSQL (when
-//! `SWITCHBOARD_TEST_POSTGRES_URL` names a server; see `switchboard_persistence::testing`).
+//! The persistence suite, run once on SQLite and once on PostgreSQL (see
+//! `switchboard_test_support::on_both_backends!`: without
+//! `SWITCHBOARD_TEST_POSTGRES_URL` the PostgreSQL cases are reported as ignored).
 //!
 //! Each case gets a database of its own, so the cases run in parallel.
 
@@ -9,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
-use diesel::Connection;
+use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use serde_json::{Map, Value, json};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
@@ -25,50 +26,17 @@ use switchboard_domain::telephony::{
     ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
     ProviderId, SealedSecret,
 };
-use switchboard_persistence::testing::TestDatabase;
 use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselIdentityRepository,
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
-
-const MIGRATION_NAMES: [&str; 4] = [
-    "2026-11-28-000001_identity",
-    "2026-11-28-000002_telephony",
-    "2026-11-28-000010_bridges",
-    "2026-11-28-000020_safe_writes",
-];
-
-/// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let database = switchboard_persistence::testing::TestDatabase::sqlite();
-                    super::$case(&database);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres()
-                    else {
-                        return;
-                    };
-                    super::$case(&database);
-                }
-            )*
-        }
-    };
-}
+use switchboard_test_support::{TestDatabase, on_both_backends};
 
 on_both_backends!(
+    sync:
     migrations_apply_and_leave_none_pending,
     down_migrations_revert_cleanly,
-    catalog_lists_the_eight_providers_in_order,
+    every_catalog_row_is_a_usable_provider,
     organizations_users_and_memberships,
     principal_resolves_tokens_and_memberships,
     bootstrap_creates_the_first_owner_once,
@@ -78,6 +46,7 @@ on_both_backends!(
     concurrent_duplicate_inserts_let_exactly_one_win,
     updates_change_fields_and_version,
     deletes_remove_only_the_named_configuration,
+    a_held_lock_is_unavailable_not_internal,
 );
 
 fn open(test_db: &TestDatabase) -> Database {
@@ -162,20 +131,45 @@ fn organization(db: &Database, text: &str) -> OrgId {
         .id
 }
 
+/// The migration names of `backend`'s tree on disk, sorted (the order Diesel applies
+/// them in).
+fn migration_names(backend: Backend) -> Vec<String> {
+    let tree = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let mut names: Vec<String> = std::fs::read_dir(root.join(tree))
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_type().unwrap().is_dir())
+        .map(|entry| {
+            for file in ["up.sql", "down.sql"] {
+                assert!(
+                    entry.path().join(file).is_file(),
+                    "{:?} lacks {file}",
+                    entry.path()
+                );
+            }
+            entry.file_name().into_string().unwrap()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 fn migrations_apply_and_leave_none_pending(test_db: &TestDatabase) {
     let db = Database::connect(&test_db.settings()).unwrap();
-    let expected_backend = if test_db.url().starts_with("sqlite") {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres
-    };
-    assert_eq!(db.backend(), expected_backend);
+    assert_eq!(db.backend(), test_db.backend());
     db.ping().unwrap();
-    assert_eq!(db.pending_migrations().unwrap(), MIGRATION_NAMES);
+    // The embedded set is the tree on disk, applied in name order.
+    let on_disk = migration_names(test_db.backend());
+    assert!(!on_disk.is_empty());
+    assert_eq!(db.pending_migrations().unwrap(), on_disk);
     assert!(db.applied_migrations().unwrap().is_empty());
-    assert_eq!(db.run_pending_migrations().unwrap(), MIGRATION_NAMES);
+    assert_eq!(db.run_pending_migrations().unwrap(), on_disk);
     assert!(db.pending_migrations().unwrap().is_empty());
-    assert_eq!(db.applied_migrations().unwrap(), MIGRATION_NAMES);
+    assert_eq!(db.applied_migrations().unwrap(), on_disk);
     assert!(db.run_pending_migrations().unwrap().is_empty());
     // A second handle on the same database sees the same state.
     let again = Database::connect(&test_db.settings()).unwrap();
@@ -185,56 +179,197 @@ fn migrations_apply_and_leave_none_pending(test_db: &TestDatabase) {
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// `migrations` is a function because `EmbeddedMigrations` is neither `Copy` nor `Clone`.
-fn round_trip<C>(connection: &mut C, migrations: fn() -> EmbeddedMigrations)
-where
+/// One line of a schema dump.
+#[derive(QueryableByName)]
+struct SchemaLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+/// Everything SQLite keeps of the schema (tables with their columns and
+/// constraints, indexes, triggers, views), Diesel's own table left out.
+const SQLITE_SCHEMA: &str = "\
+    SELECT type || ' ' || name || ' on ' || tbl_name || ': ' || coalesce(sql, '') AS line \
+    FROM sqlite_schema \
+    WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '__diesel_schema_migrations' \
+    ORDER BY type, name";
+
+/// The schema of PostgreSQL's `public` schema as the catalogs describe it (columns
+/// with type, nullability and default; constraints; indexes; sequences; triggers;
+/// functions; views), Diesel's own table left out.
+const POSTGRES_SCHEMA: &str = "\
+    SELECT line FROM ( \
+      SELECT format('column %s.%s %s %s %s %s', table_name, column_name, data_type, \
+                    coalesce(character_maximum_length::text, '-'), is_nullable, \
+                    coalesce(column_default, '-')) AS line \
+        FROM information_schema.columns \
+        WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
+      UNION ALL \
+      SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) \
+        FROM pg_constraint \
+        WHERE connamespace = 'public'::regnamespace \
+          AND conrelid::regclass::text <> '__diesel_schema_migrations' \
+      UNION ALL \
+      SELECT 'index ' || indexdef FROM pg_indexes \
+        WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' \
+      UNION ALL \
+      SELECT 'sequence ' || sequence_name || ' ' || data_type FROM information_schema.sequences \
+        WHERE sequence_schema = 'public' \
+      UNION ALL \
+      SELECT format('trigger %s', pg_get_triggerdef(oid)) FROM pg_trigger WHERE NOT tgisinternal \
+      UNION ALL \
+      SELECT format('function %s %s', oid::regprocedure, md5(pg_get_functiondef(oid))) \
+        FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prokind = 'f' \
+      UNION ALL \
+      SELECT format('view %s %s', table_name, md5(view_definition)) FROM information_schema.views \
+        WHERE table_schema = 'public' \
+    ) AS schema ORDER BY line";
+
+fn lines(dump: diesel::QueryResult<Vec<SchemaLine>>) -> Vec<String> {
+    dump.unwrap().into_iter().map(|line| line.line).collect()
+}
+
+/// Fails with the lines that differ, not two whole dumps.
+fn assert_same_schema(actual: &[String], expected: &[String], what: &str) {
+    let extra: Vec<&String> = actual.iter().filter(|l| !expected.contains(l)).collect();
+    let missing: Vec<&String> = expected.iter().filter(|l| !actual.contains(l)).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty() && actual.len() == expected.len(),
+        "{what}: left behind {extra:#?}, lost {missing:#?}"
+    );
+}
+
+/// Runs the migrations one at a time; after each, its `down.sql` must give back
+/// exactly the schema from before its `up.sql`, and running it again the schema it
+/// made the first time. `migrations` is a function because `EmbeddedMigrations` is
+/// neither `Copy` nor `Clone`.
+fn each_down_reverts_its_up<C>(
+    connection: &mut C,
+    migrations: fn() -> EmbeddedMigrations,
+    dump: impl Fn(&mut C) -> Vec<String>,
+) where
     C: MigrationHarness<C::Backend> + Connection,
 {
-    connection.run_pending_migrations(migrations()).unwrap();
+    let mut before = dump(connection);
+    assert!(before.is_empty(), "a fresh database: {before:?}");
+    let count = connection.pending_migrations(migrations()).unwrap().len();
+    assert!(count > 0);
+    for _ in 0..count {
+        let version = connection
+            .run_next_migration(migrations())
+            .unwrap()
+            .to_string();
+        let made = dump(connection);
+        assert_ne!(made, before, "migration {version} changes the schema");
+        connection.revert_last_migration(migrations()).unwrap();
+        assert_same_schema(
+            &dump(connection),
+            &before,
+            &format!("down.sql of {version} gives back the schema from before its up.sql"),
+        );
+        connection.run_next_migration(migrations()).unwrap();
+        assert_same_schema(
+            &dump(connection),
+            &made,
+            &format!("{version} applies the same way twice"),
+        );
+        before = made;
+    }
     connection.revert_all_migrations(migrations()).unwrap();
+    assert_same_schema(&dump(connection), &[], "everything reverted");
     connection.run_pending_migrations(migrations()).unwrap();
+    assert_same_schema(&dump(connection), &before, "everything applied again");
 }
 
 fn down_migrations_revert_cleanly(test_db: &TestDatabase) {
     let url = test_db.url();
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let mut connection = diesel::SqliteConnection::establish(path).unwrap();
-        round_trip(&mut connection, || SQLITE_MIGRATIONS);
-    } else {
-        let mut connection = diesel::PgConnection::establish(url).unwrap();
-        round_trip(&mut connection, || POSTGRES_MIGRATIONS);
+    match test_db.backend() {
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let mut connection = diesel::SqliteConnection::establish(path).unwrap();
+            each_down_reverts_its_up(
+                &mut connection,
+                || SQLITE_MIGRATIONS,
+                |c| lines(diesel::sql_query(SQLITE_SCHEMA).load(c)),
+            );
+        }
+        Backend::Postgres => {
+            let mut connection = diesel::PgConnection::establish(url).unwrap();
+            each_down_reverts_its_up(
+                &mut connection,
+                || POSTGRES_MIGRATIONS,
+                |c| lines(diesel::sql_query(POSTGRES_SCHEMA).load(c)),
+            );
+        }
     }
 }
 
-fn catalog_lists_the_eight_providers_in_order(test_db: &TestDatabase) {
+/// Properties of the seeded catalog that any provider added later must keep: every
+/// row reads as a provider (its patterns compile), has its labels, hints, an icon and
+/// a description, and slugs, names and ids are unique.
+fn every_catalog_row_is_a_usable_provider(test_db: &TestDatabase) {
     let db = open(test_db);
     let records = DieselProviderCatalogRepository::new(db)
         .providers()
         .unwrap();
-    let slugs: Vec<&str> = records.iter().map(|r| r.slug.as_str()).collect();
-    assert_eq!(
-        slugs,
-        [
-            "twilio", "plivo", "vonage", "telnyx", "exotel", "livekit", "vapi", "sip"
-        ]
-    );
+    assert!(!records.is_empty(), "the migrations seed a catalog");
     for record in &records {
+        let slug = &record.slug;
+        assert!(
+            !slug.is_empty()
+                && slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{slug}"
+        );
+        assert!(!record.name.trim().is_empty(), "{slug}");
+        assert!(record.description.ends_with('.'), "{slug}");
         assert_eq!(
             record.icon,
-            format!(
-                "https://assets.switchboard.dev/providers/{}.svg",
-                record.slug
-            )
+            format!("https://assets.switchboard.dev/providers/{slug}.svg")
         );
-        assert!(record.description.ends_with('.'), "{}", record.slug);
-        for pattern in [&record.account_sid_pattern, &record.auth_token_pattern] {
+        for (label, pattern, hint) in [
+            (
+                &record.account_sid_label,
+                &record.account_sid_pattern,
+                &record.account_sid_hint,
+            ),
+            (
+                &record.auth_token_label,
+                &record.auth_token_pattern,
+                &record.auth_token_hint,
+            ),
+        ] {
+            assert!(!label.trim().is_empty(), "{slug}: a label");
+            assert!(!hint.trim().is_empty(), "{slug}: a hint for {label}");
             assert!(
                 pattern.starts_with('^') && pattern.ends_with('$'),
-                "{pattern}"
+                "{slug}: {label} pattern {pattern} is anchored"
             );
         }
     }
-    let catalog = ProviderCatalog::from_records(records).unwrap();
+    let unique = |values: Vec<String>| {
+        let count = values.len();
+        let set: std::collections::BTreeSet<String> = values.into_iter().collect();
+        set.len() == count
+    };
+    assert!(unique(records.iter().map(|r| r.slug.clone()).collect()));
+    assert!(unique(records.iter().map(|r| r.name.clone()).collect()));
+    assert!(unique(records.iter().map(|r| r.id.0.to_string()).collect()));
+    // Every pattern compiles, and each rule tells what it wants.
+    let catalog = ProviderCatalog::from_records(records.clone()).unwrap();
+    for record in &records {
+        let provider = catalog.by_slug(&record.slug).unwrap();
+        for rule in [&provider.account_sid, &provider.auth_token] {
+            assert!(!rule.message().is_empty(), "{}", record.slug);
+            assert!(
+                !rule.accepts(""),
+                "{}: an empty value is refused",
+                record.slug
+            );
+        }
+    }
+    // A few rules checked against values the providers really issue.
     let twilio = catalog.by_slug("twilio").unwrap();
     assert_eq!(twilio.name, "Twilio");
     assert_eq!(twilio.account_sid.label, "Account SID");
@@ -266,12 +401,7 @@ fn catalog_lists_the_eight_providers_in_order(test_db: &TestDatabase) {
             .accepts("0b8c7a56-2f1e-4d3c-9b8a-7f6e5d4c3b2a")
     );
     assert!(telnyx.auth_token.accepts("KEY0123456789ABCDEF_abcdef-01"));
-    let exotel = catalog.by_slug("exotel").unwrap();
-    assert!(exotel.account_sid.accepts("acme-corp1"));
-    let livekit = catalog.by_slug("livekit").unwrap();
-    assert!(livekit.account_sid.accepts("APIabcdEFGH1234"));
     let sip = catalog.by_slug("sip").unwrap();
-    assert_eq!(sip.name, "SIP trunk");
     assert_eq!(sip.account_sid.label, "Username");
     assert_eq!(sip.auth_token.label, "Password");
     assert!(sip.auth_token.accepts("any printable secret ~"));
@@ -762,6 +892,17 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
     assert_eq!(rotated.version, 3);
     assert_eq!(rotated.updated_at, rotated_at);
     assert_eq!(repo.get(org, original.id).unwrap(), Some(rotated));
+    // The time of a change is the caller's: none given, none changed (no clock here).
+    let untimed = ProviderConfigUpdate {
+        name: Some("Untimed".into()),
+        ..ProviderConfigUpdate::default()
+    };
+    let untimed = repo
+        .update(org, original.id, &untimed, &audit())
+        .unwrap()
+        .unwrap();
+    assert_eq!((untimed.name.as_str(), untimed.version), ("Untimed", 4));
+    assert_eq!(untimed.updated_at, rotated_at);
     // The old SID is free again, the new one is taken.
     repo.insert(
         &new_config(org, twilio, "AC0123456789abcdef0123456789abcdef"),
@@ -813,28 +954,9 @@ fn deletes_remove_only_the_named_configuration(test_db: &TestDatabase) {
 
 #[test]
 fn migration_trees_hold_the_same_names() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
-    let names = |backend: &str| {
-        let mut names: Vec<String> = std::fs::read_dir(root.join(backend))
-            .unwrap()
-            .map(|entry| entry.unwrap())
-            .filter(|entry| entry.file_type().unwrap().is_dir())
-            .map(|entry| {
-                for file in ["up.sql", "down.sql"] {
-                    assert!(
-                        entry.path().join(file).is_file(),
-                        "{:?} lacks {file}",
-                        entry.path()
-                    );
-                }
-                entry.file_name().into_string().unwrap()
-            })
-            .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(names("sqlite"), names("postgres"));
-    assert_eq!(names("sqlite"), MIGRATION_NAMES);
+    let sqlite = migration_names(Backend::Sqlite);
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, migration_names(Backend::Postgres));
 }
 
 #[test]
@@ -901,65 +1023,60 @@ fn sqlite_urls_create_missing_directories() {
     db.ping().unwrap();
 }
 
-#[test]
-fn a_locked_sqlite_file_is_unavailable_not_internal() {
+/// A lock held by another session (another process's write on SQLite, a table lock
+/// on PostgreSQL) makes calls fail as unavailable (a 503, to retry), never as
+/// internal, and within the statement timeout.
+fn a_held_lock_is_unavailable_not_internal(test_db: &TestDatabase) {
     use diesel::connection::SimpleConnection;
 
-    let test_db = TestDatabase::sqlite();
     let mut settings = test_db.settings();
-    settings.statement_timeout_ms = 100;
+    settings.statement_timeout_ms = 200;
     let db = Database::connect(&settings).unwrap();
     db.run_pending_migrations().unwrap();
-    let path = test_db.url().strip_prefix("sqlite://").unwrap();
-    let mut other_process = diesel::SqliteConnection::establish(path).unwrap();
-    other_process.batch_execute("BEGIN IMMEDIATE").unwrap();
-    let result = DieselIdentityRepository::new(db.clone()).insert_organization(
-        "Acme",
-        &handle("acme"),
-        now(),
-    );
-    assert!(
-        matches!(result, Err(RepositoryError::Unavailable(_))),
-        "{result:?}"
-    );
-    // Reads go on while another connection writes (WAL).
+    let started = Instant::now();
+    match test_db.backend() {
+        Backend::Sqlite => {
+            let path = test_db.url().strip_prefix("sqlite://").unwrap();
+            let mut other_process = diesel::SqliteConnection::establish(path).unwrap();
+            other_process.batch_execute("BEGIN IMMEDIATE").unwrap();
+            let result = DieselIdentityRepository::new(db.clone()).insert_organization(
+                "Acme",
+                &handle("acme"),
+                now(),
+            );
+            assert!(
+                matches!(result, Err(RepositoryError::Unavailable(_))),
+                "{result:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(3));
+            // Reads go on while another connection writes (WAL).
+            assert_eq!(
+                DieselIdentityRepository::new(db.clone())
+                    .organization_count()
+                    .unwrap(),
+                0
+            );
+            other_process.batch_execute("ROLLBACK").unwrap();
+        }
+        Backend::Postgres => {
+            let mut other_session = diesel::PgConnection::establish(test_db.url()).unwrap();
+            other_session
+                .batch_execute("BEGIN; LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE;")
+                .unwrap();
+            let result = DieselIdentityRepository::new(db.clone()).organization_count();
+            assert!(
+                matches!(result, Err(RepositoryError::Unavailable(_))),
+                "{result:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(3));
+            other_session.batch_execute("ROLLBACK").unwrap();
+        }
+    }
     assert_eq!(
         DieselIdentityRepository::new(db.clone())
             .organization_count()
             .unwrap(),
         0
     );
-    other_process.batch_execute("ROLLBACK").unwrap();
     organization(&db, "acme");
-}
-
-#[test]
-fn a_postgres_statement_timeout_is_unavailable_not_internal() {
-    use diesel::connection::SimpleConnection;
-
-    let Some(test_db) = TestDatabase::postgres() else {
-        return;
-    };
-    let mut settings = test_db.settings();
-    settings.statement_timeout_ms = 200;
-    let db = Database::connect(&settings).unwrap();
-    db.run_pending_migrations().unwrap();
-    let mut other_session = diesel::PgConnection::establish(test_db.url()).unwrap();
-    other_session
-        .batch_execute("BEGIN; LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE;")
-        .unwrap();
-    let started = Instant::now();
-    let result = DieselIdentityRepository::new(db.clone()).organization_count();
-    assert!(
-        matches!(result, Err(RepositoryError::Unavailable(_))),
-        "{result:?}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(3));
-    other_session.batch_execute("ROLLBACK").unwrap();
-    assert_eq!(
-        DieselIdentityRepository::new(db)
-            .organization_count()
-            .unwrap(),
-        0
-    );
 }

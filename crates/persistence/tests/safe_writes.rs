@@ -28,40 +28,14 @@ use switchboard_domain::telephony::{
     ProviderConfigRepository, ProviderConfigUpdate, ProviderId, SealedSecret, Verification,
     VerificationStatus,
 };
-use switchboard_persistence::testing::TestDatabase;
 use switchboard_persistence::{
     Database, DieselAuditRepository, DieselIdempotencyStore, DieselIdentityRepository,
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
-
-/// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let database = switchboard_persistence::testing::TestDatabase::sqlite();
-                    super::$case(&database);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(database) = switchboard_persistence::testing::TestDatabase::postgres()
-                    else {
-                        return;
-                    };
-                    super::$case(&database);
-                }
-            )*
-        }
-    };
-}
+use switchboard_test_support::{TestDatabase, on_both_backends};
 
 on_both_backends!(
+    sync:
     idempotency_keys_claim_replay_and_refuse,
     idempotency_keys_expire_release_and_take_over,
     concurrent_claims_let_exactly_one_win,

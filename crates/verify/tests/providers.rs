@@ -7,77 +7,20 @@
     reason = "test scenarios: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use switchboard_domain::telephony::{CredentialVerifier, CredentialsToVerify, VerificationStatus};
+use switchboard_test_support::stand_in::{Provider, Rule, StandIn, StandInConfig};
 use switchboard_verify::{HttpCredentialVerifier, VerifierSettings};
 
-/// One request as the stand-in saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    request_line: String,
-    authorization: Option<String>,
-}
-
-/// A stand-in answering every request with `status` after `delay`.
-struct StandIn {
-    base_url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-fn stand_in(status: u16, delay: Duration) -> StandIn {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base_url = format!("http://{}", listener.local_addr().expect("address"));
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let record = record.clone();
-            thread::spawn(move || answer(stream, status, delay, &record));
-        }
-    });
-    StandIn { base_url, seen }
-}
-
-fn answer(stream: TcpStream, status: u16, delay: Duration, record: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut authorization = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("authorization")
-        {
-            authorization = Some(value.trim().to_owned());
-        }
-    }
-    record.lock().expect("lock").push(Seen {
-        request_line: request_line.trim().to_owned(),
-        authorization,
-    });
-    thread::sleep(delay);
-    let body = if status == 200 {
-        r#"{"ok":true}"#
-    } else {
-        r#"{"error":"no"}"#
-    };
-    let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+/// A stand-in answering every request with `status`.
+fn answering(status: u16) -> StandIn {
+    StandIn::start(StandInConfig::new().otherwise(Rule {
+        delay: Duration::ZERO,
+        status: Some(status),
+    }))
 }
 
 fn verifier_for(base_url: &str, timeout_ms: u64) -> HttpCredentialVerifier {
@@ -111,8 +54,6 @@ fn check(
 
 #[test]
 fn each_provider_gets_its_who_am_i_call() {
-    let stand_in = stand_in(200, Duration::ZERO);
-    let verifier = verifier_for(&stand_in.base_url, 2000);
     let cases = [
         (
             "twilio",
@@ -140,26 +81,38 @@ fn each_provider_gets_its_who_am_i_call() {
             "Bearer tok",
         ),
     ];
+    let stand_in = StandIn::start(cases.iter().fold(
+        StandInConfig::new(),
+        |config, (provider, sid, _, _)| {
+            config.accept(
+                Provider::from_slug(provider).expect("a stand-in provider"),
+                sid,
+                "tok",
+            )
+        },
+    ));
+    let verifier = verifier_for(&stand_in.base_url, 2000);
     for (provider, sid, request_line, authorization) in cases {
         assert_eq!(
             check(&verifier, provider, sid, "tok"),
             VerificationStatus::Valid
         );
-        let seen = stand_in
-            .seen
-            .lock()
-            .expect("lock")
-            .last()
-            .cloned()
-            .expect("seen");
-        assert_eq!(seen.request_line, request_line, "{provider}");
+        let seen = stand_in.requests().last().cloned().expect("seen");
+        assert_eq!(seen.request_line(), request_line, "{provider}");
         assert_eq!(
             seen.authorization.as_deref(),
             Some(authorization),
             "{provider}"
         );
-        assert!(!seen.request_line.contains("tok"), "no secret in the URL");
+        assert!(!seen.path.contains("tok"), "no secret in the URL");
+        // The provider refuses another secret: the credentials are invalid.
+        assert_eq!(
+            check(&verifier, provider, sid, "other"),
+            VerificationStatus::Invalid,
+            "{provider}"
+        );
     }
+    assert_eq!(stand_in.calls(), 8);
 }
 
 #[test]
@@ -173,7 +126,7 @@ fn refusals_are_invalid_and_failures_unreachable() {
         (429, VerificationStatus::Unreachable),
         (302, VerificationStatus::Unreachable),
     ] {
-        let stand_in = stand_in(status, Duration::ZERO);
+        let stand_in = answering(status);
         let verifier = verifier_for(&stand_in.base_url, 2000);
         assert_eq!(
             check(&verifier, "twilio", "AC1", "tok"),
@@ -185,7 +138,11 @@ fn refusals_are_invalid_and_failures_unreachable() {
 
 #[test]
 fn a_slow_provider_is_unreachable_within_the_timeout() {
-    let stand_in = stand_in(200, Duration::from_secs(3));
+    let stand_in = StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, "AC1", "tok")
+            .delay("AC1", Duration::from_secs(3)),
+    );
     let verifier = verifier_for(&stand_in.base_url, 300);
     let started = Instant::now();
     assert_eq!(

@@ -12,7 +12,7 @@ use super::{
     Bridge, BridgeConnection, BridgeDetail, BridgeSlug, BridgeStatus, E164, NumberState,
     PhoneNumber, PhoneNumberId, ProviderConfigId, Region,
 };
-use crate::audit::AuditActor;
+use crate::audit::AuditEntry;
 use crate::identity::OrgId;
 use crate::shared::{Page, PageRequest, RepositoryError, Timestamp, WriteError};
 
@@ -196,15 +196,18 @@ pub trait BridgeRepository: Send + Sync {
     ) -> Result<Option<BridgeDetail>, BridgeWriteError>;
 
     /// Deletes the bridge; its numbers return to no bridge and lose their
-    /// connections, in the same transaction. `Ok(false)` when there is no such bridge.
+    /// connections (their change time set to `at`), in the same transaction.
+    /// `Ok(false)` when there is no such bridge.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn delete_bridge(&self, org: OrgId, slug: &str) -> Result<bool, RepositoryError>;
+    fn delete_bridge(&self, org: OrgId, slug: &str, at: Timestamp)
+    -> Result<bool, RepositoryError>;
 
     /// Connects the configuration to the number on the bridge (replacing any other
-    /// connection of that number). The configuration must be the organization's and
-    /// active, the number on this bridge.
+    /// connection of that number) at `audit.at`, and records `audit` in the
+    /// configuration's history, in one transaction. The configuration must be the
+    /// organization's and active, the number on this bridge.
     ///
     /// # Errors
     /// [`ConnectionError`].
@@ -214,10 +217,12 @@ pub trait BridgeRepository: Send + Sync {
         slug: &str,
         number: &E164,
         config: ProviderConfigId,
-        actor: &AuditActor,
+        audit: &AuditEntry,
     ) -> Result<BridgeDetail, ConnectionError>;
 
-    /// Removes the connection of the number on the bridge.
+    /// Removes the connection of the number on the bridge at `audit.at`, and records
+    /// `audit` in the history of the configuration that was connected, in one
+    /// transaction.
     ///
     /// # Errors
     /// [`ConnectionError`]; [`ConnectionError::NotConnected`] when there is none.
@@ -226,6 +231,6 @@ pub trait BridgeRepository: Send + Sync {
         org: OrgId,
         slug: &str,
         number: &E164,
-        actor: &AuditActor,
+        audit: &AuditEntry,
     ) -> Result<BridgeDetail, ConnectionError>;
 }

@@ -50,6 +50,8 @@ pub struct ProviderConfigUpdate {
     pub meta_json: Option<Map<String, Value>>,
     /// `Some(None)` clears the stored verification (the credentials changed).
     pub verification: Option<Option<Verification>>,
+    /// The time of the change (the application's clock); `None` leaves the stored
+    /// one, like every other field here.
     pub updated_at: Option<Timestamp>,
     /// Compare-and-set: apply only while the stored version equals this one.
     pub expected_version: Option<i64>,

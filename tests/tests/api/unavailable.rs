@@ -9,15 +9,16 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{Backend, spawn_app_on, test_database, twilio_sid, twilio_token};
+use switchboard_test_support::{
+    TestDatabase, postgres_only, spawn_app_on, twilio_sid, twilio_token,
+};
 
 const CONFIGS: &str = "/telephony/providers-configurations/";
 
+postgres_only! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_is_503_then_recovers() {
-    let Some(database) = test_database(Backend::Postgres) else {
-        return;
-    };
+    let database = TestDatabase::postgres();
     let admin_url =
         std::env::var("SWITCHBOARD_TEST_POSTGRES_URL").expect("set when a database exists");
     let name = database
@@ -36,7 +37,7 @@ async fn postgres_outage_is_503_then_recovers() {
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)}))).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})).await;
     assert_eq!(answer.status, 201);
 
     let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
@@ -59,7 +60,7 @@ async fn postgres_outage_is_503_then_recovers() {
     ] {
         let started = Instant::now();
         let answer = app
-            .call(method.clone(), CONFIGS, token, Some("acme"), body.as_ref())
+            .call(method.clone(), CONFIGS, token, Some("acme"), body.as_ref(), &[])
             .await;
         let elapsed = started.elapsed();
         println!(
@@ -96,8 +97,7 @@ async fn postgres_outage_is_503_then_recovers() {
         .expect("database reopened");
     let reopened = Instant::now();
     loop {
-        let answer = app
-            .call(Method::GET, CONFIGS, token, Some("acme"), None)
+        let answer = app.list_configs(&owner, "")
             .await;
         if answer.status == 200 {
             assert_eq!(answer.body["count"], 1, "nothing was lost");
@@ -116,10 +116,11 @@ async fn postgres_outage_is_503_then_recovers() {
     );
     app.stop().await;
 }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_locked_by_another_process_is_503_on_writes_only() {
-    let database = test_database(Backend::Sqlite).expect("sqlite");
+    let database = TestDatabase::sqlite();
     let path = database.url().trim_start_matches("sqlite://").to_owned();
     let app = spawn_app_on(database, |settings| {
         settings.database.statement_timeout_ms = 500;
@@ -127,14 +128,13 @@ async fn sqlite_locked_by_another_process_is_503_on_writes_only() {
     .await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let token = Some(owner.token.as_str());
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)}))).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})).await;
     assert_eq!(answer.status, 201);
 
     let mut locker = SqliteConnection::establish(&path).expect("second connection");
     locker.batch_execute("BEGIN EXCLUSIVE;").expect("locked");
     let started = Instant::now();
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)}))).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})).await;
     println!(
         "write while locked: {} after {:?}",
         answer.status,
@@ -142,14 +142,12 @@ async fn sqlite_locked_by_another_process_is_503_on_writes_only() {
     );
     assert_eq!(answer.status, 503, "{}", answer.text);
     assert_eq!(answer.header("retry-after"), Some("1"));
-    let answer = app
-        .call(Method::GET, CONFIGS, token, Some("acme"), None)
-        .await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.status, 200, "reads of committed data keep working");
     assert_eq!(answer.body["count"], 1);
 
     locker.batch_execute("COMMIT;").expect("unlocked");
-    let answer = app.call(Method::POST, CONFIGS, token, Some("acme"), Some(&json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)}))).await;
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(2), "auth_token": twilio_token(2)})).await;
     assert_eq!(
         answer.status, 201,
         "writes recover once the lock is released"

@@ -12,7 +12,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{
+use switchboard_test_support::{
     Answer, Backend, TestApp, on_both_backends, spawn_app, twilio_sid, twilio_token,
 };
 
@@ -26,7 +26,7 @@ async fn send(
     request_id: &str,
     body: Option<&Value>,
 ) -> Answer {
-    app.call_with(
+    app.call(
         method,
         path,
         Some(token),
@@ -42,9 +42,7 @@ fn events(answer: &Answer) -> Vec<Value> {
 }
 
 async fn lifecycle_history(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let admin = app.user_in("acme", Role::Admin);
@@ -118,6 +116,7 @@ async fn lifecycle_history(backend: Backend) {
             Some(&admin.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(history.status, 200, "{}", history.text);
@@ -179,6 +178,7 @@ async fn lifecycle_history(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(all.status, 200);
@@ -188,9 +188,7 @@ async fn lifecycle_history(backend: Backend) {
 }
 
 async fn trail_access_filters_and_pages(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("globex");
     let owner = app.user_in("acme", Role::Owner);
@@ -199,44 +197,20 @@ async fn trail_access_filters_and_pages(backend: Backend) {
     let mut ids = Vec::new();
     for n in 1..=3 {
         let body = json!({"provider": "twilio", "account_sid": twilio_sid(n), "auth_token": twilio_token(n)});
-        let answer = app
-            .call(
-                Method::POST,
-                CONFIGS,
-                Some(&owner.token),
-                Some("acme"),
-                Some(&body),
-            )
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
     }
     let rotate = json!({"auth_token": twilio_token(9)});
-    let answer = app
-        .call(
-            Method::PATCH,
-            &format!("{CONFIGS}{}/", ids[0]),
-            Some(&owner.token),
-            Some("acme"),
-            Some(&rotate),
-        )
-        .await;
+    let answer = app.patch_config(&owner, ids[0], &rotate).await;
     assert_eq!(answer.status, 200);
     // A write that fails records nothing: a duplicate create, a stale PATCH.
     let duplicate =
         json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)});
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&duplicate),
-        )
-        .await;
+    let answer = app.create_config(&owner, &duplicate).await;
     assert_eq!(answer.status, 409);
     let answer = app
-        .call_with(
+        .call(
             Method::PATCH,
             &format!("{CONFIGS}{}/", ids[1]),
             Some(&owner.token),
@@ -256,6 +230,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
                 Some(&token),
                 Some("acme"),
                 None,
+                &[],
             )
             .await
         }
@@ -278,6 +253,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
                     Some(&user.token),
                     Some("acme"),
                     None,
+                    &[],
                 )
                 .await;
             assert_eq!(history.status, 200);
@@ -364,6 +340,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&outsider.token),
             Some("globex"),
             None,
+            &[],
         )
         .await;
     assert_eq!(theirs.body["count"], 0);
@@ -374,6 +351,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&outsider.token),
             Some("globex"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
@@ -384,6 +362,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
@@ -394,6 +373,7 @@ async fn trail_access_filters_and_pages(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::{OrgId, Role};
 use switchboard_domain::telephony::ProviderConfigId;
-use switchboard_e2e::{
+use switchboard_test_support::{
     Answer, Backend, TestApp, on_both_backends, spawn_app, twilio_sid, twilio_token,
 };
 
@@ -21,14 +21,6 @@ const BRIDGES: &str = "/telephony/bridges/";
 const CONFIGS: &str = "/telephony/providers-configurations/";
 const NOT_FOUND: &str = r#"{"status_code":404,"message":"Not found.","code":"not_found"}"#;
 const DENIED: &str = r#"{"status_code":403,"message":"You do not have permission to perform this action.","code":"permission_denied"}"#;
-
-async fn app(backend: Backend) -> Option<TestApp> {
-    let app = spawn_app(backend).await;
-    if app.is_none() {
-        eprintln!("skipped: PostgreSQL is not configured (SWITCHBOARD_TEST_POSTGRES_URL)");
-    }
-    app
-}
 
 /// A caller in one organization.
 struct Caller<'a> {
@@ -54,6 +46,7 @@ impl<'a> Caller<'a> {
                 Some(&self.token),
                 Some(self.org),
                 body.as_ref(),
+                &[],
             )
             .await
     }
@@ -144,9 +137,7 @@ fn numbers_of(answer: &Answer) -> Vec<(String, Value)> {
 }
 
 async fn numbers(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let acme = Caller::new(&app, "acme", Role::Owner);
 
@@ -242,7 +233,7 @@ async fn numbers(backend: Backend) {
         (Method::GET, format!("{NUMBERS}1/")),
         (Method::PATCH, format!("{NUMBERS}1/")),
     ] {
-        let answer = app.call(method.clone(), &path, None, None, None).await;
+        let answer = app.call(method.clone(), &path, None, None, None, &[]).await;
         assert_eq!(answer.status, 405, "{method} {path}");
         assert_eq!(
             answer.text,
@@ -250,18 +241,16 @@ async fn numbers(backend: Backend) {
         );
     }
     // Authentication and Org-Handle come first, as everywhere.
-    let answer = app.call(Method::GET, NUMBERS, None, None, None).await;
+    let answer = app.call(Method::GET, NUMBERS, None, None, None, &[]).await;
     assert_eq!(answer.status, 401);
     let answer = app
-        .call(Method::GET, NUMBERS, Some(&acme.token), None, None)
+        .call(Method::GET, NUMBERS, Some(&acme.token), None, None, &[])
         .await;
     assert_eq!(answer.body["code"], "org_handle_required");
 }
 
 async fn bridges(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("other");
     let acme = Caller::new(&app, "acme", Role::Admin);
@@ -525,7 +514,7 @@ async fn bridges(backend: Backend) {
             format!("{BRIDGES}support/disconnect-provider/"),
         ),
     ] {
-        let answer = app.call(method.clone(), &path, None, None, None).await;
+        let answer = app.call(method.clone(), &path, None, None, None, &[]).await;
         assert_eq!(answer.status, 405, "{method} {path}");
     }
     let answer = app
@@ -535,6 +524,7 @@ async fn bridges(backend: Backend) {
             None,
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!((answer.status, answer.text.as_str()), (404, NOT_FOUND));
@@ -568,9 +558,7 @@ async fn bridges(backend: Backend) {
 }
 
 async fn connections_and_the_delete_guard(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("other");
     let acme = Caller::new(&app, "acme", Role::Member);
@@ -778,9 +766,7 @@ async fn connections_and_the_delete_guard(backend: Backend) {
 /// The README's walk-through: a bridge with a number, a configuration connected to
 /// it, the configuration's token rotated; the bridge still points to it.
 async fn rotation_keeps_the_bridge_pointing_to_the_configuration(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let acme = Caller::new(&app, "acme", Role::Owner);
     let number = acme.number("+14155550100").await;
@@ -826,9 +812,7 @@ async fn rotation_keeps_the_bridge_pointing_to_the_configuration(backend: Backen
 }
 
 async fn organization_isolation(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("org-a");
     app.organization("org-b");
     let a = Caller::new(&app, "org-a", Role::Owner);
@@ -912,7 +896,14 @@ async fn organization_isolation(backend: Backend) {
     assert_eq!(a.delete(&format!("{CONFIGS}{a_config}/")).await.status, 204);
     // A's token with B's handle is refused outright.
     let answer = app
-        .call(Method::GET, BRIDGES, Some(&a.token), Some("org-b"), None)
+        .call(
+            Method::GET,
+            BRIDGES,
+            Some(&a.token),
+            Some("org-b"),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(answer.status, 403);
 
@@ -936,9 +927,7 @@ async fn organization_isolation(backend: Backend) {
 }
 
 async fn roles(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = Caller::new(&app, "acme", Role::Owner);
     let viewer = Caller::new(&app, "acme", Role::Viewer);
@@ -1009,9 +998,7 @@ async fn roles(backend: Backend) {
 }
 
 async fn races_on_one_number(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let acme = Caller::new(&app, "acme", Role::Owner);
     for round in 0..6 {

@@ -14,8 +14,8 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{
-    Answer, Backend, TestApp, on_both_backends, spawn_app, spawn_app_on, test_database,
+use switchboard_test_support::{
+    Answer, Backend, TestApp, TestDatabase, on_both_backends, spawn_app, spawn_app_on,
 };
 
 const INVALID_LOGIN: &str =
@@ -24,7 +24,7 @@ const INVALID_TOKEN: &str =
     r#"{"status_code":401,"message":"Invalid token.","code":"invalid_token"}"#;
 
 async fn login(app: &TestApp, body: &Value) -> Answer {
-    app.call(Method::POST, "/auth/login/", None, None, Some(body))
+    app.call(Method::POST, "/auth/login/", None, None, Some(body), &[])
         .await
 }
 
@@ -36,9 +36,7 @@ fn user_with_password(app: &TestApp, email: &str, password: &str) {
 }
 
 async fn logins(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     user_with_password(&app, "ops@acme.test", "correct horse battery");
     app.services
@@ -64,7 +62,14 @@ async fn logins(backend: Backend) {
             .is_some_and(|t| t.ends_with('Z'))
     );
     let orgs = app
-        .call(Method::GET, "/organizations/", Some(&token), None, None)
+        .call(
+            Method::GET,
+            "/organizations/",
+            Some(&token),
+            None,
+            None,
+            &[],
+        )
         .await;
     assert_eq!(orgs.status, 200);
     assert_eq!(orgs.body["data"][0]["role"], "admin");
@@ -107,9 +112,7 @@ async fn logins(backend: Backend) {
 }
 
 async fn failed_logins_are_throttled(backend: Backend) {
-    let Some(database) = test_database(backend) else {
-        return;
-    };
+    let database = TestDatabase::new(backend);
     let app = spawn_app_on(database, |settings| {
         settings.auth.login_email_failures_per_minute = 3;
     })
@@ -149,9 +152,7 @@ async fn failed_logins_are_throttled(backend: Backend) {
 }
 
 async fn token_lifecycle(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let user = app.user_in("acme", Role::Member);
     let other = app.user_in("acme", Role::Member);
@@ -163,6 +164,7 @@ async fn token_lifecycle(backend: Backend) {
             Some(&user.token),
             None,
             Some(&json!({"name": "ci", "expires_in_days": 7})),
+            &[],
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -173,14 +175,28 @@ async fn token_lifecycle(backend: Backend) {
     assert!(new_token.starts_with(data["prefix"].as_str().expect("prefix")));
     assert!(data["expires_at"].is_string());
     assert_eq!(
-        app.call(Method::GET, "/organizations/", Some(&new_token), None, None)
-            .await
-            .status,
+        app.call(
+            Method::GET,
+            "/organizations/",
+            Some(&new_token),
+            None,
+            None,
+            &[]
+        )
+        .await
+        .status,
         200
     );
 
     let listed = app
-        .call(Method::GET, "/auth/tokens/", Some(&user.token), None, None)
+        .call(
+            Method::GET,
+            "/auth/tokens/",
+            Some(&user.token),
+            None,
+            None,
+            &[],
+        )
         .await;
     assert_eq!(listed.status, 200);
     assert_eq!(listed.body["count"], 2);
@@ -196,10 +212,24 @@ async fn token_lifecycle(backend: Backend) {
     assert!(item["last_used_at"].is_string(), "used once above: {item}");
     let first_use = item["last_used_at"].clone();
     // Used again within the minute: last_used_at is not rewritten.
-    app.call(Method::GET, "/organizations/", Some(&new_token), None, None)
-        .await;
+    app.call(
+        Method::GET,
+        "/organizations/",
+        Some(&new_token),
+        None,
+        None,
+        &[],
+    )
+    .await;
     let listed = app
-        .call(Method::GET, "/auth/tokens/", Some(&user.token), None, None)
+        .call(
+            Method::GET,
+            "/auth/tokens/",
+            Some(&user.token),
+            None,
+            None,
+            &[],
+        )
         .await;
     let again = listed.body["data"]
         .as_array()
@@ -224,6 +254,7 @@ async fn token_lifecycle(backend: Backend) {
                 Some(&user.token),
                 None,
                 Some(&body),
+                &[],
             )
             .await;
         assert_eq!(answer.status, 400, "{body}");
@@ -237,13 +268,21 @@ async fn token_lifecycle(backend: Backend) {
             Some(&other.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(foreign.status, 404);
     assert_eq!(
-        app.call(Method::GET, "/organizations/", Some(&new_token), None, None)
-            .await
-            .status,
+        app.call(
+            Method::GET,
+            "/organizations/",
+            Some(&new_token),
+            None,
+            None,
+            &[]
+        )
+        .await
+        .status,
         200
     );
     let revoked = app
@@ -253,11 +292,19 @@ async fn token_lifecycle(backend: Backend) {
             Some(&user.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(revoked.status, 204);
     let after = app
-        .call(Method::GET, "/organizations/", Some(&new_token), None, None)
+        .call(
+            Method::GET,
+            "/organizations/",
+            Some(&new_token),
+            None,
+            None,
+            &[],
+        )
         .await;
     assert_eq!((after.status, after.text.as_str()), (401, INVALID_TOKEN));
     assert_eq!(
@@ -266,7 +313,8 @@ async fn token_lifecycle(backend: Backend) {
             &format!("/auth/tokens/{new_id}/"),
             Some(&user.token),
             None,
-            None
+            None,
+            &[]
         )
         .await
         .status,
@@ -278,14 +326,15 @@ async fn token_lifecycle(backend: Backend) {
             "/auth/tokens/abc/",
             Some(&user.token),
             None,
-            None
+            None,
+            &[]
         )
         .await
         .status,
         404
     );
     assert_eq!(
-        app.call(Method::GET, "/auth/tokens/", None, None, None)
+        app.call(Method::GET, "/auth/tokens/", None, None, None, &[])
             .await
             .status,
         401
@@ -299,6 +348,7 @@ async fn token_lifecycle(backend: Backend) {
             Some(&user.token),
             None,
             Some(&json!({"name": "short", "expires_in_days": 1})),
+            &[],
         )
         .await;
     let expiring_token = expiring.body["data"]["token"]
@@ -312,7 +362,8 @@ async fn token_lifecycle(backend: Backend) {
             "/organizations/",
             Some(&expiring_token),
             None,
-            None
+            None,
+            &[]
         )
         .await
         .status,
@@ -340,15 +391,14 @@ async fn token_lifecycle(backend: Backend) {
             Some(&expiring_token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!((after.status, after.text.as_str()), (401, INVALID_TOKEN));
 }
 
 async fn per_token_rate_limits(backend: Backend) {
-    let Some(database) = test_database(backend) else {
-        return;
-    };
+    let database = TestDatabase::new(backend);
     let app = spawn_app_on(database, |settings| {
         settings.rate_limit.per_second = 2;
         settings.rate_limit.burst = 5;
@@ -365,6 +415,7 @@ async fn per_token_rate_limits(backend: Backend) {
             Some(&flooder.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(first.header("x-ratelimit-limit"), Some("5"));
@@ -378,6 +429,7 @@ async fn per_token_rate_limits(backend: Backend) {
             Some(&flooder.token),
             Some("acme"),
             None,
+            &[],
         )
     });
     let steady = async {
@@ -390,6 +442,7 @@ async fn per_token_rate_limits(backend: Backend) {
                     Some(&calm.token),
                     Some("acme"),
                     None,
+                    &[],
                 )
                 .await
                 .status,
@@ -436,6 +489,7 @@ async fn per_token_rate_limits(backend: Backend) {
                 Some(&flooder.token),
                 None,
                 None,
+                &[],
             )
             .await;
         assert!(
@@ -460,6 +514,7 @@ async fn per_token_rate_limits(backend: Backend) {
             Some(&flooder.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200, "the bucket refills");

@@ -13,9 +13,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::stand_in::{Account, StandInProvider};
-use switchboard_e2e::{
-    Answer, Backend, TestApp, on_both_backends, spawn_app, spawn_app_on, test_database, twilio_sid,
+use switchboard_test_support::stand_in::{Provider, StandIn, StandInConfig};
+use switchboard_test_support::{
+    Answer, Backend, TestApp, TestDatabase, on_both_backends, spawn_app, spawn_app_on, twilio_sid,
     twilio_token,
 };
 
@@ -26,7 +26,7 @@ fn twilio_body(n: u32) -> Value {
 }
 
 async fn post(app: &TestApp, token: &str, org: &str, key: &str, body: &Value) -> Answer {
-    app.call_with(
+    app.call(
         Method::POST,
         CONFIGS,
         Some(token),
@@ -39,16 +39,14 @@ async fn post(app: &TestApp, token: &str, org: &str, key: &str, body: &Value) ->
 
 async fn count(app: &TestApp, token: &str, org: &str) -> u64 {
     let answer = app
-        .call(Method::GET, CONFIGS, Some(token), Some(org), None)
+        .call(Method::GET, CONFIGS, Some(token), Some(org), None, &[])
         .await;
     assert_eq!(answer.status, 200);
     answer.body["count"].as_u64().expect("count")
 }
 
 async fn replay_mismatch_and_errors(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
 
@@ -127,15 +125,7 @@ async fn replay_mismatch_and_errors(backend: Backend) {
     assert_eq!(duplicate_again.text, duplicate.text);
 
     // Without a key, every POST runs.
-    let plain = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(5)),
-        )
-        .await;
+    let plain = app.create_config(&owner, &twilio_body(5)).await;
     assert_eq!(plain.status, 201);
     assert_eq!(plain.header("idempotent-replayed"), None);
 
@@ -179,9 +169,7 @@ async fn replay_mismatch_and_errors(backend: Backend) {
 }
 
 async fn keys_are_scoped_to_organization_and_token(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("globex");
     let owner = app.user_in("acme", Role::Owner);
@@ -218,14 +206,13 @@ async fn keys_are_scoped_to_organization_and_token(backend: Backend) {
 }
 
 async fn a_key_in_flight_is_409(backend: Backend) {
-    let Some(database) = test_database(backend) else {
-        return;
-    };
+    let database = TestDatabase::new(backend);
     // A provider that answers after 2 s: the verify request holds its key that long.
-    let stand_in = StandInProvider::start(vec![(
-        twilio_sid(1),
-        Account::Slow(Duration::from_millis(2000)),
-    )]);
+    let stand_in = StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, &twilio_sid(1), &twilio_token(1))
+            .delay(&twilio_sid(1), Duration::from_millis(2000)),
+    );
     let base_url = stand_in.base_url.clone();
     let app = spawn_app_on(database, move |settings| {
         settings.verify.twilio_base_url = base_url;
@@ -234,15 +221,7 @@ async fn a_key_in_flight_is_409(backend: Backend) {
     .await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let created = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(1)),
-        )
-        .await;
+    let created = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(created.status, 201);
     let verify = format!("{CONFIGS}{}/verify/", created.body["data"]["id"]);
 
@@ -269,7 +248,7 @@ async fn a_key_in_flight_is_409(backend: Backend) {
     }
     assert_eq!(stand_in.calls(), 1);
     let busy = app
-        .call_with(
+        .call(
             Method::POST,
             &verify,
             Some(&owner.token),
@@ -290,7 +269,7 @@ async fn a_key_in_flight_is_409(backend: Backend) {
     assert_eq!(first.body["data"]["verification"]["status"], "valid");
     // Once done, the key replays the answer without calling the provider again.
     let replayed = app
-        .call_with(
+        .call(
             Method::POST,
             &verify,
             Some(&owner.token),

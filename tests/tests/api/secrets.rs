@@ -10,9 +10,6 @@
     reason = "test scenarios: a failed step is a test failure"
 )]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary};
 use reqwest::Method;
@@ -20,42 +17,11 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use switchboard_domain::identity::{OrgId, Role};
 use switchboard_domain::telephony::ProviderConfigId;
-use switchboard_e2e::{Backend, TestApp, on_both_backends, spawn_app, twilio_sid};
+use switchboard_test_support::{Backend, TestApp, on_both_backends, spawn_app, twilio_sid};
+
+use crate::logs::log_buffer;
 
 const CONFIGS: &str = "/telephony/providers-configurations/";
-
-/// Every log line of this test binary, at trace level.
-fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
-    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    BUFFER
-        .get_or_init(|| {
-            let buffer = Arc::new(Mutex::new(Vec::new()));
-            let writer = BufferWriter(buffer.clone());
-            tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .init();
-            buffer
-        })
-        .clone()
-}
-
-#[derive(Clone)]
-struct BufferWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for BufferWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut buffer) = self.0.lock() {
-            buffer.extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -65,9 +31,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 async fn nothing_secret_leaks(backend: Backend) {
     let logs = log_buffer();
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
@@ -79,19 +43,15 @@ async fn nothing_secret_leaks(backend: Backend) {
     let mut bodies = Vec::new();
 
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel})),
+        .create_config(
+            &owner,
+            &json!({"provider": "sip", "account_sid": "trunk", "auth_token": sentinel}),
         )
         .await;
     assert_eq!(answer.status, 201);
     let id = answer.body["data"]["id"].as_i64().expect("id");
     bodies.push(answer.text);
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel})))
+    let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel}))
         .await;
     assert_eq!(answer.status, 201);
     bodies.push(answer.text);
@@ -102,9 +62,7 @@ async fn nothing_secret_leaks(backend: Backend) {
         json!({"provider": "sip", "account_sid": "trunk2", "auth_token": sentinel, "extra": sentinel}),
         json!({"provider": "sip", "account_sid": sentinel, "api_secret": sentinel, "auth_token": sentinel}),
     ] {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&body))
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert!(
             answer.status == 400 || answer.status == 409,
             "{}",
@@ -120,12 +78,13 @@ async fn nothing_secret_leaks(backend: Backend) {
             token,
             org,
             Some(&json!({"auth_token": rotated})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200);
     bodies.push(answer.text);
     for path in [path.as_str(), CONFIGS] {
-        let answer = app.call(Method::GET, path, token, org, None).await;
+        let answer = app.call(Method::GET, path, token, org, None, &[]).await;
         assert_eq!(answer.status, 200);
         bodies.push(answer.text);
     }
@@ -238,9 +197,7 @@ macro_rules! swap_blobs {
 }
 
 async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("other");
     let owner = app.user_in("acme", Role::Owner);
@@ -252,7 +209,7 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
         (&other, "other", "c"),
     ] {
         let answer = app
-            .call(Method::POST, CONFIGS, Some(&user.token), Some(org), Some(&json!({"provider": "sip", "account_sid": account, "auth_token": format!("secret-of-{account}")})))
+            .call(Method::POST, CONFIGS, Some(&user.token), Some(org), Some(&json!({"provider": "sip", "account_sid": account, "auth_token": format!("secret-of-{account}")})), &[])
             .await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
@@ -291,15 +248,7 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
         "a blob from another organization must not open"
     );
     // The API itself never needs to decrypt, so reads keep working.
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}{}/", ids[0]),
-            Some(&owner.token),
-            Some("acme"),
-            None,
-        )
-        .await;
+    let answer = app.get_config(&owner, ids[0]).await;
     assert_eq!(answer.status, 200);
 }
 

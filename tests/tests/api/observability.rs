@@ -9,12 +9,10 @@
 
 use reqwest::Method;
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{Backend, on_both_backends, spawn_app_on, test_database};
+use switchboard_test_support::{Backend, TestDatabase, on_both_backends, spawn_app_on};
 
 async fn metrics_describe_requests_pools_and_limits(backend: Backend) {
-    let Some(database) = test_database(backend) else {
-        return;
-    };
+    let database = TestDatabase::new(backend);
     let app = spawn_app_on(database, |settings| {
         settings.rate_limit.per_second = 1;
         settings.rate_limit.burst = 2;
@@ -29,6 +27,7 @@ async fn metrics_describe_requests_pools_and_limits(backend: Backend) {
             Some(&user.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     }
@@ -38,6 +37,7 @@ async fn metrics_describe_requests_pools_and_limits(backend: Backend) {
         None,
         None,
         None,
+        &[],
     )
     .await;
 

@@ -13,8 +13,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{Answer, Backend, TestApp, on_both_backends, spawn_app};
 use switchboard_http::routes::{API_BASE, Access, CONFIG_PATHS, route_table};
+use switchboard_test_support::{Answer, Backend, TestApp, on_both_backends, spawn_app};
 
 /// The callers, in the order of each row's statuses.
 const CALLERS: [&str; 6] = [
@@ -167,6 +167,7 @@ impl Fixture {
                 Some(&self.owner),
                 Some("org-a"),
                 Some(&body),
+                &[],
             )
             .await;
         assert!(
@@ -249,6 +250,7 @@ impl Fixture {
                                 Some(token),
                                 None,
                                 Some(&json!({"name": "to revoke"})),
+                                &[],
                             )
                             .await;
                         answer.body["data"]["id"].as_i64().expect("token id")
@@ -322,9 +324,7 @@ impl Fixture {
 }
 
 async fn every_route_for_every_role(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("org-a");
     app.organization("org-b");
     let mut callers = Vec::new();
@@ -375,7 +375,7 @@ async fn every_route_for_every_role(backend: Backend) {
             let answer: Answer = if template.starts_with(API_BASE) {
                 fixture
                     .app
-                    .call(method.clone(), &path, token, org, body.as_ref())
+                    .call(method.clone(), &path, token, org, body.as_ref(), &[])
                     .await
             } else {
                 let response = fixture

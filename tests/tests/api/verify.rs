@@ -9,99 +9,45 @@
     reason = "test scenarios: a failed step is a test failure"
 )]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::stand_in::{Account, StandInProvider};
-use switchboard_e2e::{
-    Answer, Backend, TestApp, on_both_backends, spawn_app_on, test_database, twilio_sid,
+use switchboard_test_support::stand_in::{Provider, StandIn, StandInConfig};
+use switchboard_test_support::{
+    Answer, Backend, TestApp, TestDatabase, on_both_backends, spawn_app_on, twilio_sid,
     twilio_token,
 };
+
+use crate::logs::log_buffer;
 
 const CONFIGS: &str = "/telephony/providers-configurations/";
 /// The server's verification timeout in these tests.
 const TIMEOUT_MS: u64 = 800;
 
-/// Every log line of this test binary, at trace level.
-fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
-    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    BUFFER
-        .get_or_init(|| {
-            let buffer = Arc::new(Mutex::new(Vec::new()));
-            let writer = BufferWriter(buffer.clone());
-            tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .init();
-            buffer
-        })
-        .clone()
-}
-
-#[derive(Clone)]
-struct BufferWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for BufferWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut buffer) = self.0.lock() {
-            buffer.extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The stand-in's accounts: 1 valid, 2 valid but configured here with a wrong
 /// token, 3 slower than the timeout, 4 broken (500).
-fn stand_in() -> StandInProvider {
-    StandInProvider::start(vec![
-        (
-            twilio_sid(1),
-            Account::Valid {
-                token: twilio_token(1),
-            },
-        ),
-        (
-            twilio_sid(2),
-            Account::Valid {
-                token: twilio_token(20),
-            },
-        ),
-        (twilio_sid(3), Account::Slow(Duration::from_millis(3000))),
-        (twilio_sid(4), Account::Broken),
-        (
-            twilio_sid(5),
-            Account::Valid {
-                token: twilio_token(5),
-            },
-        ),
-        (
-            twilio_sid(6),
-            Account::Valid {
-                token: twilio_token(60),
-            },
-        ),
-    ])
+fn stand_in() -> StandIn {
+    StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, &twilio_sid(1), &twilio_token(1))
+            .accept(Provider::Twilio, &twilio_sid(2), &twilio_token(20))
+            .delay(&twilio_sid(3), Duration::from_millis(3000))
+            .fail(&twilio_sid(4), 500)
+            .accept(Provider::Twilio, &twilio_sid(5), &twilio_token(5))
+            .accept(Provider::Twilio, &twilio_sid(6), &twilio_token(60)),
+    )
 }
 
-async fn app_with(backend: Backend, stand_in: &StandInProvider) -> Option<TestApp> {
-    let database = test_database(backend)?;
+async fn app_with(backend: Backend, stand_in: &StandIn) -> TestApp {
     let base_url = stand_in.base_url.clone();
-    Some(
-        spawn_app_on(database, move |settings| {
-            settings.verify.twilio_base_url = base_url;
-            settings.verify.timeout_ms = TIMEOUT_MS;
-        })
-        .await,
-    )
+    spawn_app_on(TestDatabase::new(backend), move |settings| {
+        settings.verify.twilio_base_url = base_url;
+        settings.verify.timeout_ms = TIMEOUT_MS;
+    })
+    .await
 }
 
 fn twilio(n: u32, token: &str) -> Value {
@@ -109,8 +55,15 @@ fn twilio(n: u32, token: &str) -> Value {
 }
 
 async fn create(app: &TestApp, token: &str, body: &Value) -> Answer {
-    app.call(Method::POST, CONFIGS, Some(token), Some("acme"), Some(body))
-        .await
+    app.call(
+        Method::POST,
+        CONFIGS,
+        Some(token),
+        Some("acme"),
+        Some(body),
+        &[],
+    )
+    .await
 }
 
 async fn verify(app: &TestApp, token: &str, id: &Value) -> Answer {
@@ -120,6 +73,7 @@ async fn verify(app: &TestApp, token: &str, id: &Value) -> Answer {
         Some(token),
         Some("acme"),
         None,
+        &[],
     )
     .await
 }
@@ -127,9 +81,7 @@ async fn verify(app: &TestApp, token: &str, id: &Value) -> Answer {
 async fn outcomes_are_recorded(backend: Backend) {
     let logs = log_buffer();
     let stand_in = stand_in();
-    let Some(app) = app_with(backend, &stand_in).await else {
-        return;
-    };
+    let app = app_with(backend, &stand_in).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let mut answers = Vec::new();
@@ -171,15 +123,7 @@ async fn outcomes_are_recorded(backend: Backend) {
         // The representation changed: so did the tag.
         assert_ne!(answer.header("etag").map(str::to_owned), *tag);
         assert!(took < Duration::from_millis(TIMEOUT_MS + 1500), "{took:?}");
-        let stored = app
-            .call(
-                Method::GET,
-                &format!("{CONFIGS}{id}/"),
-                Some(&owner.token),
-                Some("acme"),
-                None,
-            )
-            .await;
+        let stored = app.get_config(&owner, id).await;
         assert_eq!(
             stored.body["data"]["verification"],
             answer.body["data"]["verification"]
@@ -196,6 +140,7 @@ async fn outcomes_are_recorded(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(history.body["count"], 1);
@@ -232,6 +177,7 @@ async fn outcomes_are_recorded(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&json!({"force": true})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -253,9 +199,7 @@ async fn outcomes_are_recorded(backend: Backend) {
 async fn verify_before_saving(backend: Backend) {
     let logs = log_buffer();
     let stand_in = stand_in();
-    let Some(app) = app_with(backend, &stand_in).await else {
-        return;
-    };
+    let app = app_with(backend, &stand_in).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let mut answers = Vec::new();
@@ -263,8 +207,15 @@ async fn verify_before_saving(backend: Backend) {
     let post = |body: Value| {
         let (app, token, path) = (&app, owner.token.clone(), verified_create.clone());
         async move {
-            app.call(Method::POST, &path, Some(&token), Some("acme"), Some(&body))
-                .await
+            app.call(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some("acme"),
+                Some(&body),
+                &[],
+            )
+            .await
         }
     };
 
@@ -301,12 +252,11 @@ async fn verify_before_saving(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&twilio(7, &twilio_token(7))),
+            &[],
         )
         .await;
     assert_eq!(bad.status, 400);
-    let listed = app
-        .call(Method::GET, CONFIGS, Some(&owner.token), Some("acme"), None)
-        .await;
+    let listed = app.list_configs(&owner, "").await;
     assert_eq!(listed.body["count"], 1);
 
     // PATCH with verify: a wrong new token is refused and changes nothing.
@@ -319,11 +269,19 @@ async fn verify_before_saving(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&json!({"auth_token": twilio_token(55)})),
+            &[],
         )
         .await;
     assert_eq!(refused.status, 400);
     let unchanged = app
-        .call(Method::GET, &path, Some(&owner.token), Some("acme"), None)
+        .call(
+            Method::GET,
+            &path,
+            Some(&owner.token),
+            Some("acme"),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(
         unchanged.body["data"]["auth_token_last4"],
@@ -338,6 +296,7 @@ async fn verify_before_saving(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&json!({"name": "Checked"})),
+            &[],
         )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
@@ -350,6 +309,7 @@ async fn verify_before_saving(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             Some(&json!({"auth_token": twilio_token(56)})),
+            &[],
         )
         .await;
     assert_eq!(rotated.status, 200);

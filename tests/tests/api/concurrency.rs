@@ -11,7 +11,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{
+use switchboard_test_support::{
     Answer, Backend, TestApp, on_both_backends, spawn_app, twilio_sid, twilio_token,
 };
 
@@ -28,6 +28,7 @@ async fn create(app: &TestApp, token: &str, n: u32) -> Answer {
             Some(token),
             Some("acme"),
             Some(&body),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
@@ -36,7 +37,7 @@ async fn create(app: &TestApp, token: &str, n: u32) -> Answer {
 
 async fn patch(app: &TestApp, token: &str, path: &str, tag: Option<&str>, body: &Value) -> Answer {
     let headers: Vec<(&str, &str)> = tag.map(|tag| ("If-Match", tag)).into_iter().collect();
-    app.call_with(
+    app.call(
         Method::PATCH,
         path,
         Some(token),
@@ -49,7 +50,7 @@ async fn patch(app: &TestApp, token: &str, path: &str, tag: Option<&str>, body: 
 
 async fn delete(app: &TestApp, token: &str, path: &str, tag: Option<&str>) -> Answer {
     let headers: Vec<(&str, &str)> = tag.map(|tag| ("If-Match", tag)).into_iter().collect();
-    app.call_with(
+    app.call(
         Method::DELETE,
         path,
         Some(token),
@@ -61,14 +62,12 @@ async fn delete(app: &TestApp, token: &str, path: &str, tag: Option<&str>) -> An
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> Answer {
-    app.call(Method::GET, path, Some(token), Some("acme"), None)
+    app.call(Method::GET, path, Some(token), Some("acme"), None, &[])
         .await
 }
 
 async fn stale_tags_are_412_and_change_nothing(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = owner.token.as_str();
@@ -175,9 +174,7 @@ async fn stale_tags_are_412_and_change_nothing(backend: Backend) {
 }
 
 async fn racing_patches_let_exactly_one_win(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let created = create(&app, &owner.token, 1).await;
@@ -239,6 +236,7 @@ async fn racing_patches_let_exactly_one_win(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(history.status, 200);
@@ -251,9 +249,7 @@ async fn racing_patches_let_exactly_one_win(backend: Backend) {
 /// before it).
 async fn concurrent_rotations_without_a_tag_all_succeed(backend: Backend) {
     const RACERS: u32 = 24;
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let created = create(&app, &owner.token, 1).await;
@@ -292,6 +288,7 @@ async fn concurrent_rotations_without_a_tag_all_succeed(backend: Backend) {
             Some(&owner.token),
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(history.status, 200);

@@ -9,17 +9,15 @@
 use reqwest::Method;
 use serde_json::json;
 use switchboard_domain::identity::Role;
-use switchboard_e2e::{Backend, on_both_backends, spawn_app, twilio_sid, twilio_token};
+use switchboard_test_support::{Backend, on_both_backends, spawn_app, twilio_sid, twilio_token};
 
 async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let (token, org) = (Some(owner.token.as_str()), Some("acme"));
     let config = app
-        .call(Method::POST, "/telephony/providers-configurations/", token, org, Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})))
+        .call(Method::POST, "/telephony/providers-configurations/", token, org, Some(&json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": twilio_token(1)})), &[])
         .await;
     let config_id = config.body["data"]["id"].as_i64().expect("config");
 
@@ -27,7 +25,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
     let number_body = json!({"number": "+14155550100"});
     let headers = [("Idempotency-Key", "number-1")];
     let first = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/numbers/",
             token,
@@ -38,7 +36,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
         .await;
     assert_eq!(first.status, 201);
     let again = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/numbers/",
             token,
@@ -53,7 +51,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
     let number_id = first.body["data"]["id"].as_i64().expect("number");
 
     let bridge = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/bridges/",
             token,
@@ -64,7 +62,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
         .await;
     assert_eq!(bridge.status, 201);
     let replayed = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/bridges/",
             token,
@@ -78,7 +76,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
         "no second bridge `front-desk-2`"
     );
     let mismatch = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/bridges/",
             token,
@@ -92,7 +90,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
     let connect = json!({"provider_config_id": config_id, "phone_number": "+14155550100"});
     for _ in 0..2 {
         let answer = app
-            .call_with(
+            .call(
                 Method::POST,
                 "/telephony/bridges/front-desk/connect-provider/",
                 token,
@@ -107,7 +105,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
     let answer = app
-        .call_with(
+        .call(
             Method::POST,
             "/telephony/bridges/front-desk/disconnect-provider/",
             token,
@@ -125,6 +123,7 @@ async fn connections_are_audited_and_posts_are_idempotent(backend: Backend) {
             token,
             org,
             None,
+            &[],
         )
         .await;
     assert_eq!(history.status, 200, "{}", history.text);

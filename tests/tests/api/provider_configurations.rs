@@ -10,33 +10,23 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_domain::identity::{OrgId, Role};
 use switchboard_domain::telephony::ProviderConfigId;
-use switchboard_e2e::{Backend, TestApp, on_both_backends, spawn_app, twilio_sid, twilio_token};
+use switchboard_test_support::{Backend, on_both_backends, spawn_app, twilio_sid, twilio_token};
 
 const CONFIGS: &str = "/telephony/providers-configurations/";
-
-async fn app(backend: Backend) -> Option<TestApp> {
-    let app = spawn_app(backend).await;
-    if app.is_none() {
-        eprintln!("skipped: PostgreSQL is not configured (SWITCHBOARD_TEST_POSTGRES_URL)");
-    }
-    app
-}
 
 fn twilio_body(n: u32) -> Value {
     json!({"provider": "twilio", "account_sid": twilio_sid(n), "auth_token": twilio_token(n)})
 }
 
 async fn headers_and_authentication(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("other");
     let owner = app.user_in("acme", Role::Owner);
 
     // No Authorization header.
     let answer = app
-        .call(Method::GET, "/organizations/", None, None, None)
+        .call(Method::GET, "/organizations/", None, None, None, &[])
         .await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.header("www-authenticate"), Some("Token"));
@@ -67,7 +57,7 @@ async fn headers_and_authentication(backend: Backend) {
             .send()
             .await
             .expect("sent");
-        let answer = switchboard_e2e::Answer::from(answer).await;
+        let answer = switchboard_test_support::Answer::from(answer).await;
         assert_eq!(answer.status, 401);
         assert_eq!(answer.header("www-authenticate"), Some("Token"));
         assert_eq!(answer.text, invalid);
@@ -91,6 +81,7 @@ async fn headers_and_authentication(backend: Backend) {
             Some(&owner.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200);
@@ -109,7 +100,7 @@ async fn headers_and_authentication(backend: Backend) {
 
     // Org-Handle: missing (after authentication), unknown, not a member: 400, 403, 403.
     let answer = app
-        .call(Method::GET, CONFIGS, Some(&owner.token), None, None)
+        .call(Method::GET, CONFIGS, Some(&owner.token), None, None, &[])
         .await;
     assert_eq!(answer.status, 400);
     assert_eq!(
@@ -117,13 +108,20 @@ async fn headers_and_authentication(backend: Backend) {
         r#"{"status_code":400,"message":"Org-Handle header is required.","code":"org_handle_required"}"#
     );
     let answer = app
-        .call(Method::GET, CONFIGS, Some("bad"), None, None)
+        .call(Method::GET, CONFIGS, Some("bad"), None, None, &[])
         .await;
     assert_eq!(answer.status, 401, "authentication comes before Org-Handle");
     let forbidden = r#"{"status_code":403,"message":"You do not have access to this organization.","code":"forbidden_organization"}"#;
     for handle in ["nope-not-here", "other", "NOT A HANDLE"] {
         let answer = app
-            .call(Method::GET, CONFIGS, Some(&owner.token), Some(handle), None)
+            .call(
+                Method::GET,
+                CONFIGS,
+                Some(&owner.token),
+                Some(handle),
+                None,
+                &[],
+            )
             .await;
         assert_eq!(answer.status, 403, "{handle}");
         assert_eq!(answer.text, forbidden);
@@ -136,29 +134,13 @@ async fn headers_and_authentication(backend: Backend) {
         .identity
         .list_tokens(&revoked.email)
         .expect("tokens");
-    let answer = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&revoked.token),
-            Some("acme"),
-            None,
-        )
-        .await;
+    let answer = app.list_configs(&revoked, "").await;
     assert_eq!(answer.status, 200);
     app.services
         .identity
         .revoke_token(tokens[0].id)
         .expect("revoked");
-    let answer = app
-        .call(
-            Method::GET,
-            CONFIGS,
-            Some(&revoked.token),
-            Some("acme"),
-            None,
-        )
-        .await;
+    let answer = app.list_configs(&revoked, "").await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.text, invalid);
 
@@ -170,6 +152,7 @@ async fn headers_and_authentication(backend: Backend) {
             Some(&owner.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200);
@@ -195,20 +178,20 @@ async fn headers_and_authentication(backend: Backend) {
     );
     assert_eq!(twilio["credentials"]["auth_token"]["secret"], true);
     let answer = app
-        .call(Method::GET, "/telephony/providers", None, None, None)
+        .call(Method::GET, "/telephony/providers", None, None, None, &[])
         .await;
     assert_eq!(answer.status, 401);
 
     // Unknown routes are 404 and known routes with another method 405, before
     // authentication; both in the envelope.
     let answer = app
-        .call(Method::GET, "/nothing-here/", None, None, None)
+        .call(Method::GET, "/nothing-here/", None, None, None, &[])
         .await;
     assert_eq!(
         answer.text,
         r#"{"status_code":404,"message":"Not found.","code":"not_found"}"#
     );
-    let answer = app.call(Method::PUT, CONFIGS, None, None, None).await;
+    let answer = app.call(Method::PUT, CONFIGS, None, None, None, &[]).await;
     assert_eq!(
         answer.text,
         r#"{"status_code":405,"message":"Method not allowed.","code":"method_not_allowed"}"#
@@ -247,18 +230,14 @@ async fn headers_and_authentication(backend: Backend) {
 }
 
 async fn configuration_lifecycle(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
     let org = Some("acme");
 
     // Create, with defaults.
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&twilio_body(1)))
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["status_code"], 201);
     assert_eq!(
@@ -300,7 +279,7 @@ async fn configuration_lifecycle(backend: Backend) {
         format!("/telephony/provider-configurations/{id}/"),
         format!("/telephony/provider-configurations/{id}"),
     ] {
-        let answer = app.call(Method::GET, &path, token, org, None).await;
+        let answer = app.call(Method::GET, &path, token, org, None, &[]).await;
         assert_eq!(answer.status, 200, "{path}");
         assert_eq!(
             answer.body["message"],
@@ -315,6 +294,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.body["count"], 1);
@@ -323,7 +303,7 @@ async fn configuration_lifecycle(backend: Backend) {
     let path = format!("{CONFIGS}{id}/");
     let rotated = twilio_token(99);
     let answer = app
-        .call(Method::PATCH, &path, token, org, Some(&json!({"auth_token": rotated, "name": "Main line", "meta_json": {"team": "voice"}, "base_url": "https://api.twilio.com"})))
+        .call(Method::PATCH, &path, token, org, Some(&json!({"auth_token": rotated, "name": "Main line", "meta_json": {"team": "voice"}, "base_url": "https://api.twilio.com"})), &[])
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(
@@ -355,6 +335,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"active": false, "base_url": null, "api_secret": alias})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -367,7 +348,7 @@ async fn configuration_lifecycle(backend: Backend) {
 
     // Empty PATCH, provider change, and a token breaking the stored provider's rules.
     let answer = app
-        .call(Method::PATCH, &path, token, org, Some(&json!({})))
+        .call(Method::PATCH, &path, token, org, Some(&json!({})), &[])
         .await;
     assert_eq!(answer.status, 400);
     assert!(answer.body["errors"]["non_field_errors"].is_array());
@@ -378,6 +359,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"provider": "sip"})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -389,6 +371,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"provider": "twilio", "name": "Same provider"})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 200, "naming the same provider is allowed");
@@ -399,6 +382,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"auth_token": "not-hex-at-all-SECRET"})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -414,6 +398,7 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"name": "x"})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
@@ -424,32 +409,30 @@ async fn configuration_lifecycle(backend: Backend) {
             token,
             org,
             Some(&json!({"name": "x"})),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 404);
 
     // Delete: 204 with no body, then 404.
-    let answer = app.call(Method::DELETE, &path, token, org, None).await;
+    let answer = app.call(Method::DELETE, &path, token, org, None, &[]).await;
     assert_eq!(answer.status, 204);
     assert!(answer.text.is_empty());
-    let answer = app.call(Method::GET, &path, token, org, None).await;
+    let answer = app.call(Method::GET, &path, token, org, None, &[]).await;
     assert_eq!(answer.status, 404);
     assert_eq!(
         answer.text,
         r#"{"status_code":404,"message":"Not found.","code":"not_found"}"#
     );
-    let answer = app.call(Method::DELETE, &path, token, org, None).await;
+    let answer = app.call(Method::DELETE, &path, token, org, None, &[]).await;
     assert_eq!(answer.status, 404);
 }
 
 async fn bad_input(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
-    let org = Some("acme");
 
     let cases: Vec<(Value, &str)> = vec![
         (
@@ -534,9 +517,7 @@ async fn bad_input(backend: Backend) {
         ),
     ];
     for (body, field) in cases {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&body))
-            .await;
+        let answer = app.create_config(&owner, &body).await;
         assert_eq!(answer.status, 400, "{body}: {}", answer.text);
         assert_eq!(answer.body["code"], "validation_error");
         assert_eq!(answer.body["message"], "Invalid request.");
@@ -550,12 +531,9 @@ async fn bad_input(backend: Backend) {
     // Values never come back, not even in errors.
     let secret = "SENTINEL-never-echo-0123456789";
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "twilio", "account_sid": secret, "auth_token": secret})),
+        .create_config(
+            &owner,
+            &json!({"provider": "twilio", "account_sid": secret, "auth_token": secret}),
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -594,9 +572,10 @@ async fn bad_input(backend: Backend) {
             "validation_error",
         ),
     ] {
-        let answer =
-            switchboard_e2e::Answer::from(raw(body, content_type).send().await.expect("sent"))
-                .await;
+        let answer = switchboard_test_support::Answer::from(
+            raw(body, content_type).send().await.expect("sent"),
+        )
+        .await;
         assert_eq!(
             answer.status, status,
             "{body:?} {content_type:?}: {}",
@@ -604,9 +583,10 @@ async fn bad_input(backend: Backend) {
         );
         assert_eq!(answer.body["code"], code);
     }
-    let answer =
-        switchboard_e2e::Answer::from(raw("{}", Some("text/plain")).send().await.expect("sent"))
-            .await;
+    let answer = switchboard_test_support::Answer::from(
+        raw("{}", Some("text/plain")).send().await.expect("sent"),
+    )
+    .await;
     assert_eq!(
         answer.text,
         r#"{"status_code":415,"message":"Content-Type must be application/json.","code":"unsupported_media_type"}"#
@@ -622,7 +602,7 @@ async fn bad_input(backend: Backend) {
         .send()
         .await
         .expect("sent");
-    let answer = switchboard_e2e::Answer::from(answer).await;
+    let answer = switchboard_test_support::Answer::from(answer).await;
     assert_eq!(answer.status, 413);
     assert_eq!(
         answer.text,
@@ -648,22 +628,20 @@ async fn bad_input(backend: Backend) {
     assert_eq!(answer.status(), 413);
 
     // Nothing was written by any of it.
-    let answer = app.call(Method::GET, CONFIGS, token, org, None).await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.body["count"], 0);
     assert_eq!(answer.body["data"], json!([]));
 
     // Provider by id, as a number and as a string; aliases.
     let providers = app
-        .call(Method::GET, "/telephony/providers/", token, None, None)
+        .call(Method::GET, "/telephony/providers/", token, None, None, &[])
         .await;
     let twilio_id = providers.body["data"][0]["id"].as_i64().expect("id");
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": twilio_id, "api_key": twilio_sid(7), "api_secret": twilio_token(7)})))
+    let answer = app.create_config(&owner, &json!({"provider": twilio_id, "api_key": twilio_sid(7), "api_secret": twilio_token(7)}))
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["data"]["account_sid"], twilio_sid(7));
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": twilio_id.to_string(), "account_sid": twilio_sid(8), "auth_token": twilio_token(8), "sip_url": "sips:trunk@example.com", "name": "Backup"})))
+    let answer = app.create_config(&owner, &json!({"provider": twilio_id.to_string(), "account_sid": twilio_sid(8), "auth_token": twilio_token(8), "sip_url": "sips:trunk@example.com", "name": "Backup"}))
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.body["data"]["sip_url"], "sips:trunk@example.com");
@@ -691,23 +669,17 @@ async fn bad_input(backend: Backend) {
         ("sip", "trunk-user", "p@ss w0rd!"),
     ] {
         let answer = app
-            .call(
-                Method::POST,
-                CONFIGS,
-                token,
-                org,
-                Some(&json!({"provider": provider, "account_sid": sid, "auth_token": secret})),
+            .create_config(
+                &owner,
+                &json!({"provider": provider, "account_sid": sid, "auth_token": secret}),
             )
             .await;
         assert_eq!(answer.status, 201, "{provider}: {}", answer.text);
     }
     let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            org,
-            Some(&json!({"provider": "plivo", "account_sid": "XX123", "auth_token": "short"})),
+        .create_config(
+            &owner,
+            &json!({"provider": "plivo", "account_sid": "XX123", "auth_token": "short"}),
         )
         .await;
     assert_eq!(answer.status, 400);
@@ -718,24 +690,19 @@ async fn bad_input(backend: Backend) {
 }
 
 async fn pagination_and_filters(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
     let token = Some(owner.token.as_str());
     let org = Some("acme");
     let mut ids = Vec::new();
     for n in 0..5 {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&twilio_body(n)))
-            .await;
+        let answer = app.create_config(&owner, &twilio_body(n)).await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
     }
     for n in 0..2 {
-        let answer = app
-            .call(Method::POST, CONFIGS, token, org, Some(&json!({"provider": "sip", "account_sid": format!("user{n}"), "auth_token": "secret-password", "active": false})))
+        let answer = app.create_config(&owner, &json!({"provider": "sip", "account_sid": format!("user{n}"), "auth_token": "secret-password", "active": false}))
             .await;
         assert_eq!(answer.status, 201);
         ids.push(answer.body["data"]["id"].as_i64().expect("id"));
@@ -745,13 +712,7 @@ async fn pagination_and_filters(backend: Backend) {
     let mut seen = Vec::new();
     for page in 1..=4 {
         let answer = app
-            .call(
-                Method::GET,
-                &format!("{CONFIGS}?page={page}&page_size=2"),
-                token,
-                org,
-                None,
-            )
+            .list_configs(&owner, &format!("?page={page}&page_size=2"))
             .await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body["count"], 7);
@@ -764,22 +725,12 @@ async fn pagination_and_filters(backend: Backend) {
         );
     }
     assert_eq!(seen, newest_first);
-    let answer = app
-        .call(Method::GET, &format!("{CONFIGS}?page=9"), token, org, None)
-        .await;
+    let answer = app.list_configs(&owner, "?page=9").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["count"], 7);
     assert_eq!(answer.body["data"], json!([]));
 
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?provider=sip"),
-            token,
-            org,
-            None,
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?provider=sip").await;
     assert_eq!(answer.body["count"], 2);
     assert!(
         answer.body["data"]
@@ -788,24 +739,10 @@ async fn pagination_and_filters(backend: Backend) {
             .iter()
             .all(|c| c["provider"] == "sip")
     );
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?active=true"),
-            token,
-            org,
-            None,
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?active=true").await;
     assert_eq!(answer.body["count"], 5);
     let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?active=false&provider=twilio"),
-            token,
-            org,
-            None,
-        )
+        .list_configs(&owner, "?active=false&provider=twilio")
         .await;
     assert_eq!(answer.body["count"], 0);
     assert_eq!(answer.body["data"], json!([]));
@@ -817,27 +754,24 @@ async fn pagination_and_filters(backend: Backend) {
         "?unknown=1",
     ] {
         let answer = app
-            .call(Method::GET, &format!("{CONFIGS}{bad}"), token, org, None)
+            .call(
+                Method::GET,
+                &format!("{CONFIGS}{bad}"),
+                token,
+                org,
+                None,
+                &[],
+            )
             .await;
         assert_eq!(answer.status, 400, "{bad}");
         assert_eq!(answer.body["code"], "validation_error");
     }
-    let answer = app
-        .call(
-            Method::GET,
-            &format!("{CONFIGS}?page_size=100"),
-            token,
-            org,
-            None,
-        )
-        .await;
+    let answer = app.list_configs(&owner, "?page_size=100").await;
     assert_eq!(answer.status, 200);
 }
 
 async fn duplicates_and_races(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     app.organization("other");
     let owner = app.user_in("acme", Role::Owner);
@@ -845,9 +779,7 @@ async fn duplicates_and_races(backend: Backend) {
     let token = Some(owner.token.as_str());
     let org = Some("acme");
 
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&twilio_body(1)))
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     assert_eq!(answer.status, 201);
     // The same SID in another letter case is a duplicate.
     let upper = format!("AC{}", twilio_sid(1)[2..].to_uppercase());
@@ -860,40 +792,25 @@ async fn duplicates_and_races(backend: Backend) {
             Some(
                 &json!({"provider": "twilio", "account_sid": upper, "auth_token": twilio_token(2)}),
             ),
+            &[],
         )
         .await;
     assert_eq!(answer.status, 409, "{}", answer.text);
     assert_eq!(answer.body["code"], "conflict");
     // Another organization may hold the same account.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&other.token),
-            Some("other"),
-            Some(&twilio_body(1)),
-        )
-        .await;
+    let answer = app.create_config(&other, &twilio_body(1)).await;
     assert_eq!(answer.status, 201);
     // A PATCH onto an existing SID is a conflict too.
-    let answer = app
-        .call(Method::POST, CONFIGS, token, org, Some(&twilio_body(3)))
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(3)).await;
     let third = answer.body["data"]["id"].as_i64().expect("id");
     let answer = app
-        .call(
-            Method::PATCH,
-            &format!("{CONFIGS}{third}/"),
-            token,
-            org,
-            Some(&json!({"account_sid": twilio_sid(1)})),
-        )
+        .patch_config(&owner, third, &json!({"account_sid": twilio_sid(1)}))
         .await;
     assert_eq!(answer.status, 409);
 
     // Twenty identical creates at once: exactly one wins.
     let body = twilio_body(50);
-    let requests = (0..20).map(|_| app.call(Method::POST, CONFIGS, token, org, Some(&body)));
+    let requests = (0..20).map(|_| app.create_config(&owner, &body));
     let answers = futures_util::future::join_all(requests).await;
     let created = answers.iter().filter(|a| a.status == 201).count();
     let conflicts = answers.iter().filter(|a| a.status == 409).count();
@@ -903,27 +820,17 @@ async fn duplicates_and_races(backend: Backend) {
         "{:?}",
         answers.iter().map(|a| a.status).collect::<Vec<_>>()
     );
-    let answer = app.call(Method::GET, CONFIGS, token, org, None).await;
+    let answer = app.list_configs(&owner, "").await;
     assert_eq!(answer.body["count"], 3);
 }
 
 async fn organization_isolation(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("org-a");
     app.organization("org-b");
     let a = app.user_in("org-a", Role::Owner);
     let b = app.user_in("org-b", Role::Owner);
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&b.token),
-            Some("org-b"),
-            Some(&twilio_body(9)),
-        )
-        .await;
+    let answer = app.create_config(&b, &twilio_body(9)).await;
     let b_id = answer.body["data"]["id"].as_i64().expect("id");
     let path = format!("{CONFIGS}{b_id}/");
     let not_found = r#"{"status_code":404,"message":"Not found.","code":"not_found"}"#;
@@ -939,6 +846,7 @@ async fn organization_isolation(backend: Backend) {
                 Some(&a.token),
                 Some("org-a"),
                 body.as_ref(),
+                &[],
             )
             .await;
         assert_eq!(answer.status, 404, "{method}");
@@ -946,63 +854,38 @@ async fn organization_isolation(backend: Backend) {
     }
     // A's token with B's handle is refused outright.
     let answer = app
-        .call(Method::GET, &path, Some(&a.token), Some("org-b"), None)
+        .call(Method::GET, &path, Some(&a.token), Some("org-b"), None, &[])
         .await;
     assert_eq!(answer.status, 403);
-    let answer = app
-        .call(Method::GET, CONFIGS, Some(&a.token), Some("org-a"), None)
-        .await;
+    let answer = app.list_configs(&a, "").await;
     assert_eq!(answer.body["count"], 0);
     // B's configuration is untouched.
     let answer = app
-        .call(Method::GET, &path, Some(&b.token), Some("org-b"), None)
+        .call(Method::GET, &path, Some(&b.token), Some("org-b"), None, &[])
         .await;
     assert_eq!(answer.status, 200);
     assert_ne!(answer.body["data"]["name"], "stolen");
 }
 
 async fn roles(backend: Backend) {
-    let Some(app) = app(backend).await else {
-        return;
-    };
+    let app = spawn_app(backend).await;
     app.organization("acme");
     let owner = app.user_in("acme", Role::Owner);
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            Some(&owner.token),
-            Some("acme"),
-            Some(&twilio_body(1)),
-        )
-        .await;
+    let answer = app.create_config(&owner, &twilio_body(1)).await;
     let id = answer.body["data"]["id"].as_i64().expect("id");
     let path = format!("{CONFIGS}{id}/");
     let denied = r#"{"status_code":403,"message":"You do not have permission to perform this action.","code":"permission_denied"}"#;
 
     let viewer = app.user_in("acme", Role::Viewer);
     let token = Some(viewer.token.as_str());
+    assert_eq!(app.list_configs(&viewer, "").await.status, 200);
     assert_eq!(
-        app.call(Method::GET, CONFIGS, token, Some("acme"), None)
+        app.call(Method::GET, &path, token, Some("acme"), None, &[])
             .await
             .status,
         200
     );
-    assert_eq!(
-        app.call(Method::GET, &path, token, Some("acme"), None)
-            .await
-            .status,
-        200
-    );
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            Some("acme"),
-            Some(&twilio_body(2)),
-        )
-        .await;
+    let answer = app.create_config(&viewer, &twilio_body(2)).await;
     assert_eq!((answer.status, answer.text.as_str()), (403, denied));
     let answer = app
         .call(
@@ -1011,23 +894,16 @@ async fn roles(backend: Backend) {
             token,
             Some("acme"),
             Some(&json!({"name": "x"})),
+            &[],
         )
         .await;
     assert_eq!((answer.status, answer.text.as_str()), (403, denied));
     let answer = app
-        .call(Method::DELETE, &path, token, Some("acme"), None)
+        .call(Method::DELETE, &path, token, Some("acme"), None, &[])
         .await;
     assert_eq!((answer.status, answer.text.as_str()), (403, denied));
     // Shape errors come before the role; the role before existence.
-    let answer = app
-        .call(
-            Method::POST,
-            CONFIGS,
-            token,
-            Some("acme"),
-            Some(&json!({"colour": 1})),
-        )
-        .await;
+    let answer = app.create_config(&viewer, &json!({"colour": 1})).await;
     assert_eq!(answer.status, 400);
     let answer = app
         .call(
@@ -1036,6 +912,7 @@ async fn roles(backend: Backend) {
             token,
             Some("acme"),
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.status, 403);
@@ -1049,6 +926,7 @@ async fn roles(backend: Backend) {
                 Some(&user.token),
                 Some("acme"),
                 Some(&json!({"name": format!("by {role}")})),
+                &[],
             )
             .await;
         assert_eq!(answer.status, 200, "{role}");
@@ -1060,6 +938,7 @@ async fn roles(backend: Backend) {
             Some(&viewer.token),
             None,
             None,
+            &[],
         )
         .await;
     assert_eq!(answer.body["data"][0]["role"], "viewer");

@@ -1,5 +1,5 @@
-//! Per-connection instrumentation: what the pool needs to know about a connection's
-//! health without asking the database, and an optional trace of every statement.
+//! Connection health: what the pool needs to know about a connection's health without
+//! asking the database, and an optional trace of every statement.
 //!
 //! r2d2 checks a connection on every checkout; a `SELECT 1` there costs a round trip
 //! per checkout, about as much as the work of a small request on PostgreSQL. The
@@ -14,35 +14,26 @@
 //! With the `switchboard::sql` target enabled at `debug` level (for example
 //! `RUST_LOG=warn,switchboard::sql=debug`), every statement's SQL text is logged,
 //! without its bind values (they may hold credentials, token hashes or ciphertexts).
-//! The load benchmark counts statements per request this way. This module knows
-//! nothing of the schema.
+//! The load benchmark counts statements per request this way. Which failures mean a
+//! lost connection is decided with the rest of the error classification
+//! ([`crate::error::transient`]). This module knows nothing of the schema.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::connection::{DebugQuery, Instrumentation, InstrumentationEvent};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use crate::connection::DbConnection;
+use crate::error::{Transient, transient};
 
 /// Target of the statement trace.
-pub const SQL_TRACE_TARGET: &str = "switchboard::sql";
+const SQL_TRACE_TARGET: &str = "switchboard::sql";
 
 /// A connection that finished a statement successfully this recently is handed out
 /// without a check (HikariCP's `aliveBypassWindowMs` uses the same idea and value).
 pub(crate) const TRUST_WINDOW: Duration = Duration::from_millis(500);
-
-/// Fragments of PostgreSQL client messages that mean the connection is gone.
-const LOST_CONNECTION_MESSAGES: &[&str] = &[
-    "server closed the connection",
-    "terminating connection",
-    "no connection to the server",
-    "could not receive data from server",
-    "could not send data to server",
-    "connection to server",
-    "ssl connection has been closed",
-];
 
 /// The instrumentation installed on every pooled connection.
 #[derive(Debug, Default)]
@@ -95,19 +86,7 @@ impl fmt::Display for SqlText<'_> {
 }
 
 fn is_lost_connection(error: &DieselError) -> bool {
-    match error {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        DieselError::DatabaseError(_, info) => {
-            let message = info.message().to_ascii_lowercase();
-            LOST_CONNECTION_MESSAGES
-                .iter()
-                .any(|fragment| message.contains(fragment))
-        }
-        _ => false,
-    }
+    transient(error) == Some(Transient::LostConnection)
 }
 
 fn probe_of(connection: &mut DbConnection) -> Option<&mut ConnectionProbe> {
@@ -135,6 +114,8 @@ pub(crate) fn lost(connection: &mut DbConnection) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use diesel::result::DatabaseErrorKind;
+
     use super::*;
 
     fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {

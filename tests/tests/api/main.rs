@@ -1,0 +1,21 @@
+//! The end-to-end suite as one test binary (`cargo test -p switchboard-e2e --test
+//! api`), one module per topic, as zero2prod's `tests/api/main.rs`: one link step
+//! instead of one per file, and helpers shared without a crate of their own.
+//!
+//! To add a topic, put it in `tests/tests/api/<topic>.rs` and name it below.
+
+mod access;
+mod audit;
+mod bridge_audit;
+mod bridges;
+mod concurrency;
+mod deployment;
+mod idempotency;
+mod logs;
+mod observability;
+mod openapi;
+mod provider_configurations;
+mod roles_matrix;
+mod secrets;
+mod unavailable;
+mod verify;

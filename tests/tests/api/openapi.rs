@@ -1,0 +1,234 @@
+//! The served OpenAPI document (`GET /api/v2/platform/openapi.json`) and API page
+//! (`GET /docs`): the document is OpenAPI 3.1 JSON, needs no token, lists the
+//! contract's routes (a list kept here by hand, not read from the code), documents
+//! only routes the running server serves, and describes the create body with one
+//! branch per provider of the catalog; the page is self-contained HTML.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test scenarios: a failed step is a test failure"
+)]
+
+use reqwest::Method;
+use switchboard_test_support::{Backend, on_both_backends, spawn_app};
+
+/// The routes of the contract (`/work/shared/contract/api.md` sections 4 to 9, and
+/// the audit routes), as the document names them: method and path template without
+/// the trailing slash. Kept by hand on purpose: a route the document forgets fails
+/// here, whatever the code generating it does.
+const CONTRACT_ROUTES: &[(&str, &str)] = &[
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+    ("get", "/metrics"),
+    ("get", "/docs"),
+    ("get", "/api/v2/platform/openapi.json"),
+    ("get", "/api/v2/platform/organizations"),
+    ("post", "/api/v2/platform/auth/login"),
+    ("get", "/api/v2/platform/auth/tokens"),
+    ("post", "/api/v2/platform/auth/tokens"),
+    ("delete", "/api/v2/platform/auth/tokens/{id}"),
+    ("get", "/api/v2/platform/telephony/providers"),
+    ("get", "/api/v2/platform/telephony/providers-configurations"),
+    (
+        "post",
+        "/api/v2/platform/telephony/providers-configurations",
+    ),
+    (
+        "get",
+        "/api/v2/platform/telephony/providers-configurations/{id}",
+    ),
+    (
+        "patch",
+        "/api/v2/platform/telephony/providers-configurations/{id}",
+    ),
+    (
+        "delete",
+        "/api/v2/platform/telephony/providers-configurations/{id}",
+    ),
+    (
+        "post",
+        "/api/v2/platform/telephony/providers-configurations/{id}/verify",
+    ),
+    (
+        "get",
+        "/api/v2/platform/telephony/providers-configurations/{id}/history",
+    ),
+    ("get", "/api/v2/platform/telephony/provider-configurations"),
+    ("post", "/api/v2/platform/telephony/provider-configurations"),
+    (
+        "get",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
+    (
+        "patch",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
+    (
+        "delete",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
+    ("get", "/api/v2/platform/telephony/numbers"),
+    ("post", "/api/v2/platform/telephony/numbers"),
+    ("delete", "/api/v2/platform/telephony/numbers/{id}"),
+    ("get", "/api/v2/platform/telephony/bridges"),
+    ("post", "/api/v2/platform/telephony/bridges"),
+    ("get", "/api/v2/platform/telephony/bridges/{slug}"),
+    ("patch", "/api/v2/platform/telephony/bridges/{slug}"),
+    ("delete", "/api/v2/platform/telephony/bridges/{slug}"),
+    (
+        "post",
+        "/api/v2/platform/telephony/bridges/{slug}/connect-provider",
+    ),
+    (
+        "post",
+        "/api/v2/platform/telephony/bridges/{slug}/disconnect-provider",
+    ),
+    ("get", "/api/v2/platform/audit-events"),
+];
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// A concrete path for a path template: each `{parameter}` becomes a sample value.
+fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                if segment == "{slug}" {
+                    "some-slug"
+                } else {
+                    "1"
+                }
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn the_document_covers_every_route(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let answer = app
+        .call(Method::GET, "/openapi.json/", None, None, None, &[])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(
+        answer
+            .header("content-type")
+            .is_some_and(|value| value.starts_with("application/json"))
+    );
+    let document = &answer.body;
+    let version = document["openapi"].as_str().expect("an openapi version");
+    assert!(version.starts_with("3.1."), "{version}");
+    let paths = document["paths"].as_object().expect("paths");
+    // The contract's routes are all documented.
+    for (method, path) in CONTRACT_ROUTES {
+        let operation = &document["paths"][*path][*method];
+        assert!(
+            operation.is_object(),
+            "{method} {path} is missing from the OpenAPI document"
+        );
+        assert!(operation["responses"].is_object(), "{method} {path}");
+    }
+    // Every documented operation is served: without a token, a route the server has
+    // answers 401 (or, for public routes, its own answer), never 404 or 405, which
+    // only unknown paths and methods get.
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in METHODS.iter().filter(|method| item.get(**method).is_some()) {
+            operations += 1;
+            let method_name = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = app
+                .client
+                .request(method_name, app.url(&concrete(path)))
+                .send()
+                .await
+                .expect("sent");
+            let status = response.status().as_u16();
+            assert!(
+                status != 404 && status != 405,
+                "{method} {path} is documented but answers {status}"
+            );
+        }
+    }
+    assert!(operations >= CONTRACT_ROUTES.len());
+    // Nothing documented twice under two spellings of one path.
+    assert!(paths.keys().all(|path| !path.ends_with('/')));
+    // The create body has one branch per catalog provider, with its patterns.
+    let create = &document["paths"]["/api/v2/platform/telephony/providers-configurations"]["post"]
+        ["requestBody"]["content"]["application/json"]["schema"]["oneOf"];
+    let branches = create.as_array().expect("one branch per provider");
+    let catalog = app.services.provider_configs.catalog();
+    assert_eq!(branches.len(), catalog.all().len());
+    for (branch, provider) in branches.iter().zip(catalog.all()) {
+        assert_eq!(
+            branch["properties"]["account_sid"]["pattern"],
+            provider.account_sid.pattern.as_str()
+        );
+        assert_eq!(
+            branch["properties"]["auth_token"]["pattern"],
+            provider.auth_token.pattern.as_str()
+        );
+        assert_eq!(branch["additionalProperties"], false);
+    }
+    assert_eq!(
+        document["components"]["securitySchemes"]["token"]["name"],
+        "Authorization"
+    );
+    app.stop().await;
+}
+
+/// Needs no database: runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_is_served_offline() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"))
+    );
+    let page = response.text().await.expect("a body");
+    assert!(page.contains("/api/v2/platform/openapi.json"));
+    // Nothing fetched from elsewhere: no absolute URL in src or href attributes.
+    for needle in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "@import",
+    ] {
+        assert!(!page.contains(needle), "{needle}");
+    }
+    app.stop().await;
+}
+
+/// Needs no database: runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_names_the_allowed_ones() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let answer = app
+        .call(
+            Method::PUT,
+            "/telephony/bridges/some-slug/",
+            None,
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("allow"), Some("GET, PATCH, DELETE"));
+    app.stop().await;
+}
+
+on_both_backends!(the_document_covers_every_route);
