@@ -473,7 +473,10 @@ fn assert_same(actual: &ProviderConfig, expected: &NewProviderConfig) {
     assert_eq!(actual.name, expected.name);
     assert_eq!(actual.account_sid, expected.account_sid);
     assert_eq!(actual.auth_token, expected.auth_token);
-    assert_eq!(actual.auth_token_key_id(), expected.auth_token.key_id());
+    assert_eq!(
+        actual.auth_token_key_id(),
+        Some(expected.auth_token.key_id())
+    );
     assert_eq!(actual.auth_token_last4, expected.auth_token_last4);
     assert_eq!(actual.active, expected.active);
     assert_eq!(actual.base_url, expected.base_url);
@@ -515,7 +518,7 @@ fn configurations_insert_get_and_list(test_db: &TestDatabase) {
         assert_eq!(repo.get(org, stored.id).unwrap(), Some(stored.clone()));
         inserted.push(stored);
     }
-    assert_eq!(inserted[0].auth_token_key_id(), KeyId(7));
+    assert_eq!(inserted[0].auth_token_key_id(), Some(KeyId(7)));
     assert_eq!(inserted[0].meta_json["region"], Value::from("eu"));
 
     let all = repo
@@ -755,7 +758,7 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
         .unwrap();
     assert_eq!(rotated.account_sid, "ACffffffffffffffffffffffffffffffff");
     assert_eq!(rotated.auth_token, sealed(2));
-    assert_eq!(rotated.auth_token_key_id(), KeyId(2));
+    assert_eq!(rotated.auth_token_key_id(), Some(KeyId(2)));
     assert_eq!(rotated.auth_token_last4, "9f3c");
     assert_eq!(rotated.meta_json["note"], Value::from("rotated"));
     assert_eq!(rotated.name, "Main trunk");

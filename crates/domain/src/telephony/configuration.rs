@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::{KeyId, Provider, ProviderCatalog, ProviderId, SealedSecret, Verification};
+use super::{KeyId, Provider, ProviderCatalog, ProviderId, StoredSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
 
@@ -41,7 +41,8 @@ impl ProviderRef {
     }
 }
 
-/// A stored configuration. The credential stays sealed; `Debug` shows no secret.
+/// A stored configuration. The credential stays sealed, as the bytes storage holds
+/// (checked only when opened); `Debug` shows no secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderConfig {
     pub id: ProviderConfigId,
@@ -52,7 +53,7 @@ pub struct ProviderConfig {
     pub provider_id: ProviderId,
     pub name: String,
     pub account_sid: String,
-    pub auth_token: SealedSecret,
+    pub auth_token: StoredSecret,
     pub auth_token_last4: String,
     pub active: bool,
     pub base_url: Option<String>,
@@ -68,9 +69,10 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// The key that sealed the credential.
+    /// The key that sealed the credential; `None` when the stored bytes are not an
+    /// envelope.
     #[must_use]
-    pub fn auth_token_key_id(&self) -> KeyId {
+    pub fn auth_token_key_id(&self) -> Option<KeyId> {
         self.auth_token.key_id()
     }
 }
