@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash, Role,
-    TokenHash, UserId,
+    TokenHash, TokenKind, TokenLimit, UserId,
 };
 use switchboard_domain::shared::{
     Clock, PageRequest, RepositoryError, SystemClock, Timestamp, WriteError,
@@ -31,11 +31,12 @@ use switchboard_persistence::{
     DieselProviderCatalogRepository, DieselProviderConfigRepository,
 };
 
-const MIGRATION_NAMES: [&str; 4] = [
+const MIGRATION_NAMES: [&str; 5] = [
     "2026-11-28-000001_identity",
     "2026-11-28-000002_telephony",
     "2026-11-28-000010_bridges",
     "2026-11-28-000020_safe_writes",
+    "2026-12-06-000100_token_lineage",
 ];
 
 /// Runs each named case on a fresh SQLite file and on a fresh PostgreSQL database.
@@ -110,6 +111,8 @@ fn new_token(user: UserId, hash: &str) -> NewApiTokenRecord {
         prefix: "sbt_abcd".into(),
         created_at: now(),
         expires_at: Some(now() + TimeDelta::days(30)),
+        kind: TokenKind::Admin,
+        parent: None,
     }
 }
 
@@ -358,7 +361,11 @@ fn principal_resolves_tokens_and_memberships(test_db: &TestDatabase) {
     repo.upsert_membership(acme.id, alice, Role::Member, now())
         .unwrap();
     let record = new_token(alice, "aa11");
-    let token = repo.insert_token(&record).unwrap();
+    let token = repo
+        .insert_token(&record, TokenLimit::refuse())
+        .unwrap()
+        .inserted()
+        .unwrap();
     assert_eq!(token.user_id, alice);
     assert_eq!(token.name, record.name);
     assert_eq!(token.prefix, "sbt_abcd");
@@ -399,7 +406,11 @@ fn principal_resolves_tokens_and_memberships(test_db: &TestDatabase) {
         None
     );
 
-    let later = repo.insert_token(&new_token(alice, "bb22")).unwrap();
+    let later = repo
+        .insert_token(&new_token(alice, "bb22"), TokenLimit::refuse())
+        .unwrap()
+        .inserted()
+        .unwrap();
     let tokens = repo.tokens_of(alice).unwrap();
     assert_eq!(tokens.len(), 2);
     assert!(repo.revoke_token(token.id, now()).unwrap());
