@@ -8,6 +8,8 @@
 //!   the organization.
 //! - L5: a token minted by a token never outlives it and dies with it; a user holds
 //!   at most 200 live tokens.
+//! - L9: readiness names the key ids stored secrets use that the keyring lacks
+//!   (503), and counts the stored secrets that do not open.
 //! - L11: `base_url`/`sip_url` with a password in the user part are refused.
 //! - L12: a NUL in a bridge slug is 404 (PostgreSQL refused the byte with a 500).
 
@@ -743,7 +745,102 @@ async fn a_nul_in_a_bridge_slug_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
+/// Fresh random key material in the keyring's `id:base64` form.
+fn fresh_key() -> String {
+    switchboard_crypto::generate_key_base64()
+        .expose_secret()
+        .to_owned()
+}
+
+async fn readiness_names_missing_keys_and_counts_unreadable_secrets(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(ready.status(), 200);
+    for n in 1..=2 {
+        create_twilio(&app, &owner.token, n).await;
+    }
+    // One blob cut short; one secret written by a replica that has a second key.
+    let blob = stored_blob(&app, backend, 2);
+    store_blob(&app, backend, 2, &blob[..8]);
+    let key_1 = app.settings.crypto.keys.expose_secret().to_owned();
+    let mut two_keys = app.settings.clone();
+    two_keys.crypto.keys = secrecy::SecretString::from(format!("{key_1},2:{}", fresh_key()));
+    two_keys.crypto.primary_key_id = 2;
+    let replica = switchboard_server::startup::wire(
+        &two_keys,
+        switchboard_server::startup::open_database(&two_keys, switchboard_server::Profile::Test)
+            .expect("opens"),
+    )
+    .expect("wires");
+    let actor = replica
+        .identity
+        .authenticate_in(&owner.token, "acme")
+        .expect("actor");
+    replica
+        .provider_configs
+        .create(
+            &actor,
+            switchboard_domain::telephony::ProviderConfigDraft {
+                provider: Some(switchboard_domain::telephony::ProviderRef::Slug(
+                    "twilio".into(),
+                )),
+                account_sid: Some(twilio_sid(3)),
+                auth_token: Some(secrecy::SecretString::from(twilio_token(3))),
+                ..Default::default()
+            },
+        )
+        .expect("created under key 2");
+
+    // A server with key 1 only, started on that database.
+    let services = switchboard_server::startup::wire(
+        &app.settings,
+        switchboard_server::startup::open_database(
+            &app.settings,
+            switchboard_server::Profile::Test,
+        )
+        .expect("opens"),
+    )
+    .expect("wires");
+    let server =
+        switchboard_server::Application::serve(&app.settings, services, None).expect("binds");
+    let url = format!("http://127.0.0.1:{}/health/ready", server.port());
+    let handle = server.handle();
+    tokio::spawn(server.run_until_stopped());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (status, body) = loop {
+        let response = app.client.get(&url).send().await.expect("sent");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("json");
+        if !body["unreadable_credentials"].is_null() || std::time::Instant::now() > deadline {
+            break (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    handle.stop(true).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["keys"], "missing", "{body}");
+    assert_eq!(
+        body["missing_keys"],
+        json!([{"key_id": 2, "secrets": 1}]),
+        "{body}"
+    );
+    assert_eq!(body["unreadable_credentials"], 2, "{body}");
+    assert_eq!(body["database"], "ok", "{body}");
+    assert!(!body.to_string().contains(&key_1[2..]), "no key material");
+    app.stop().await;
+}
+
 on_both_backends!(
+    readiness_names_missing_keys_and_counts_unreadable_secrets,
     a_malformed_blob_breaks_only_the_uses_of_its_secret,
     a_minted_token_never_outlives_its_parent,
     a_user_holds_at_most_200_live_tokens,

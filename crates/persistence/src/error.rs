@@ -1,7 +1,7 @@
 //! Errors of the adapter and their translation into the domain's
 //! [`RepositoryError`]: what a retry may fix (pool timeout, refused or closed
-//! connection, statement timeout, a busy SQLite file) becomes `Unavailable` (503);
-//! everything else becomes `Internal` (500).
+//! connection, statement timeout, a busy SQLite file, a full disk) becomes
+//! `Unavailable` (503); everything else becomes `Internal` (500).
 //!
 //! Messages carry only the driver's message, never row values: Diesel's `Display`
 //! of a database error prints the driver's primary message and not its detail
@@ -71,16 +71,25 @@ pub(crate) fn is_unique_violation(error: &DieselError) -> bool {
     )
 }
 
-/// Translates a Diesel error.
-pub(crate) fn repository_error(error: DieselError) -> RepositoryError {
-    let transient = match &error {
+/// Whether a retry may fix `error` (also a failed commit whose rollback failed too).
+fn is_transient(error: &DieselError) -> bool {
+    match error {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => true,
-        DieselError::DatabaseError(_, info) => is_transient_message(info.message()),
+        DieselError::DatabaseError(_, info) => {
+            is_transient_message(info.message())
+                || crate::storage::is_storage_full_message(info.message())
+        }
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_transient(commit_error),
         _ => false,
-    };
+    }
+}
+
+/// Translates a Diesel error.
+pub(crate) fn repository_error(error: DieselError) -> RepositoryError {
+    let transient = is_transient(&error);
     let message = error.to_string();
     if transient {
         RepositoryError::Unavailable(message)

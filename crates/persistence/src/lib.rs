@@ -18,6 +18,7 @@ mod key_rotation;
 mod pool;
 pub mod probe;
 mod schema;
+mod storage;
 mod telephony;
 pub mod testing;
 mod time;

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
@@ -16,6 +17,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use crate::connection::DbConnection;
 use crate::error::DatabaseError;
 use crate::probe;
+use crate::storage::StorageHealth;
 
 /// Where connections go, decided from the URL.
 #[derive(Clone, PartialEq, Eq)]
@@ -130,13 +132,19 @@ pub(crate) enum ConnectError {
 pub(crate) struct ConnectionManager {
     target: Target,
     statement_timeout_ms: u64,
+    storage: Arc<StorageHealth>,
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(target: Target, statement_timeout_ms: u64) -> Self {
+    pub(crate) fn new(
+        target: Target,
+        statement_timeout_ms: u64,
+        storage: Arc<StorageHealth>,
+    ) -> Self {
         Self {
             target,
             statement_timeout_ms,
+            storage,
         }
     }
 
@@ -145,7 +153,7 @@ impl ConnectionManager {
         match &self.target {
             Target::Postgres(url) => {
                 let mut connection = PgConnection::establish(url)?;
-                probe::install(&mut connection);
+                probe::install(&mut connection, self.storage.clone());
                 connection.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout_ms
@@ -155,7 +163,7 @@ impl ConnectionManager {
             Target::Sqlite(path) => {
                 let path = path.to_str().ok_or(ConnectError::Path)?;
                 let mut connection = SqliteConnection::establish(path)?;
-                probe::install(&mut connection);
+                probe::install(&mut connection, self.storage.clone());
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
                 connection.batch_execute(&format!(
