@@ -587,6 +587,34 @@ async fn a_user_holds_at_most_200_live_tokens(backend: Backend) {
     assert_eq!(answer.status, 204);
     let again = mint(&app, &user.token, &json!({"name": "fits again"})).await;
     assert_eq!(again.status, 201, "{}", again.text);
+
+    // At the cap with no login token to give up, a login is refused too; an
+    // operator's token past the cap as well.
+    let full = app.user_in("acme", Role::Viewer);
+    for n in 0..199 {
+        app.services
+            .identity
+            .issue_token(&full.email, &format!("ops {n}"), None)
+            .expect("issued");
+    }
+    let refused = app
+        .services
+        .identity
+        .issue_token(&full.email, "one more", None);
+    assert!(
+        refused.is_err(),
+        "the operator's token is refused past the cap"
+    );
+    let response = app
+        .client
+        .post(app.api("/auth/login/"))
+        .json(&json!({"email": full.email, "password": "correct horse battery"}))
+        .send()
+        .await
+        .expect("sent");
+    let answer = Answer::from(response).await;
+    assert_eq!(answer.status, 409, "{}", answer.text);
+    assert_eq!(answer.body["code"], "token_limit");
     app.stop().await;
 }
 
