@@ -594,6 +594,182 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     assert!(admin.ok(&["keys", "status"]).contains("NOT CONFIGURED"));
 }
 
+/// Overwrites the stored credential of configuration `id` behind the service's back.
+fn store_blob(admin: &Admin, id: i64, bytes: &[u8]) {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Binary};
+    let path = admin.database_url.trim_start_matches("sqlite://");
+    let mut connection = SqliteConnection::establish(path).expect("sqlite opens");
+    diesel::sql_query(
+        "UPDATE provider_configurations SET auth_token_ciphertext = $1 WHERE id = $2",
+    )
+    .bind::<Binary, _>(bytes)
+    .bind::<BigInt, _>(id)
+    .execute(&mut connection)
+    .expect("blob written");
+}
+
+/// The `configuration  organization  reason` rows of an admin listing.
+fn unreadable_rows(stdout: &str) -> Vec<(i64, i64, String)> {
+    stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("configuration\torganization\treason"))
+        .skip(1)
+        .map_while(|line| {
+            let mut parts = line.splitn(3, '\t');
+            Some((
+                parts.next()?.parse().ok()?,
+                parts.next()?.parse().ok()?,
+                parts.next()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() {
+    use switchboard_domain::identity::OrgId;
+    use switchboard_domain::telephony::{ProviderConfigDraft, ProviderConfigId};
+
+    let mut admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    admin.ok(&["org", "create", "--name", "Beta", "--handle", "beta"]);
+    let services = admin.services();
+    services
+        .identity
+        .create_user("ops@example.com", &SecretString::from("a long passphrase"))
+        .expect("user");
+    for org in ["acme", "beta"] {
+        services
+            .identity
+            .add_member(org, "ops@example.com", Role::Owner)
+            .expect("member");
+    }
+    let token = services
+        .identity
+        .issue_token("ops@example.com", "t", None)
+        .expect("token");
+    let acme = services
+        .identity
+        .authenticate_in(token.token.expose(), "acme")
+        .expect("actor");
+    let beta = services
+        .identity
+        .authenticate_in(token.token.expose(), "beta")
+        .expect("actor");
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let actor = if n < 3 { &acme } else { &beta };
+        ids.push(
+            services
+                .provider_configs
+                .create_checked(
+                    actor,
+                    services
+                        .provider_configs
+                        .check_create(twilio(n))
+                        .expect("valid"),
+                    &WriteOptions::default(),
+                )
+                .expect("created")
+                .id
+                .0,
+        );
+    }
+    assert!(admin.ok(&["keys", "check"]).contains("all open"));
+    // A bad format byte in acme, an empty blob in beta.
+    store_blob(&admin, ids[1], &[9; 45]);
+    store_blob(&admin, ids[4], &[]);
+
+    // Key 2 becomes primary: the rewrap moves every row it can open, lists the two it
+    // cannot, and exits non-zero at the end; a rerun does the same, moving nothing
+    // twice.
+    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.primary = 2;
+    for _ in 0..2 {
+        let output = admin.run(&["keys", "rewrap", "--batch-size", "2"]);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!output.status.success(), "{stdout}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("2 credential(s) could not be opened"),
+            "{stderr}"
+        );
+        let skipped = unreadable_rows(&stdout);
+        assert_eq!(
+            skipped
+                .iter()
+                .map(|(id, org, _)| (*id, *org))
+                .collect::<Vec<_>>(),
+            vec![(ids[1], acme.org_id.0), (ids[4], beta.org_id.0)],
+            "{stdout}"
+        );
+        assert!(skipped[0].2.contains("unknown format version"), "{stdout}");
+        assert!(skipped[1].2.contains("too short"), "{stdout}");
+    }
+    // Everything else moved: only the two broken rows stay recorded under key 1.
+    assert_eq!(key_status(&admin), vec![(1, 2), (2, 4)]);
+    let services = admin.services();
+    for (index, id) in ids.iter().enumerate() {
+        let org = if index < 3 { acme.org_id } else { beta.org_id };
+        let opened = services
+            .provider_configs
+            .reveal_credential(org, ProviderConfigId(*id));
+        assert_eq!(opened.is_ok(), index != 1 && index != 4, "row {index}");
+    }
+
+    // `keys status` and `keys check` find them; check lists id, organization, reason.
+    let status = admin.ok(&["keys", "status"]);
+    assert!(
+        status.contains("UNREADABLE: 2 of 6 stored secret(s) cannot be opened"),
+        "{status}"
+    );
+    let output = admin.run(&["keys", "check"]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("2 stored credential(s) cannot be opened")
+    );
+    let found = unreadable_rows(&stdout);
+    assert_eq!(found.len(), 2, "{stdout}");
+    assert_eq!((found[0].0, found[0].1), (ids[1], acme.org_id.0));
+    assert_eq!((found[1].0, found[1].1), (ids[4], beta.org_id.0));
+    assert!(!stdout.contains(KEY) && !stdout.contains(KEY_2));
+
+    // Repair: send the secret again, or delete the row. Then all is well.
+    services
+        .provider_configs
+        .update_with(
+            &acme,
+            ProviderConfigId(ids[1]),
+            ProviderConfigDraft {
+                auth_token: Some(SecretString::from(format!("{:032x}", 1))),
+                ..Default::default()
+            },
+            &WriteOptions::default(),
+        )
+        .expect("a PATCH with the secret repairs the row");
+    services
+        .provider_configs
+        .delete_with(&beta, ProviderConfigId(ids[4]), &WriteOptions::default())
+        .expect("an unreadable row deletes");
+    assert!(
+        admin
+            .ok(&["keys", "check"])
+            .contains("checked 5 stored credential(s): all open")
+    );
+    assert!(admin.ok(&["keys", "rewrap"]).contains("failed 0"));
+    assert_eq!(key_status(&admin), vec![(1, 0), (2, 5)]);
+    assert!(
+        services
+            .provider_configs
+            .reveal_credential(OrgId(acme.org_id.0), ProviderConfigId(ids[1]))
+            .is_ok()
+    );
+}
+
 #[test]
 fn idempotency_purge_deletes_expired_keys() {
     use switchboard_domain::idempotency::{IdempotencyKey, IdempotencyScope, IdempotencyStore};

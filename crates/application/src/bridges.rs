@@ -297,8 +297,9 @@ impl BridgeService {
     /// # Errors
     /// [`GetBridgeError::NotFound`] also for another organization's slug.
     pub fn get_bridge(&self, actor: &Actor, slug: &str) -> Result<BridgeDetail, GetBridgeError> {
+        let slug = possible_slug(slug).ok_or(GetBridgeError::NotFound)?;
         self.repository
-            .get_bridge(actor.org_id, slug)?
+            .get_bridge(actor.org_id, slug.as_str())?
             .ok_or(GetBridgeError::NotFound)
     }
 
@@ -323,7 +324,11 @@ impl BridgeService {
             number_ids: changes.number_ids,
             updated_at: self.clock.now(),
         };
-        match self.repository.update_bridge(actor.org_id, slug, &update) {
+        let slug = possible_slug(slug).ok_or(UpdateBridgeError::NotFound)?;
+        match self
+            .repository
+            .update_bridge(actor.org_id, slug.as_str(), &update)
+        {
             Ok(Some(detail)) => Ok(detail),
             Ok(None) => Err(UpdateBridgeError::NotFound),
             Err(BridgeWriteError::Numbers(conflict)) => {
@@ -342,9 +347,10 @@ impl BridgeService {
     /// [`DeleteBridgeError`].
     pub fn delete_bridge(&self, actor: &Actor, slug: &str) -> Result<(), DeleteBridgeError> {
         ensure_writer(actor.role).map_err(|()| DeleteBridgeError::PermissionDenied)?;
+        let slug = possible_slug(slug).ok_or(DeleteBridgeError::NotFound)?;
         if self
             .repository
-            .delete_bridge(actor.org_id, slug, self.clock.now())?
+            .delete_bridge(actor.org_id, slug.as_str(), self.clock.now())?
         {
             Ok(())
         } else {
@@ -370,15 +376,16 @@ impl BridgeService {
     ) -> Result<BridgeDetail, ConnectProviderError> {
         let connect = ConnectProvider::validate(draft).map_err(ConnectProviderError::Validation)?;
         ensure_writer(actor.role).map_err(|()| ConnectProviderError::PermissionDenied)?;
+        let slug = possible_slug(slug).ok_or(ConnectProviderError::NotFound)?;
         self.repository
             .connect_provider(
                 actor.org_id,
-                slug,
+                slug.as_str(),
                 &connect.phone_number,
                 connect.provider_config_id,
                 &AuditEntry::connected(
                     audit_actor(actor, request_id),
-                    slug,
+                    slug.as_str(),
                     connect.phone_number.as_str(),
                     self.clock.now(),
                 ),
@@ -403,20 +410,29 @@ impl BridgeService {
         let disconnect =
             DisconnectProvider::validate(draft).map_err(ConnectProviderError::Validation)?;
         ensure_writer(actor.role).map_err(|()| ConnectProviderError::PermissionDenied)?;
+        let slug = possible_slug(slug).ok_or(ConnectProviderError::NotFound)?;
         self.repository
             .disconnect_provider(
                 actor.org_id,
-                slug,
+                slug.as_str(),
                 &disconnect.phone_number,
                 &AuditEntry::disconnected(
                     audit_actor(actor, request_id),
-                    slug,
+                    slug.as_str(),
                     disconnect.phone_number.as_str(),
                     self.clock.now(),
                 ),
             )
             .map_err(connection_error)
     }
+}
+
+/// The slug a path names, when it could name a bridge at all. Every stored slug
+/// follows [`BridgeSlug`]'s rules, so any other text (a NUL byte, which PostgreSQL
+/// refuses in a query with an error, uppercase, 5,000 characters) names no bridge:
+/// such requests are answered as not found without asking the database.
+fn possible_slug(text: &str) -> Option<BridgeSlug> {
+    BridgeSlug::parse(text).ok()
 }
 
 fn audit_actor(actor: &Actor, request_id: Option<&str>) -> AuditActor {
@@ -773,6 +789,44 @@ mod tests {
             service.get_bridge(&viewer, "x"),
             Err(GetBridgeError::NotFound)
         ));
+    }
+
+    #[test]
+    fn a_slug_that_cannot_exist_never_reaches_the_repository() {
+        let repository = Arc::new(FakeRepository::default());
+        let service = service(&repository);
+        let owner = actor(Role::Admin);
+        let connect = ConnectionDraft {
+            provider_config_id: Some(1),
+            phone_number: Some("+14155550100".into()),
+        };
+        for slug in ["br\u{0}", "\u{0}", "Main", "a--b", "", &"a".repeat(64)] {
+            assert!(matches!(
+                service.get_bridge(&owner, slug),
+                Err(GetBridgeError::NotFound)
+            ));
+            assert!(matches!(
+                service.update_bridge(&owner, slug, named("y")),
+                Err(UpdateBridgeError::NotFound)
+            ));
+            assert!(matches!(
+                service.delete_bridge(&owner, slug),
+                Err(DeleteBridgeError::NotFound)
+            ));
+            assert!(matches!(
+                service.connect_provider(&owner, slug, connect.clone(), None),
+                Err(ConnectProviderError::NotFound)
+            ));
+            let disconnect = ConnectionDraft {
+                provider_config_id: None,
+                phone_number: Some("+14155550100".into()),
+            };
+            assert!(matches!(
+                service.disconnect_provider(&owner, slug, disconnect, None),
+                Err(ConnectProviderError::NotFound)
+            ));
+        }
+        assert!(repository.calls().is_empty(), "{:?}", repository.calls());
     }
 
     #[test]

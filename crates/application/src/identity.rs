@@ -8,10 +8,11 @@ use chrono::Duration;
 use secrecy::SecretString;
 use switchboard_domain::identity::{
     ApiToken, DomainHandle, DomainHandleError, Email, EmailError, IdentityRepository,
-    NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, PasswordHasher,
-    Principal, Role, TokenGenerator, TokenHasher, TokenId, TokenRecord, UserId,
+    NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, OutlivesParent,
+    PasswordHasher, Principal, Role, TokenGenerator, TokenHasher, TokenId, TokenInsert, TokenKind,
+    TokenLimit, TokenRecord, UserId, minted_token_expiry,
 };
-use switchboard_domain::shared::{Clock, RepositoryError, has_control_chars};
+use switchboard_domain::shared::{Clock, RepositoryError, Timestamp, has_control_chars};
 
 /// A caller acting inside one organization.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +49,10 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// The user holds the most live tokens allowed and none of them is a login
+    /// token that could make room.
+    #[error("the user holds the most live tokens allowed")]
+    TokenLimit,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -113,6 +118,15 @@ pub enum IssueTokenError {
     InvalidName,
     #[error("expiry must be 1 to 3650 days")]
     InvalidExpiry,
+    /// The new token would outlive the token that asks for it.
+    #[error(transparent)]
+    OutlivesParent(#[from] OutlivesParent),
+    /// The token that asks was revoked (or expired) meanwhile.
+    #[error("the token making the request is no longer valid")]
+    ParentGone,
+    /// The user holds the most live tokens allowed.
+    #[error("the user holds the most live tokens allowed")]
+    TokenLimit,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -262,10 +276,18 @@ impl IdentityService {
         if !self.password_hasher.verify(password, &hash) {
             return Err(LoginError::InvalidCredentials);
         }
-        self.issue_for(user, LOGIN_TOKEN_NAME, token_ttl_days)
+        let now = self.clock.now();
+        let expires_at = token_ttl_days.map(|days| now + Duration::days(i64::from(days)));
+        let lineage = Lineage {
+            kind: TokenKind::Login,
+            parent: None,
+            limit: TokenLimit::for_login(),
+        };
+        self.store_token(user, LOGIN_TOKEN_NAME, now, expires_at, lineage)
             .map_err(|error| match error {
                 IssueTokenError::Repository(error) => LoginError::Repository(error),
-                other => LoginError::Hashing(other.to_string()),
+                IssueTokenError::TokenLimit => LoginError::TokenLimit,
+                other => LoginError::Repository(RepositoryError::Internal(other.to_string())),
             })
     }
 
@@ -283,17 +305,33 @@ impl IdentityService {
         let _ = self.dummy_hash();
     }
 
-    /// Issues a token to the caller.
+    /// Issues a token to the caller, minted by the caller's token: it never outlives
+    /// that token (no `expires_in_days` means the parent's expiry) and is revoked
+    /// with it.
     ///
     /// # Errors
-    /// [`IssueTokenError`] for a bad name or expiry.
+    /// [`IssueTokenError`] for a bad name or expiry, an expiry past the parent's, a
+    /// parent revoked meanwhile, or a user at the token limit.
     pub fn issue_token_for(
         &self,
         caller: Caller,
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<IssuedToken, IssueTokenError> {
-        self.issue_for(caller.user_id, name, expires_in_days)
+        check_token_request(name, expires_in_days)?;
+        let parent = self
+            .repository
+            .token(caller.token_id)?
+            .filter(|parent| parent.revoked_at.is_none())
+            .ok_or(IssueTokenError::ParentGone)?;
+        let now = self.clock.now();
+        let expires_at = minted_token_expiry(now, expires_in_days, parent.expires_at)?;
+        let lineage = Lineage {
+            kind: TokenKind::Api,
+            parent: Some(caller.token_id),
+            limit: TokenLimit::refuse(),
+        };
+        self.store_token(caller.user_id, name, now, expires_at, lineage)
     }
 
     /// The caller's tokens, newest first (never their secrets).
@@ -437,7 +475,7 @@ impl IdentityService {
         Ok(())
     }
 
-    /// Issues a new token for the user with `email`.
+    /// Issues a new token for the user with `email` (an operator's token: no parent).
     ///
     /// # Errors
     /// [`IssueTokenError`].
@@ -447,36 +485,45 @@ impl IdentityService {
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<IssuedToken, IssueTokenError> {
+        check_token_request(name, expires_in_days)?;
         let user = self
             .user_by_email(email)
             .ok_or(IssueTokenError::UnknownUser)??;
-        self.issue_for(user, name, expires_in_days)
+        let now = self.clock.now();
+        let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
+        let lineage = Lineage {
+            kind: TokenKind::Admin,
+            parent: None,
+            limit: TokenLimit::refuse(),
+        };
+        self.store_token(user, name, now, expires_at, lineage)
     }
 
-    fn issue_for(
+    /// Generates a token and stores its hash under `lineage`'s cap.
+    fn store_token(
         &self,
         user: UserId,
         name: &str,
-        expires_in_days: Option<u32>,
+        now: Timestamp,
+        expires_at: Option<Timestamp>,
+        lineage: Lineage,
     ) -> Result<IssuedToken, IssueTokenError> {
-        if !is_valid_name(name) {
-            return Err(IssueTokenError::InvalidName);
-        }
-        if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
-            return Err(IssueTokenError::InvalidExpiry);
-        }
         let token = self.token_generator.generate();
-        let now = self.clock.now();
         let record = NewApiTokenRecord {
             user_id: user,
             name: name.trim().to_owned(),
             hash: self.token_hasher.hash(&token),
             prefix: token.public_prefix(),
             created_at: now,
-            expires_at: expires_in_days.map(|days| now + Duration::days(i64::from(days))),
+            expires_at,
+            kind: lineage.kind,
+            parent: lineage.parent,
         };
-        let record = self.repository.insert_token(&record)?;
-        Ok(IssuedToken { token, record })
+        match self.repository.insert_token(&record, lineage.limit)? {
+            TokenInsert::Inserted(record) => Ok(IssuedToken { token, record }),
+            TokenInsert::LimitReached => Err(IssueTokenError::TokenLimit),
+            TokenInsert::ParentGone => Err(IssueTokenError::ParentGone),
+        }
     }
 
     /// The tokens of the user with `email` (never their secrets).
@@ -539,6 +586,8 @@ impl IdentityService {
             prefix: token.public_prefix(),
             created_at: now,
             expires_at: None,
+            kind: TokenKind::Admin,
+            parent: None,
         };
         let created = self
             .repository
@@ -550,6 +599,23 @@ impl IdentityService {
         let email = Email::parse(email).ok()?;
         self.repository.user_id_by_email(&email).transpose()
     }
+}
+
+/// How a token is issued: its kind, the token minting it, and the cap that applies.
+struct Lineage {
+    kind: TokenKind,
+    parent: Option<TokenId>,
+    limit: TokenLimit,
+}
+
+fn check_token_request(name: &str, expires_in_days: Option<u32>) -> Result<(), IssueTokenError> {
+    if !is_valid_name(name) {
+        return Err(IssueTokenError::InvalidName);
+    }
+    if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
+        return Err(IssueTokenError::InvalidExpiry);
+    }
+    Ok(())
 }
 
 fn is_valid_name(name: &str) -> bool {

@@ -1,14 +1,18 @@
-//! Online key rotation: re-encrypt every stored credential under the primary key,
-//! in batches, while the server keeps serving.
+//! Key management: re-encrypt every stored credential under the primary key, in
+//! batches, while the server keeps serving; check that every stored credential
+//! opens; and tell which key ids stored rows use that the keyring lacks.
 //!
 //! Each credential is opened with its own binding and sealed again under the primary
 //! key, then written back only if the stored blob is still the one that was read
 //! (compare-and-set): a credential rotated by a PATCH in the meantime keeps its new
 //! value. Every write stands alone, so a killed run loses nothing and running again
-//! finishes the job.
+//! finishes the job. A credential that does not open (malformed bytes, tampering, a
+//! key that is not configured) is skipped and reported, never a reason to stop: the
+//! other rows still move.
 
 use std::sync::Arc;
 
+use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::RepositoryError;
 use switchboard_domain::telephony::{
     AUTH_TOKEN_FIELD, AssociatedData, CipherError, CredentialKeyRepository, KeyId,
@@ -24,21 +28,67 @@ pub enum RewrapOutcome {
     Rewrapped,
     /// Changed by someone else since it was read: left as it now is.
     ChangedMeanwhile,
-    /// Could not be opened (its key is not configured, or it was tampered with).
+    /// Could not be opened (malformed, tampered with, or its key is not configured).
     Failed(CipherError),
 }
 
-/// Totals of a run.
+/// A stored credential that does not open, and why (the reason names a key id at
+/// most, never bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableCredential {
+    pub id: ProviderConfigId,
+    pub org_id: OrgId,
+    pub reason: CipherError,
+}
+
+/// Totals of a rewrap run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RewrapReport {
     pub examined: u64,
     pub rewrapped: u64,
     pub changed_meanwhile: u64,
-    /// Credentials that could not be opened, with the reason (names key ids only).
-    pub failed: Vec<(ProviderConfigId, CipherError)>,
+    /// Credentials that could not be opened: skipped, left as they are.
+    pub failed: Vec<UnreadableCredential>,
 }
 
-/// Key rotation use cases.
+/// Totals of a check of every stored credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub examined: u64,
+    pub unreadable: Vec<UnreadableCredential>,
+}
+
+/// Which key ids stored rows use, and which of those the keyring lacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyCoverage {
+    /// Secrets per key id, as stored.
+    pub usage: Vec<(KeyId, u64)>,
+    /// The used key ids that are not configured, with their secret counts.
+    pub missing: Vec<(KeyId, u64)>,
+}
+
+impl KeyCoverage {
+    /// Whether every key id a stored row uses is configured.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    /// `key 2 (28 secrets), key 5 (1 secret)`: ids and counts, never key bytes.
+    #[must_use]
+    pub fn describe_missing(&self) -> String {
+        self.missing
+            .iter()
+            .map(|(id, count)| {
+                let noun = if *count == 1 { "secret" } else { "secrets" };
+                format!("key {id} ({count} {noun})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Key management use cases.
 pub struct KeyRotationService {
     repository: Arc<dyn CredentialKeyRepository>,
     cipher: Arc<dyn SecretCipher>,
@@ -66,12 +116,43 @@ impl KeyRotationService {
         self.cipher.primary_key_id()
     }
 
+    /// Every configured key id.
+    #[must_use]
+    pub fn configured_key_ids(&self) -> Vec<KeyId> {
+        self.cipher.key_ids()
+    }
+
     /// How many stored secrets each key id protects.
     ///
     /// # Errors
     /// [`RepositoryError`].
     pub fn status(&self) -> Result<Vec<(KeyId, u64)>, RepositoryError> {
         self.repository.key_usage()
+    }
+
+    /// The key ids stored rows use, and those of them the keyring lacks (one
+    /// counting query; nothing is decrypted).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn coverage(&self) -> Result<KeyCoverage, RepositoryError> {
+        let usage = self.repository.key_usage()?;
+        let configured = self.cipher.key_ids();
+        let missing = usage
+            .iter()
+            .filter(|(id, count)| *count > 0 && !configured.contains(id))
+            .copied()
+            .collect();
+        Ok(KeyCoverage { usage, missing })
+    }
+
+    fn binding(credential: &SealedCredential) -> AssociatedData {
+        AssociatedData::for_field(
+            credential.org_id,
+            PROVIDER_CONFIG_TABLE,
+            &credential.uid,
+            AUTH_TOKEN_FIELD,
+        )
     }
 
     /// Re-encrypts one credential under the primary key, unless it changed since it
@@ -83,13 +164,8 @@ impl KeyRotationService {
         &self,
         credential: &SealedCredential,
     ) -> Result<RewrapOutcome, RepositoryError> {
-        let binding = AssociatedData::for_field(
-            credential.org_id,
-            PROVIDER_CONFIG_TABLE,
-            &credential.uid,
-            AUTH_TOKEN_FIELD,
-        );
-        let plaintext = match self.cipher.open(&credential.sealed, &binding) {
+        let binding = Self::binding(credential);
+        let plaintext = match credential.stored.open(self.cipher.as_ref(), &binding) {
             Ok(plaintext) => plaintext,
             Err(error) => return Ok(RewrapOutcome::Failed(error)),
         };
@@ -99,7 +175,7 @@ impl KeyRotationService {
         };
         if self
             .repository
-            .replace_sealed(credential.id, &credential.sealed, &resealed)?
+            .replace_sealed(credential.id, &credential.stored, &resealed)?
         {
             Ok(RewrapOutcome::Rewrapped)
         } else {
@@ -108,7 +184,8 @@ impl KeyRotationService {
     }
 
     /// Re-encrypts every credential not under the primary key, `batch_size` at a
-    /// time, calling `after_batch` with the running totals after each batch.
+    /// time, calling `after_batch` with the running totals after each batch. A
+    /// credential that does not open is skipped, logged and reported in `failed`.
     ///
     /// # Errors
     /// [`RepositoryError`]; what was done before the failure stays done.
@@ -131,15 +208,55 @@ impl KeyRotationService {
                 match self.rewrap_credential(credential)? {
                     RewrapOutcome::Rewrapped => report.rewrapped += 1,
                     RewrapOutcome::ChangedMeanwhile => report.changed_meanwhile += 1,
-                    RewrapOutcome::Failed(error) => {
+                    RewrapOutcome::Failed(reason) => {
                         tracing::error!(
                             configuration = credential.id.0,
-                            key_id = credential.sealed.key_id().0,
-                            %error,
-                            "credential could not be re-encrypted"
+                            organization = credential.org_id.0,
+                            reason = %reason,
+                            "credential could not be re-encrypted: skipped"
                         );
-                        report.failed.push((credential.id, error));
+                        report.failed.push(UnreadableCredential {
+                            id: credential.id,
+                            org_id: credential.org_id,
+                            reason,
+                        });
                     }
+                }
+            }
+            after_batch(&report);
+        }
+        Ok(report)
+    }
+
+    /// Opens every stored credential, `batch_size` at a time (nothing is written),
+    /// calling `after_batch` with the running totals after each batch.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn check_all(
+        &self,
+        batch_size: u32,
+        mut after_batch: impl FnMut(&CheckReport),
+    ) -> Result<CheckReport, RepositoryError> {
+        let mut report = CheckReport::default();
+        let mut cursor = None;
+        loop {
+            let batch = self
+                .repository
+                .stored_credentials(cursor, batch_size.max(1))?;
+            let Some(last) = batch.last() else { break };
+            cursor = Some(last.id);
+            for credential in &batch {
+                report.examined += 1;
+                let opened = credential
+                    .stored
+                    .open(self.cipher.as_ref(), &Self::binding(credential));
+                if let Err(reason) = opened {
+                    report.unreadable.push(UnreadableCredential {
+                        id: credential.id,
+                        org_id: credential.org_id,
+                        reason,
+                    });
                 }
             }
             after_batch(&report);

@@ -120,8 +120,11 @@ pub enum UpdateProviderConfigError {
     Contended,
     #[error("sealing the credential failed: {0}")]
     Encryption(CipherError),
-    #[error("opening the stored credential failed: {0}")]
-    Decryption(CipherError),
+    /// The change needs the stored secret (to check it with the provider), and the
+    /// stored secret does not open (corrupt, truncated, or under a key that is not
+    /// configured): the client must send every secret again.
+    #[error("the stored credentials cannot be opened: {0}")]
+    CredentialsUnreadable(CipherError),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -441,9 +444,8 @@ impl ProviderConfigService {
             let token = match &changes.auth_token {
                 Some(token) => token.clone(),
                 None => self
-                    .cipher
-                    .open(&current.auth_token, &binding(current.org_id, &current.uid))
-                    .map_err(UpdateProviderConfigError::Decryption)?,
+                    .open_credential(current)
+                    .map_err(UpdateProviderConfigError::CredentialsUnreadable)?,
             };
             let account_sid = changes
                 .account_sid
@@ -543,9 +545,30 @@ impl ProviderConfigService {
             .repository
             .get(org, id)?
             .ok_or(RevealCredentialError::NotFound)?;
-        self.cipher
-            .open(&config.auth_token, &binding(config.org_id, &config.uid))
+        self.open_credential(&config)
             .map_err(RevealCredentialError::Decryption)
+    }
+
+    /// Opens the stored credential of `config`: the stored bytes are parsed here, at
+    /// use, and nowhere else. A failure is logged once, naming the configuration, its
+    /// organization and the reason (a key id at most, never bytes), so that an
+    /// operator can find the row (`switchboard-admin keys check` lists them all).
+    pub(crate) fn open_credential(
+        &self,
+        config: &ProviderConfig,
+    ) -> Result<SecretString, CipherError> {
+        config
+            .auth_token
+            .open(self.cipher.as_ref(), &binding(config.org_id, &config.uid))
+            .inspect_err(|error| {
+                tracing::warn!(
+                    configuration = config.id.0,
+                    organization = config.org_id.0,
+                    reason = %error,
+                    "stored credentials cannot be opened; the client must send every secret again, \
+                     or the key must be configured (switchboard-admin keys check lists such rows)"
+                );
+            })
     }
 }
 

@@ -74,6 +74,10 @@ impl SecretCipher for Cipher {
     fn primary_key_id(&self) -> KeyId {
         KeyId(1)
     }
+
+    fn key_ids(&self) -> Vec<KeyId> {
+        vec![KeyId(1)]
+    }
 }
 
 #[derive(Default)]
@@ -112,7 +116,7 @@ impl Repository {
             row.name.clone_from(name);
         }
         if let Some((sealed, last4)) = &update.auth_token {
-            row.auth_token = sealed.clone();
+            row.auth_token = sealed.clone().into();
             row.auth_token_last4.clone_from(last4);
         }
         if let Some(verification) = update.verification {
@@ -148,7 +152,7 @@ impl ProviderConfigRepository for Repository {
             provider_id: new.provider_id,
             name: new.name.clone(),
             account_sid: new.account_sid.clone(),
-            auth_token: new.auth_token.clone(),
+            auth_token: new.auth_token.clone().into(),
             auth_token_last4: new.auth_token_last4.clone(),
             active: new.active,
             base_url: new.base_url.clone(),

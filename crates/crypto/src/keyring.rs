@@ -164,6 +164,10 @@ impl SecretCipher for AesGcmKeyring {
     fn primary_key_id(&self) -> KeyId {
         self.primary
     }
+
+    fn key_ids(&self) -> Vec<KeyId> {
+        AesGcmKeyring::key_ids(self)
+    }
 }
 
 /// Decodes standard base64 of exactly 32 bytes; `None` otherwise.

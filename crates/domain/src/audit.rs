@@ -391,7 +391,7 @@ mod tests {
             provider_id: ProviderId(1),
             name: "Main".into(),
             account_sid: "AC1".into(),
-            auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[0; 16]),
+            auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[0; 16]).into(),
             auth_token_last4: "cdef".into(),
             active: true,
             base_url: None,

@@ -50,7 +50,7 @@ fn config(id: i64) -> ProviderConfig {
         provider_id: ProviderId(1),
         name: format!("Twilio {id:04}"),
         account_sid: format!("AC0123456789abcdef0123456789ab{id:04}"),
-        auth_token: SealedSecret::from_parts(KeyId(1), &[7; 12], &[9; 48]),
+        auth_token: SealedSecret::from_parts(KeyId(1), &[7; 12], &[9; 48]).into(),
         auth_token_last4: "cdef".into(),
         active: true,
         base_url: None,

@@ -43,6 +43,10 @@ pub enum ApiError {
     ConflictWith(&'static str, serde_json::Value),
     /// A stale `If-Match`.
     PreconditionFailed,
+    /// The operation needs a stored secret that no longer opens (409).
+    CredentialsUnreadable,
+    /// The user holds the most live tokens allowed (409).
+    TokenLimit,
     PayloadTooLarge,
     UnsupportedMediaType,
     /// An `Idempotency-Key` already used for a different request.
@@ -96,6 +100,8 @@ impl ApiError {
             Self::Validation(_) => "validation_error",
             Self::Conflict(_) | Self::ConflictWith(..) => "conflict",
             Self::PreconditionFailed => "precondition_failed",
+            Self::CredentialsUnreadable => "credentials_unreadable",
+            Self::TokenLimit => "token_limit",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -118,6 +124,12 @@ impl ApiError {
             Self::Validation(_) => "Invalid request.",
             Self::Conflict(message) | Self::ConflictWith(message, _) => message,
             Self::PreconditionFailed => "The resource has changed since it was read.",
+            Self::CredentialsUnreadable => {
+                "The stored credentials of this configuration cannot be opened: send every secret again to replace them."
+            }
+            Self::TokenLimit => {
+                "This user holds the maximum number of live tokens (200): revoke one first."
+            }
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
             Self::IdempotencyKeyReused => {
@@ -148,7 +160,10 @@ impl ResponseError for ApiError {
             Self::ForbiddenOrganization | Self::PermissionDenied => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::ConflictWith(..) => StatusCode::CONFLICT,
+            Self::Conflict(_)
+            | Self::ConflictWith(..)
+            | Self::CredentialsUnreadable
+            | Self::TokenLimit => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -256,7 +271,8 @@ impl From<VerifyProviderConfigError> for ApiError {
                 "Credential verification is not available for this provider.",
             ),
             VerifyProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
-            VerifyProviderConfigError::Decryption(error) => Self::internal(&error),
+            // Logged where it happened, with the configuration and organization.
+            VerifyProviderConfigError::CredentialsUnreadable(_) => Self::CredentialsUnreadable,
             VerifyProviderConfigError::Repository(error) => error.into(),
         }
     }
@@ -321,8 +337,9 @@ impl From<UpdateProviderConfigError> for ApiError {
             UpdateProviderConfigError::Duplicate => Self::Conflict(DUPLICATE_CONFIG),
             UpdateProviderConfigError::Verification(failure) => failure.into(),
             UpdateProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
-            UpdateProviderConfigError::Encryption(error)
-            | UpdateProviderConfigError::Decryption(error) => Self::internal(&error),
+            UpdateProviderConfigError::Encryption(error) => Self::internal(&error),
+            // Logged where it happened, with the configuration and organization.
+            UpdateProviderConfigError::CredentialsUnreadable(_) => Self::CredentialsUnreadable,
             UpdateProviderConfigError::Repository(error) => error.into(),
         }
     }

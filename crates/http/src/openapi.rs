@@ -588,11 +588,18 @@ fn shape(route: &RouteSpec, catalog: &ProviderCatalog) -> Shape {
         }
         ("GET", "/health/ready") => {
             shape.tag = "operations";
-            shape.summary =
-                "Readiness: database reachable and migrations current (else 503)".into();
+            shape.summary = "Readiness: database reachable, migrations current, writes \
+                working and every key id used by stored secrets configured (else 503)"
+                .into();
             shape.answer = Some(json!({"type": "object", "properties": {
                 "status": {"enum": ["ok", "unavailable"]}, "database": {"type": "string"},
-                "migrations": {"type": "string"}}, "required": ["status"]}));
+                "migrations": {"type": "string"},
+                "database_writes": {"enum": ["ok", "failing"]},
+                "keys": {"enum": ["ok", "missing"]},
+                "missing_keys": {"type": "array", "items": {"type": "object", "properties": {
+                    "key_id": {"type": "integer"}, "secrets": {"type": "integer"}}}},
+                "unreadable_credentials": {"type": ["integer", "null"]}},
+                "required": ["status"]}));
         }
         ("GET", "/metrics") => {
             shape.tag = "operations";

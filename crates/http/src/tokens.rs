@@ -69,6 +69,7 @@ impl From<LoginError> for ApiError {
         match error {
             LoginError::InvalidCredentials => Self::InvalidCredentials,
             LoginError::Hashing(cause) => Self::internal(&cause),
+            LoginError::TokenLimit => Self::TokenLimit,
             LoginError::Repository(error) => error.into(),
         }
     }
@@ -84,7 +85,15 @@ impl From<IssueTokenError> for ApiError {
             IssueTokenError::InvalidExpiry => {
                 Self::invalid("expires_in_days", "must be an integer from 1 to 3650")
             }
-            IssueTokenError::UnknownUser => Self::InvalidToken,
+            IssueTokenError::OutlivesParent(rule) => Self::invalid(
+                "expires_in_days",
+                &format!(
+                    "must not reach past the expiry of the token making this request: at most {} day(s)",
+                    rule.max_days
+                ),
+            ),
+            IssueTokenError::TokenLimit => Self::TokenLimit,
+            IssueTokenError::UnknownUser | IssueTokenError::ParentGone => Self::InvalidToken,
             IssueTokenError::Repository(error) => error.into(),
         }
     }

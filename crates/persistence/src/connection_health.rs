@@ -19,6 +19,7 @@
 //! ([`crate::error::transient`]). This module knows nothing of the schema.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
@@ -27,6 +28,7 @@ use diesel::result::Error as DieselError;
 
 use crate::connection::DbConnection;
 use crate::error::{Transient, transient};
+use crate::storage::{StorageHealth, is_storage_full};
 
 /// Target of the statement trace.
 const SQL_TRACE_TARGET: &str = "switchboard::sql";
@@ -42,10 +44,21 @@ pub(crate) struct ConnectionProbe {
     last_ok: Option<Instant>,
     /// A statement failed because the connection was lost.
     lost: bool,
+    /// The database's storage health: told of writes refused for lack of space and
+    /// of top-level commits that succeed (see [`crate::storage`]).
+    storage: Arc<StorageHealth>,
+    /// A top-level commit was announced; its statement's outcome comes next.
+    committing: bool,
 }
 
 impl ConnectionProbe {
     fn record(&mut self, error: Option<&DieselError>) {
+        if std::mem::take(&mut self.committing) && error.is_none() {
+            self.storage.writes_work();
+        }
+        if error.is_some_and(is_storage_full) {
+            self.storage.writes_fail();
+        }
         match error {
             None => self.last_ok = Some(Instant::now()),
             Some(error) if is_lost_connection(error) => {
@@ -66,6 +79,9 @@ impl Instrumentation for ConnectionProbe {
                 tracing::debug!(target: SQL_TRACE_TARGET, sql = %SqlText(query), "statement");
             }
             InstrumentationEvent::FinishQuery { error, .. } => self.record(error),
+            InstrumentationEvent::CommitTransaction { depth, .. } => {
+                self.committing = depth.get() == 1;
+            }
             _ => {}
         }
     }
@@ -95,9 +111,12 @@ fn probe_of(connection: &mut DbConnection) -> Option<&mut ConnectionProbe> {
         .downcast_mut::<ConnectionProbe>()
 }
 
-/// Installs a fresh probe on `connection`.
-pub(crate) fn install(connection: &mut impl Connection) {
-    connection.set_instrumentation(ConnectionProbe::default());
+/// Installs a fresh probe on `connection`, reporting to `storage`.
+pub(crate) fn install(connection: &mut impl Connection, storage: Arc<StorageHealth>) {
+    connection.set_instrumentation(ConnectionProbe {
+        storage,
+        ..ConnectionProbe::default()
+    });
 }
 
 /// Whether `connection` finished a statement successfully within the trust window.

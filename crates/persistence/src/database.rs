@@ -9,6 +9,7 @@
 //! [`RepositoryError::Unavailable`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::backend::Backend as DieselBackend;
@@ -20,6 +21,7 @@ use switchboard_domain::shared::RepositoryError;
 use crate::connection::DbConnection;
 use crate::error::{DatabaseError, pool_error};
 use crate::pool::{ConnectionManager, Target, TracingErrorHandler, redact_url};
+use crate::storage::StorageHealth;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -112,6 +114,8 @@ pub struct Database {
     backend: Backend,
     reader: Pool,
     writer: Pool,
+    /// Whether writes fail for lack of storage (see [`crate::storage`]).
+    storage: Arc<StorageHealth>,
 }
 
 impl Database {
@@ -141,7 +145,9 @@ impl Database {
                 Backend::Sqlite
             }
         };
-        let manager = ConnectionManager::new(target, settings.statement_timeout_ms);
+        let storage = Arc::new(StorageHealth::default());
+        let manager =
+            ConnectionManager::new(target, settings.statement_timeout_ms, storage.clone());
         if backend == Backend::Sqlite {
             let mut connection = manager
                 .open()
@@ -168,6 +174,7 @@ impl Database {
             backend,
             reader,
             writer,
+            storage,
         })
     }
 
@@ -219,6 +226,54 @@ impl Database {
         connection
             .batch_execute("SELECT 1")
             .map_err(|error| RepositoryError::Unavailable(error.to_string()))
+    }
+
+    /// Whether writes work, for the readiness probe. After a write failed for lack of
+    /// storage and none has committed since, one small write is tried (SQLite:
+    /// rewriting the header's `user_version` to its own value, a page through the
+    /// WAL; PostgreSQL: committing a transaction that takes an id) and its outcome
+    /// decides; otherwise nothing is written and the answer is yes.
+    #[must_use]
+    pub fn writes_work(&self) -> bool {
+        if !self.storage.is_failing() {
+            return true;
+        }
+        let Ok(mut connection) = self.writer() else {
+            return false;
+        };
+        let written = match &mut *connection {
+            DbConnection::Sqlite(inner) => {
+                #[derive(diesel::QueryableByName)]
+                struct UserVersion {
+                    #[diesel(sql_type = diesel::sql_types::Integer)]
+                    user_version: i32,
+                }
+                diesel::RunQueryDsl::get_result::<UserVersion>(
+                    diesel::sql_query("PRAGMA user_version"),
+                    inner,
+                )
+                .and_then(|current| {
+                    inner.batch_execute(&format!(
+                        "BEGIN IMMEDIATE; PRAGMA user_version = {}; COMMIT;",
+                        current.user_version
+                    ))
+                })
+            }
+            DbConnection::Postgresql(inner) => {
+                inner.batch_execute("BEGIN; SELECT txid_current(); COMMIT;")
+            }
+        };
+        match written {
+            Ok(()) => {
+                self.storage.writes_work();
+                true
+            }
+            Err(_) => {
+                // Leave no transaction open on the connection.
+                let _ = connection.batch_execute("ROLLBACK");
+                false
+            }
+        }
     }
 
     /// Applies every pending migration and returns their names, oldest first. On

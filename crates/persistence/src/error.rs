@@ -1,7 +1,7 @@
 //! Errors of the adapter and their translation into the domain's
 //! [`RepositoryError`]: what a retry may fix (pool timeout, refused or closed
-//! connection, statement timeout, a busy SQLite file) becomes `Unavailable` (503);
-//! everything else becomes `Internal` (500).
+//! connection, statement timeout, a busy SQLite file, a full disk) becomes
+//! `Unavailable` (503); everything else becomes `Internal` (500).
 //!
 //! Messages carry only the driver's message, never row values: Diesel's `Display`
 //! of a database error prints the driver's primary message and not its detail
@@ -90,7 +90,14 @@ pub(crate) fn transient(error: &DieselError) -> Option<Transient> {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => Some(Transient::LostConnection),
-        DieselError::DatabaseError(_, info) => transient_message(info.message()),
+        DieselError::DatabaseError(_, info) => transient_message(info.message()).or_else(|| {
+            // A full disk (SQLite) or a full PostgreSQL volume: writes fail until
+            // space is freed, the connection itself is fine.
+            crate::storage::is_storage_full_message(info.message())
+                .then_some(Transient::Unavailable)
+        }),
+        // A failed commit whose rollback failed too: the commit's error decides.
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => transient(commit_error),
         _ => None,
     }
 }

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, Organization,
     OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role, TokenHash, TokenId,
-    TokenRecord, UserId,
+    TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, WhenFull,
 };
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 
@@ -109,11 +109,16 @@ struct ApiTokenRow {
     last_used_at: Option<NaiveDateTime>,
     expires_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
+    kind: String,
+    parent_id: Option<i64>,
 }
 
 impl ApiTokenRow {
-    fn into_domain(self) -> TokenRecord {
-        TokenRecord {
+    fn into_domain(self) -> Result<TokenRecord, RepositoryError> {
+        let kind = self.kind.parse::<TokenKind>().map_err(|()| {
+            RepositoryError::Internal(format!("stored token {} has an unknown kind", self.id))
+        })?;
+        Ok(TokenRecord {
             id: TokenId(self.id),
             user_id: UserId(self.user_id),
             name: self.name,
@@ -122,7 +127,9 @@ impl ApiTokenRow {
             last_used_at: self.last_used_at.map(from_db),
             expires_at: self.expires_at.map(from_db),
             revoked_at: self.revoked_at.map(from_db),
-        }
+            kind,
+            parent: self.parent_id.map(TokenId),
+        })
     }
 }
 
@@ -135,6 +142,8 @@ struct NewApiTokenRow<'a> {
     prefix: &'a str,
     created_at: NaiveDateTime,
     expires_at: Option<NaiveDateTime>,
+    kind: &'static str,
+    parent_id: Option<i64>,
 }
 
 impl<'a> NewApiTokenRow<'a> {
@@ -146,6 +155,8 @@ impl<'a> NewApiTokenRow<'a> {
             prefix: &token.prefix,
             created_at: to_db(token.created_at),
             expires_at: token.expires_at.map(to_db),
+            kind: token.kind.as_str(),
+            parent_id: token.parent.map(|parent| parent.0),
         }
     }
 }
@@ -194,6 +205,146 @@ fn insert_token_row(conn: &mut DbConnection, row: &NewApiTokenRow<'_>) -> QueryR
         .values(row)
         .returning(api_tokens::all_columns)
         .get_result(conn)
+}
+
+/// Ids per `IN (...)` list, well under both backends' bind limits.
+const ID_CHUNK: usize = 500;
+
+/// Levels of a token's descendants revoked with it, at most. A token can only mint
+/// while live, and a user holds at most [`TokenLimit::MAX_LIVE_PER_USER`] live tokens,
+/// so a real lineage is never deeper; the bound only guards against a corrupt cycle.
+const MAX_LINEAGE_DEPTH: usize = 1_000;
+
+/// Revokes the live token `root` (of `owner`, when given) and then every token it
+/// minted, level by level, inside the caller's transaction; `Ok(false)` when `root`
+/// was not live. The root is updated first, so that on PostgreSQL a concurrent
+/// mint, which holds a share lock on its parent, either commits before the walk
+/// below (and its child is found) or sees the parent revoked.
+fn revoke_lineage(
+    conn: &mut DbConnection,
+    root: TokenId,
+    owner: Option<UserId>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let live_root = api_tokens::table
+        .filter(api_tokens::id.eq(root.0))
+        .filter(api_tokens::revoked_at.is_null());
+    let revoked = match owner {
+        Some(owner) => diesel::update(live_root.filter(api_tokens::user_id.eq(owner.0)))
+            .set(api_tokens::revoked_at.eq(Some(at)))
+            .execute(conn)?,
+        None => diesel::update(live_root)
+            .set(api_tokens::revoked_at.eq(Some(at)))
+            .execute(conn)?,
+    };
+    if revoked == 0 {
+        return Ok(false);
+    }
+    let mut frontier = vec![root.0];
+    for _ in 0..MAX_LINEAGE_DEPTH {
+        let mut children = Vec::new();
+        for chunk in frontier.chunks(ID_CHUNK) {
+            let found: Vec<i64> = api_tokens::table
+                .filter(api_tokens::parent_id.eq_any(chunk.to_vec()))
+                .select(api_tokens::id)
+                .load(conn)?;
+            children.extend(found);
+        }
+        if children.is_empty() {
+            break;
+        }
+        for chunk in children.chunks(ID_CHUNK) {
+            diesel::update(
+                api_tokens::table
+                    .filter(api_tokens::id.eq_any(chunk.to_vec()))
+                    .filter(api_tokens::revoked_at.is_null()),
+            )
+            .set(api_tokens::revoked_at.eq(Some(at)))
+            .execute(conn)?;
+        }
+        frontier = children;
+    }
+    Ok(true)
+}
+
+/// The live (not revoked, not expired at `now`) tokens of `user`.
+fn live_token_count(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<i64> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user.0))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Inserts `token` under `limit` (see [`IdentityRepository::insert_token`]), inside
+/// the caller's writer transaction.
+fn insert_token_within(
+    conn: &mut DbConnection,
+    token: &NewApiTokenRecord,
+    limit: TokenLimit,
+) -> QueryResult<TokenInsert> {
+    let now = to_db(token.created_at);
+    // PostgreSQL: inserts of one user's tokens queue on the user's row, so that the
+    // count below cannot be raced past the cap; the parent is share-locked, so that
+    // a revoke of it waits for this insert (and then revokes the new child too) or
+    // is seen by it. SQLite's writer transaction holds the database's write lock.
+    if let DbConnection::Postgresql(inner) = conn {
+        users::table
+            .filter(users::id.eq(token.user_id.0))
+            .select(users::id)
+            .for_update()
+            .first::<i64>(inner)?;
+    }
+    if let Some(parent) = token.parent {
+        let query = api_tokens::table
+            .filter(api_tokens::id.eq(parent.0))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(
+                api_tokens::expires_at
+                    .is_null()
+                    .or(api_tokens::expires_at.gt(now)),
+            )
+            .select(api_tokens::id);
+        let live = match conn {
+            DbConnection::Postgresql(inner) => query.for_share().first::<i64>(inner).optional()?,
+            DbConnection::Sqlite(inner) => query.first::<i64>(inner).optional()?,
+        };
+        if live.is_none() {
+            return Ok(TokenInsert::ParentGone);
+        }
+    }
+    let max_live = i64::from(limit.max_live);
+    while live_token_count(conn, token.user_id, now)? >= max_live {
+        if limit.when_full == WhenFull::Refuse {
+            return Ok(TokenInsert::LimitReached);
+        }
+        let oldest_login: Option<i64> = api_tokens::table
+            .filter(api_tokens::user_id.eq(token.user_id.0))
+            .filter(api_tokens::kind.eq(TokenKind::Login.as_str()))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(
+                api_tokens::expires_at
+                    .is_null()
+                    .or(api_tokens::expires_at.gt(now)),
+            )
+            .order((api_tokens::created_at.asc(), api_tokens::id.asc()))
+            .select(api_tokens::id)
+            .first(conn)
+            .optional()?;
+        let Some(oldest_login) = oldest_login else {
+            return Ok(TokenInsert::LimitReached);
+        };
+        revoke_lineage(conn, TokenId(oldest_login), Some(token.user_id), now)?;
+    }
+    let row = insert_token_row(conn, &NewApiTokenRow::from_domain(token, token.user_id))?;
+    Ok(TokenInsert::Inserted(row.into_domain().map_err(
+        |error| diesel::result::Error::DeserializationError(Box::new(error)),
+    )?))
 }
 
 impl IdentityRepository for DieselIdentityRepository {
@@ -421,12 +572,26 @@ impl IdentityRepository for DieselIdentityRepository {
         }
     }
 
-    fn insert_token(&self, token: &NewApiTokenRecord) -> Result<TokenRecord, RepositoryError> {
+    fn insert_token(
+        &self,
+        token: &NewApiTokenRecord,
+        limit: TokenLimit,
+    ) -> Result<TokenInsert, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        insert_token_row(conn, &NewApiTokenRow::from_domain(token, token.user_id))
-            .map(ApiTokenRow::into_domain)
+        write_transaction(&mut pooled, |conn| insert_token_within(conn, token, limit))
             .map_err(repository_error)
+    }
+
+    fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        api_tokens::table
+            .filter(api_tokens::id.eq(id.0))
+            .first::<ApiTokenRow>(conn)
+            .optional()
+            .map_err(repository_error)?
+            .map(ApiTokenRow::into_domain)
+            .transpose()
     }
 
     fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, RepositoryError> {
@@ -437,21 +602,15 @@ impl IdentityRepository for DieselIdentityRepository {
             .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
             .load(conn)
             .map_err(repository_error)?;
-        Ok(rows.into_iter().map(ApiTokenRow::into_domain).collect())
+        rows.into_iter().map(ApiTokenRow::into_domain).collect()
     }
 
     fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<bool, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let changed = diesel::update(
-            api_tokens::table
-                .filter(api_tokens::id.eq(id.0))
-                .filter(api_tokens::revoked_at.is_null()),
-        )
-        .set(api_tokens::revoked_at.eq(Some(to_db(at))))
-        .execute(conn)
-        .map_err(repository_error)?;
-        Ok(changed > 0)
+        write_transaction(&mut pooled, |conn| {
+            revoke_lineage(conn, id, None, to_db(at))
+        })
+        .map_err(repository_error)
     }
 
     fn revoke_token_of(
@@ -461,17 +620,10 @@ impl IdentityRepository for DieselIdentityRepository {
         at: Timestamp,
     ) -> Result<bool, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let changed = diesel::update(
-            api_tokens::table
-                .filter(api_tokens::id.eq(id.0))
-                .filter(api_tokens::user_id.eq(user.0))
-                .filter(api_tokens::revoked_at.is_null()),
-        )
-        .set(api_tokens::revoked_at.eq(Some(to_db(at))))
-        .execute(conn)
-        .map_err(repository_error)?;
-        Ok(changed > 0)
+        write_transaction(&mut pooled, |conn| {
+            revoke_lineage(conn, id, Some(user), to_db(at))
+        })
+        .map_err(repository_error)
     }
 
     fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError> {

@@ -1,12 +1,14 @@
 //! Diesel adapter of the key-rotation port: counts of secrets per key id, batches of
-//! credentials not under the primary key, and compare-and-set replacement of a blob.
+//! credentials (all, or those not under the primary key), and compare-and-set
+//! replacement of a blob. Blobs are handed over as stored, never parsed here: a
+//! malformed one is the caller's to skip and report.
 
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::RepositoryError;
 use switchboard_domain::telephony::{
-    CredentialKeyRepository, KeyId, ProviderConfigId, SealedCredential, SealedSecret,
+    CredentialKeyRepository, KeyId, ProviderConfigId, SealedCredential, SealedSecret, StoredSecret,
 };
 
 use crate::connection::DbConnection;
@@ -25,6 +27,15 @@ impl DieselCredentialKeyRepository {
     #[must_use]
     pub fn new(db: Database) -> Self {
         Self { db }
+    }
+}
+
+fn credential((id, org, uid, bytes): (i64, i64, String, Vec<u8>)) -> SealedCredential {
+    SealedCredential {
+        id: ProviderConfigId(id),
+        org_id: OrgId(org),
+        uid,
+        stored: StoredSecret::from_bytes(bytes),
     }
 }
 
@@ -70,27 +81,35 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
             ))
             .load(conn)
             .map_err(repository_error)?;
-        rows.into_iter()
-            .map(|(id, org, uid, bytes)| {
-                let sealed = SealedSecret::parse(bytes).map_err(|error| {
-                    RepositoryError::Internal(format!(
-                        "stored credential of configuration {id} is malformed: {error}"
-                    ))
-                })?;
-                Ok(SealedCredential {
-                    id: ProviderConfigId(id),
-                    org_id: OrgId(org),
-                    uid,
-                    sealed,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(credential).collect())
+    }
+
+    fn stored_credentials(
+        &self,
+        after: Option<ProviderConfigId>,
+        limit: u32,
+    ) -> Result<Vec<SealedCredential>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let rows: Vec<(i64, i64, String, Vec<u8>)> = configs::table
+            .filter(configs::id.gt(after.map_or(0, |id| id.0)))
+            .order(configs::id)
+            .limit(i64::from(limit.max(1)))
+            .select((
+                configs::id,
+                configs::organization_id,
+                configs::uid,
+                configs::auth_token_ciphertext,
+            ))
+            .load(conn)
+            .map_err(repository_error)?;
+        Ok(rows.into_iter().map(credential).collect())
     }
 
     fn replace_sealed(
         &self,
         id: ProviderConfigId,
-        expected: &SealedSecret,
+        expected: &StoredSecret,
         replacement: &SealedSecret,
     ) -> Result<bool, RepositoryError> {
         let mut pooled = self.db.writer()?;

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
@@ -17,6 +18,7 @@ use url::Url;
 use crate::connection::DbConnection;
 use crate::connection_health;
 use crate::error::DatabaseError;
+use crate::storage::StorageHealth;
 
 /// Where connections go, decided from the URL.
 #[derive(Clone, PartialEq, Eq)]
@@ -136,13 +138,19 @@ pub(crate) enum ConnectError {
 pub(crate) struct ConnectionManager {
     target: Target,
     statement_timeout_ms: u64,
+    storage: Arc<StorageHealth>,
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(target: Target, statement_timeout_ms: u64) -> Self {
+    pub(crate) fn new(
+        target: Target,
+        statement_timeout_ms: u64,
+        storage: Arc<StorageHealth>,
+    ) -> Self {
         Self {
             target,
             statement_timeout_ms,
+            storage,
         }
     }
 
@@ -151,7 +159,7 @@ impl ConnectionManager {
         match &self.target {
             Target::Postgres(url) => {
                 let mut connection = PgConnection::establish(url)?;
-                connection_health::install(&mut connection);
+                connection_health::install(&mut connection, self.storage.clone());
                 connection.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout_ms
@@ -161,7 +169,7 @@ impl ConnectionManager {
             Target::Sqlite(path) => {
                 let path = path.to_str().ok_or(ConnectError::Path)?;
                 let mut connection = SqliteConnection::establish(path)?;
-                connection_health::install(&mut connection);
+                connection_health::install(&mut connection, self.storage.clone());
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
                 connection.batch_execute(&format!(

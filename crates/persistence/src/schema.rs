@@ -44,6 +44,8 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
     }
 }
 

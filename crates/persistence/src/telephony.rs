@@ -15,7 +15,7 @@ use switchboard_domain::shared::{Page, PageRequest, RepositoryError, WriteError}
 use switchboard_domain::telephony::{
     ConfigDeletion, NewProviderConfig, ProviderCatalogRepository, ProviderConfig,
     ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
-    ProviderId, ProviderRecord, SealedSecret, Verification, VerificationStatus, account_sid_key,
+    ProviderId, ProviderRecord, StoredSecret, Verification, VerificationStatus, account_sid_key,
 };
 
 use crate::audit::insert_event;
@@ -132,12 +132,9 @@ struct ConfigRow {
 
 impl ConfigRow {
     fn into_domain(self) -> Result<ProviderConfig, RepositoryError> {
-        let auth_token = SealedSecret::parse(self.auth_token_ciphertext).map_err(|error| {
-            RepositoryError::Internal(format!(
-                "stored provider configuration {} has a bad credential envelope: {error}",
-                self.id
-            ))
-        })?;
+        // Not parsed here: the bytes are checked when the secret is opened, so that a
+        // malformed blob never breaks a list or a read (see StoredSecret).
+        let auth_token = StoredSecret::from_bytes(self.auth_token_ciphertext);
         let meta_json =
             serde_json::from_str::<Map<String, Value>>(&self.meta_json).map_err(|error| {
                 RepositoryError::Internal(format!(

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash, Role,
-    TokenHash, UserId,
+    TokenHash, TokenKind, TokenLimit, UserId,
 };
 use switchboard_domain::shared::{
     Clock, PageRequest, RepositoryError, SystemClock, Timestamp, WriteError,
@@ -79,6 +79,8 @@ fn new_token(user: UserId, hash: &str) -> NewApiTokenRecord {
         prefix: "sbt_abcd".into(),
         created_at: now(),
         expires_at: Some(now() + TimeDelta::days(30)),
+        kind: TokenKind::Admin,
+        parent: None,
     }
 }
 
@@ -488,7 +490,11 @@ fn principal_resolves_tokens_and_memberships(test_db: &TestDatabase) {
     repo.upsert_membership(acme.id, alice, Role::Member, now())
         .unwrap();
     let record = new_token(alice, "aa11");
-    let token = repo.insert_token(&record).unwrap();
+    let token = repo
+        .insert_token(&record, TokenLimit::refuse())
+        .unwrap()
+        .inserted()
+        .unwrap();
     assert_eq!(token.user_id, alice);
     assert_eq!(token.name, record.name);
     assert_eq!(token.prefix, "sbt_abcd");
@@ -529,7 +535,11 @@ fn principal_resolves_tokens_and_memberships(test_db: &TestDatabase) {
         None
     );
 
-    let later = repo.insert_token(&new_token(alice, "bb22")).unwrap();
+    let later = repo
+        .insert_token(&new_token(alice, "bb22"), TokenLimit::refuse())
+        .unwrap()
+        .inserted()
+        .unwrap();
     let tokens = repo.tokens_of(alice).unwrap();
     assert_eq!(tokens.len(), 2);
     assert!(repo.revoke_token(token.id, now()).unwrap());
@@ -603,7 +613,10 @@ fn assert_same(actual: &ProviderConfig, expected: &NewProviderConfig) {
     assert_eq!(actual.name, expected.name);
     assert_eq!(actual.account_sid, expected.account_sid);
     assert_eq!(actual.auth_token, expected.auth_token);
-    assert_eq!(actual.auth_token_key_id(), expected.auth_token.key_id());
+    assert_eq!(
+        actual.auth_token_key_id(),
+        Some(expected.auth_token.key_id())
+    );
     assert_eq!(actual.auth_token_last4, expected.auth_token_last4);
     assert_eq!(actual.active, expected.active);
     assert_eq!(actual.base_url, expected.base_url);
@@ -645,7 +658,7 @@ fn configurations_insert_get_and_list(test_db: &TestDatabase) {
         assert_eq!(repo.get(org, stored.id).unwrap(), Some(stored.clone()));
         inserted.push(stored);
     }
-    assert_eq!(inserted[0].auth_token_key_id(), KeyId(7));
+    assert_eq!(inserted[0].auth_token_key_id(), Some(KeyId(7)));
     assert_eq!(inserted[0].meta_json["region"], Value::from("eu"));
 
     let all = repo
@@ -885,7 +898,7 @@ fn updates_change_fields_and_version(test_db: &TestDatabase) {
         .unwrap();
     assert_eq!(rotated.account_sid, "ACffffffffffffffffffffffffffffffff");
     assert_eq!(rotated.auth_token, sealed(2));
-    assert_eq!(rotated.auth_token_key_id(), KeyId(2));
+    assert_eq!(rotated.auth_token_key_id(), Some(KeyId(2)));
     assert_eq!(rotated.auth_token_last4, "9f3c");
     assert_eq!(rotated.meta_json["note"], Value::from("rotated"));
     assert_eq!(rotated.name, "Main trunk");

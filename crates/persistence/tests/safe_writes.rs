@@ -20,7 +20,7 @@ use switchboard_domain::idempotency::{
 };
 use switchboard_domain::identity::{
     DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash,
-    TokenHash, TokenId, UserId,
+    TokenHash, TokenId, TokenKind, TokenLimit, UserId,
 };
 use switchboard_domain::shared::{Clock, PageRequest, SystemClock, Timestamp, WriteError};
 use switchboard_domain::telephony::{
@@ -72,14 +72,21 @@ fn scope(db: &Database, handle: &str) -> IdempotencyScope {
         .unwrap()
         .unwrap();
     let token = identity
-        .insert_token(&NewApiTokenRecord {
-            user_id: user,
-            name: "t".into(),
-            hash: TokenHash(format!("hash-{handle}")),
-            prefix: "sbt_x".into(),
-            created_at: now(),
-            expires_at: None,
-        })
+        .insert_token(
+            &NewApiTokenRecord {
+                user_id: user,
+                name: "t".into(),
+                hash: TokenHash(format!("hash-{handle}")),
+                prefix: "sbt_x".into(),
+                created_at: now(),
+                expires_at: None,
+                kind: TokenKind::Admin,
+                parent: None,
+            },
+            TokenLimit::refuse(),
+        )
+        .unwrap()
+        .inserted()
         .unwrap();
     IdempotencyScope {
         org_id: org.id,

@@ -3,6 +3,7 @@
 //! HTTP. `main.rs` only calls into this crate; the admin binary and the end-to-end
 //! tests reuse it (same settings, same wiring).
 
+pub mod readiness;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -4,10 +4,14 @@
 //! (compiled into the binary), the same two files from `SWITCHBOARD_CONFIG_DIR` when
 //! set, in development the generated `<data_dir>/dev-keys.toml`, and environment
 //! variables `SWITCHBOARD__SECTION__KEY`. The profile comes from
-//! `SWITCHBOARD_PROFILE` (`development` by default, `production`, `test`). Unknown
-//! settings are refused. `Debug` output never shows keys.
+//! `SWITCHBOARD_PROFILE` (`development`, `production`, `test`); without it, the
+//! profile is development only when no database URL is configured (a configured
+//! database is never bootstrapped by accident). Unknown settings are refused.
+//!
+//! Keys are `SecretString`s, so `Debug` output never shows them, and error messages
+//! name the setting and the expected type but never the rejected value: a key pasted
+//! into the wrong variable must not reach standard error.
 
-use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,14 +38,34 @@ pub enum Profile {
 }
 
 impl Profile {
-    /// The profile named by `SWITCHBOARD_PROFILE` (development when unset).
+    /// The profile named by `SWITCHBOARD_PROFILE`. When it is unset: development if
+    /// no database URL is configured (the embedded default that `cargo run` uses),
+    /// production otherwise.
     ///
     /// # Errors
-    /// [`SettingsError::Profile`] for any other name.
+    /// [`SettingsError::Profile`] for an unknown name; [`SettingsError::Config`]
+    /// when the base settings cannot be read to find the database URL.
     pub fn from_env() -> Result<Self, SettingsError> {
         match std::env::var("SWITCHBOARD_PROFILE") {
-            Err(_) => Ok(Self::Development),
             Ok(name) => Self::parse(&name),
+            Err(_) => {
+                let url = base_builder()
+                    .build()
+                    .map_err(SettingsError::from)?
+                    .get_string("database.url")
+                    .unwrap_or_default();
+                Ok(Self::implied_by_database_url(&url))
+            }
+        }
+    }
+
+    /// The profile when none is named: development only without a database URL.
+    #[must_use]
+    pub fn implied_by_database_url(url: &str) -> Self {
+        if url.trim().is_empty() {
+            Self::Development
+        } else {
+            Self::Production
         }
     }
 
@@ -77,13 +101,15 @@ impl Profile {
     }
 }
 
-/// Why the configuration could not be loaded.
+/// Why the configuration could not be loaded. Messages name settings, never the
+/// values they were given.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("SWITCHBOARD_PROFILE must be development, production or test (got {0:?})")]
     Profile(String),
+    /// What is wrong, described by [`describe_config_error`].
     #[error("configuration is invalid: {0}")]
-    Config(#[from] config::ConfigError),
+    Config(String),
     #[error("cannot write the development key file {path}: {source}")]
     DevKeys {
         path: PathBuf,
@@ -127,25 +153,16 @@ pub struct DatabaseConfig {
     pub statement_timeout_ms: u64,
 }
 
-/// `[crypto]`.
-#[derive(Clone, Deserialize)]
+/// `[crypto]`. `keys` is a `SecretString`: its `Debug` shows `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoSettings {
     pub keys: SecretString,
     pub primary_key_id: u32,
 }
 
-impl fmt::Debug for CryptoSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CryptoSettings")
-            .field("keys", &"[REDACTED]")
-            .field("primary_key_id", &self.primary_key_id)
-            .finish()
-    }
-}
-
-/// `[auth]`.
-#[derive(Clone, Deserialize)]
+/// `[auth]`. `token_hmac_key` is a `SecretString`: its `Debug` shows `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_hmac_key: SecretString,
@@ -153,23 +170,6 @@ pub struct AuthSettings {
     pub login_token_ttl_days: u32,
     pub login_email_failures_per_minute: u32,
     pub login_address_failures_per_minute: u32,
-}
-
-impl fmt::Debug for AuthSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthSettings")
-            .field("token_hmac_key", &"[REDACTED]")
-            .field("login_token_ttl_days", &self.login_token_ttl_days)
-            .field(
-                "login_email_failures_per_minute",
-                &self.login_email_failures_per_minute,
-            )
-            .field(
-                "login_address_failures_per_minute",
-                &self.login_address_failures_per_minute,
-            )
-            .finish()
-    }
 }
 
 /// `[rate_limit]`: requests per second per token, with bursts.
@@ -216,10 +216,27 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
-fn builder(
-    profile: Profile,
-    dev_keys: Option<&Path>,
-) -> config::ConfigBuilder<config::builder::DefaultState> {
+type Builder = config::ConfigBuilder<config::builder::DefaultState>;
+
+fn environment() -> Environment {
+    Environment::with_prefix("SWITCHBOARD")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+}
+
+/// The layers every profile shares (the profile is not known yet): the embedded
+/// `default.toml`, the one of `SWITCHBOARD_CONFIG_DIR`, and the environment.
+fn base_builder() -> Builder {
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+    if let Ok(dir) = std::env::var("SWITCHBOARD_CONFIG_DIR") {
+        builder =
+            builder.add_source(File::from(PathBuf::from(dir).join("default.toml")).required(false));
+    }
+    builder.add_source(environment())
+}
+
+fn builder(profile: Profile, dev_keys: Option<&Path>) -> Builder {
     let mut builder = Config::builder()
         .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
         .add_source(File::from_str(profile.base_toml(), FileFormat::Toml));
@@ -232,12 +249,82 @@ fn builder(
     if let Some(path) = dev_keys {
         builder = builder.add_source(File::from(path.to_path_buf()).required(false));
     }
-    builder.add_source(
-        Environment::with_prefix("SWITCHBOARD")
-            .prefix_separator("__")
-            .separator("__")
-            .try_parsing(true),
-    )
+    builder.add_source(environment())
+}
+
+impl From<config::ConfigError> for SettingsError {
+    fn from(error: config::ConfigError) -> Self {
+        Self::Config(describe_config_error(&error))
+    }
+}
+
+/// `crypto.primary_key_id (SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID)`.
+fn setting_name(key: &str) -> String {
+    let variable = key.replace('.', "__").to_ascii_uppercase();
+    format!("{key} (SWITCHBOARD__{variable})")
+}
+
+/// What is wrong with the configuration, naming the setting and what it expects but
+/// never the value it was given: the `config` crate's own messages quote rejected
+/// values (`invalid type: string "<the value>"`), and a value in the wrong variable
+/// may be a key. Messages of deserialization (`unknown field`, `missing field`) name
+/// settings only and are kept; any other message keeps only what follows
+/// `expected`. A file that is not valid TOML is named with the line of the error,
+/// not its text.
+#[must_use]
+pub fn describe_config_error(error: &config::ConfigError) -> String {
+    use config::ConfigError;
+    match error {
+        ConfigError::Type { key, expected, .. } => match key {
+            Some(key) => format!("{} must be {expected}", setting_name(key)),
+            None => format!("a setting must be {expected}"),
+        },
+        ConfigError::At { error, key, .. } => {
+            let inner = describe_config_error(error);
+            match key {
+                Some(key) => format!("{}: {inner}", setting_name(key)),
+                None => inner,
+            }
+        }
+        ConfigError::NotFound(key) => format!("{} is missing", setting_name(key)),
+        ConfigError::Message(message) => describe_message(message),
+        ConfigError::FileParse { uri, cause } => {
+            let place = cause
+                .to_string()
+                .lines()
+                .next()
+                .and_then(|line| line.find(" at line ").map(|at| line[at + 1..].to_owned()))
+                .filter(|place| {
+                    place
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == ',')
+                })
+                .unwrap_or_else(|| "somewhere".to_owned());
+            format!(
+                "the file {} is not valid TOML ({place})",
+                uri.as_deref().unwrap_or("(embedded)")
+            )
+        }
+        ConfigError::Frozen => "the configuration is frozen".to_owned(),
+        ConfigError::PathParse { .. } => "a setting path is malformed".to_owned(),
+        ConfigError::Foreign(_) => "a configuration source could not be read".to_owned(),
+        _ => "the configuration could not be read".to_owned(),
+    }
+}
+
+fn describe_message(message: &str) -> String {
+    if message.starts_with("missing field") || message.starts_with("unknown field") {
+        return message.to_owned();
+    }
+    let kind = message
+        .split([':', ' '])
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    match message.rfind(", expected ") {
+        Some(at) => format!("{kind}: expected {}", &message[at + ", expected ".len()..]),
+        None => "a setting has a value that is not accepted".to_owned(),
+    }
 }
 
 impl Settings {
@@ -313,4 +400,104 @@ fn write_dev_keys(path: &Path) -> Result<(), SettingsError> {
     };
     file.write_all(contents.as_bytes()).map_err(fail)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "otXGa1ZuQ2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5YWI=";
+
+    /// The settings of the embedded files with `overrides` as if from the
+    /// environment, deserialized the way [`Settings::load`] does.
+    fn load_with(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from_str(PRODUCTION_TOML, FileFormat::Toml));
+        for (key, value) in overrides {
+            builder = builder
+                .set_override(*key, *value)
+                .map_err(SettingsError::from)?;
+        }
+        Ok(builder.build()?.try_deserialize()?)
+    }
+
+    #[test]
+    fn errors_name_the_setting_and_never_the_value() {
+        for (key, named) in [
+            ("crypto.primary_key_id", "crypto.primary_key_id"),
+            ("server.port", "server.port"),
+            ("log.format", "log.format"),
+            ("rate_limit.burst", "rate_limit.burst"),
+        ] {
+            let message = load_with(&[(key, KEY)])
+                .expect_err("a key is not a number")
+                .to_string();
+            assert!(message.contains(named), "{message}");
+            assert!(
+                !message.contains(KEY) && !message.contains(&KEY[..10]),
+                "{message}"
+            );
+        }
+        let message = load_with(&[("server.prot", "1")])
+            .expect_err("unknown settings are refused")
+            .to_string();
+        assert!(message.contains("prot"), "{message}");
+    }
+
+    #[test]
+    fn messages_keep_only_what_is_expected() {
+        assert_eq!(
+            describe_message(&format!("invalid value: string {KEY:?}, expected a port")),
+            "invalid value: expected a port"
+        );
+        assert_eq!(
+            describe_message(&format!(
+                "unknown variant `{KEY}`, expected `pretty` or `json`"
+            )),
+            "unknown variant: expected `pretty` or `json`"
+        );
+        assert_eq!(
+            describe_message("missing field `keys`"),
+            "missing field `keys`"
+        );
+        assert_eq!(
+            describe_message(&format!("something else about {KEY}")),
+            "a setting has a value that is not accepted"
+        );
+        assert_eq!(
+            setting_name("crypto.primary_key_id"),
+            "crypto.primary_key_id (SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID)"
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_key() {
+        let mut settings = load_with(&[]).expect("the embedded settings load");
+        settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
+        settings.auth.token_hmac_key = SecretString::from(KEY);
+        let shown = format!("{settings:?}");
+        assert!(
+            !shown.contains(KEY) && !shown.contains(&KEY[..10]),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("primary_key_id"),
+            "the rest is shown: {shown}"
+        );
+    }
+
+    #[test]
+    fn only_a_missing_database_url_implies_development() {
+        assert_eq!(Profile::implied_by_database_url(""), Profile::Development);
+        assert_eq!(Profile::implied_by_database_url("  "), Profile::Development);
+        assert_eq!(
+            Profile::implied_by_database_url("sqlite://data/switchboard.db"),
+            Profile::Production
+        );
+        assert_eq!(
+            Profile::implied_by_database_url("postgres://db/switchboard"),
+            Profile::Production
+        );
+    }
 }

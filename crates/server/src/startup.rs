@@ -1,6 +1,7 @@
 //! The composition root: checks keys, opens the database (applying or checking
-//! migrations as the profile says), wires adapters into services, runs the
-//! development bootstrap and binds the HTTP server.
+//! migrations as the profile says), wires adapters into services, checks that every
+//! key id used by stored secrets is configured, runs the development bootstrap and
+//! binds the HTTP server.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -21,11 +22,11 @@ use switchboard_crypto::{
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::shared::SystemClock;
 use switchboard_http::login_throttle::LoginThrottle;
-use switchboard_http::metrics::{PoolGauge, PoolGauges, prometheus, track_requests};
+use switchboard_http::metrics::{prometheus, track_requests};
 use switchboard_http::normalize::normalize_path;
 use switchboard_http::rate_limit::TokenRateLimiter;
 use switchboard_http::request_id::request_id_middleware;
-use switchboard_http::{AppState, Readiness, ReadinessProbe, configure};
+use switchboard_http::{AppState, configure};
 use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
@@ -33,6 +34,7 @@ use switchboard_persistence::{
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
+use crate::readiness::{CredentialHealth, ServiceReadiness};
 use crate::settings::{Loaded, Profile, Settings};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
@@ -51,6 +53,13 @@ pub enum StartupError {
     Database(#[from] DatabaseError),
     #[error("{count} database migration(s) pending: run `switchboard-admin migrate` first")]
     PendingMigrations { count: usize },
+    /// Stored secrets are sealed under key ids the keyring lacks (ids and counts,
+    /// never key bytes).
+    #[error(
+        "stored secrets use encryption keys that are not configured: {0}; add them to \
+         SWITCHBOARD__CRYPTO__KEYS (`switchboard-admin keys status` shows every key id in use)"
+    )]
+    KeysNotConfigured(String),
     #[error("provider catalog: {0}")]
     Catalog(String),
     #[error("credential verification (SWITCHBOARD__VERIFY__*): {0}")]
@@ -226,36 +235,6 @@ pub fn services(loaded: &Loaded) -> Result<Services, StartupError> {
     wire(&loaded.settings, database)
 }
 
-struct DatabaseReadiness(Database);
-
-impl PoolGauges for DatabaseReadiness {
-    fn pools(&self) -> Vec<PoolGauge> {
-        self.0
-            .pool_usage()
-            .into_iter()
-            .map(|usage| PoolGauge {
-                pool: usage.pool,
-                max_size: usage.max_size,
-                in_use: usage.connections.saturating_sub(usage.idle),
-                idle: usage.idle,
-            })
-            .collect()
-    }
-}
-
-impl ReadinessProbe for DatabaseReadiness {
-    fn check(&self) -> Readiness {
-        Readiness {
-            database_ok: self.0.ping().is_ok(),
-            pending_migrations: self
-                .0
-                .pending_migrations()
-                .ok()
-                .map(|pending| pending.len()),
-        }
-    }
-}
-
 /// Connections of the read pool (all connections on PostgreSQL): `pool_size`, or
 /// when it is 0 (the default) twice the CPU cores the process may use, at least 4.
 /// More connections than that only add contention: on 2 cores 4 connections served
@@ -312,6 +291,24 @@ impl Application {
     /// [`StartupError`]; nothing is bound when it fails.
     pub fn build(loaded: &Loaded) -> Result<Self, StartupError> {
         let services = services(loaded)?;
+        // Secrets under a key that is not configured fail every use: production and
+        // test refuse to start; development starts, and readiness says why it is not
+        // ready.
+        let coverage = services
+            .key_rotation
+            .coverage()
+            .map_err(DatabaseError::from)?;
+        if !coverage.is_complete() {
+            if loaded.profile == Profile::Development {
+                tracing::warn!(
+                    missing = %coverage.describe_missing(),
+                    "stored secrets use encryption keys that are not configured: /health/ready \
+                     answers 503 until they are"
+                );
+            } else {
+                return Err(StartupError::KeysNotConfigured(coverage.describe_missing()));
+            }
+        }
         let first_token = if loaded.profile == Profile::Development {
             services
                 .identity
@@ -342,7 +339,18 @@ impl Application {
         services.identity.warm_up();
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
-        let database = Arc::new(DatabaseReadiness(services.database.clone()));
+        // Key coverage is one counting query; the opening of every stored secret runs
+        // on a thread of its own and shows in readiness when done.
+        let coverage = services.key_rotation.coverage().unwrap_or_else(|error| {
+            tracing::warn!(%error, "could not count stored secrets per key");
+            switchboard_application::key_rotation::KeyCoverage::default()
+        });
+        let credentials = CredentialHealth::new(services.key_rotation.clone(), &coverage);
+        credentials.refresh_in_background();
+        let database = Arc::new(ServiceReadiness::new(
+            services.database.clone(),
+            credentials,
+        ));
         let metrics = match prometheus() {
             Ok(handle) => Some(handle),
             Err(error) => {

@@ -73,6 +73,9 @@ impl Server {
         }
         command
             .current_dir(dir)
+            // Named: with a database URL and no profile the server would run in
+            // production (no migrations at start, no first token).
+            .env("SWITCHBOARD_PROFILE", "development")
             .env("SWITCHBOARD__SERVER__PORT", port.to_string())
             .env("SWITCHBOARD__DATABASE__URL", database_url)
             .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))

@@ -1,21 +1,32 @@
 //! One capture of the log lines of this test binary, at trace level, for the modules
 //! that check that no secret reaches a log line (`secrets`, `verify`). A process has
-//! one global subscriber: every module that needs the lines shares this one.
+//! one global subscriber: every module that needs the lines shares this one. Lines
+//! go through the server's own log layer and filter (as `SWITCHBOARD__LOG__LEVEL=trace`
+//! sets them up), so the cap on the transport crates' wire-level targets is tested too.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Every log line of this test binary, at trace level.
+use switchboard_server::settings::{LogFormat, LogSettings};
+use switchboard_server::telemetry;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Every log line of this test binary, at trace level, as JSON lines.
 pub fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
     static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     BUFFER
         .get_or_init(|| {
             let buffer = Arc::new(Mutex::new(Vec::new()));
             let writer = BufferWriter(buffer.clone());
-            tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
+            let settings = LogSettings {
+                level: "trace".to_owned(),
+                format: LogFormat::Json,
+            };
+            tracing_subscriber::registry()
+                .with(telemetry::log_layer(&settings, None, move || {
+                    writer.clone()
+                }))
                 .init();
             buffer
         })

@@ -10,6 +10,7 @@ mod bridge_audit;
 mod bridges;
 mod concurrency;
 mod deployment;
+mod hardening;
 mod idempotency;
 mod logs;
 mod observability;

@@ -1,14 +1,21 @@
 //! Secrets never leak, and sealed credentials stay bound to their row.
 //!
-//! The leak test creates configurations with sentinel credentials through the API
-//! while the server logs at `trace` level into a buffer, then searches every response
-//! body, every log line, the SQLite files (main, `-wal`, `-shm`) or a `pg_dump` of
-//! the PostgreSQL database for the sentinels, the issued API tokens and the keys.
+//! The leak test creates configurations with sentinel credentials through the API,
+//! and has some of them verified with a stand-in of the provider (`POST .../verify/`,
+//! `?verify=true` on create and PATCH), while the server logs at `trace` level into a
+//! buffer through the server's own log filter. It then searches every response body,
+//! the SQLite files (main, `-wal`, `-shm`) or a `pg_dump` of the PostgreSQL database,
+//! and the log the way an attacker would: raw, in hex, in base64 at each of its three
+//! alignments, and in the bytes of hex dumps joined across lines (a client that dumps
+//! 16 bytes per line splits every header over several lines).
 
 #![expect(
     clippy::expect_used,
     reason = "test scenarios: a failed step is a test failure"
 )]
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary};
@@ -17,30 +24,225 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use switchboard_domain::identity::{OrgId, Role};
 use switchboard_domain::telephony::ProviderConfigId;
-use switchboard_test_support::{Backend, TestApp, on_both_backends, spawn_app, twilio_sid};
+use switchboard_test_support::stand_in::{Provider, StandIn, StandInConfig};
+use switchboard_test_support::{
+    Backend, TestApp, TestDatabase, on_both_backends, spawn_app, spawn_app_on, twilio_sid,
+};
 
 use crate::logs::log_buffer;
 
 const CONFIGS: &str = "/telephony/providers-configurations/";
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
+    contains_bytes(haystack, needle.as_bytes())
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// The forms in which `secret` could sit in a text: as is, in hex (both cases), and
+/// in standard and URL-safe base64 at each of the three alignments it can have
+/// inside a longer encoded value (only the characters that depend on the secret
+/// alone: for `Authorization: Basic base64(sid:token)` the token starts 35 bytes in).
+fn needle_forms(secret: &str) -> Vec<Vec<u8>> {
+    let bytes = secret.as_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut forms = vec![
+        bytes.to_vec(),
+        hex.clone().into_bytes(),
+        hex.to_uppercase().into_bytes(),
+    ];
+    for engine in [&STANDARD, &URL_SAFE] {
+        for offset in 0..3_usize {
+            let mut shifted = vec![0_u8; offset];
+            shifted.extend_from_slice(bytes);
+            let encoded = engine.encode(&shifted);
+            // Skip the group the prefix touches, and the last group, which depends on
+            // what follows the secret.
+            let start = if offset == 0 { 0 } else { 4 };
+            let end = encoded.trim_end_matches('=').len().saturating_sub(4);
+            if end > start + 8 {
+                forms.push(encoded.as_bytes()[start..end].to_vec());
+            }
+        }
+    }
+    forms
+}
+
+/// The bytes of every hex dump in `log`, joined across lines: on each line, runs of
+/// at least four tokens of hex digits of one width (`4745 5420 2f32 ...`, `--` for
+/// padding) are decoded, and the bytes of consecutive lines are concatenated, as an
+/// attacker rebuilding a dump of 16 bytes per line would.
+fn hex_dump_bytes(log: &[u8]) -> Vec<u8> {
+    fn hex_width(token: &str) -> Option<usize> {
+        let width = token.len();
+        ([2, 4, 8].contains(&width) && token.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+            .then_some(width)
+    }
+    fn decode(run: &[&str], bytes: &mut Vec<u8>) {
+        let digits: String = run.concat().chars().filter(|c| *c != '-').collect();
+        for pair in digits.as_bytes().chunks_exact(2) {
+            let pair = std::str::from_utf8(pair).unwrap_or("zz");
+            if let Ok(byte) = u8::from_str_radix(pair, 16) {
+                bytes.push(byte);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(log);
+    let mut bytes = Vec::new();
+    for line in text.lines() {
+        let tokens: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == '"')
+            .filter(|token| !token.is_empty())
+            .collect();
+        let mut start = 0;
+        while start < tokens.len() {
+            let Some(width) = hex_width(tokens[start]) else {
+                start += 1;
+                continue;
+            };
+            let mut end = start + 1;
+            while end < tokens.len() && hex_width(tokens[end]) == Some(width) {
+                end += 1;
+            }
+            if end - start >= 4 {
+                decode(&tokens[start..end], &mut bytes);
+            }
+            start = end;
+        }
+    }
+    bytes
+}
+
+/// Where `secret` shows in `log` in any form an attacker would try, if it does.
+fn leak_in_log(log: &[u8], secret: &str) -> Option<&'static str> {
+    let squeezed: Vec<u8> = log
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let dumped = hex_dump_bytes(log);
+    for form in needle_forms(secret) {
+        if contains_bytes(log, &form) {
+            return Some("the log as written");
+        }
+        if contains_bytes(&squeezed, &form) {
+            return Some("the log without whitespace");
+        }
+        if contains_bytes(&dumped, &form) {
+            return Some("hex dumps joined across lines");
+        }
+    }
+    None
+}
+
+#[test]
+fn the_log_search_finds_a_secret_in_a_split_hex_dump() {
+    // What ureq-proto wrote at trace level: 16 bytes per line, hex then ASCII.
+    let header = format!(
+        "authorization: Basic {}\r\n",
+        STANDARD.encode("AC0123456789abcdef0123456789abcdef:feedfacecafebeef0123456789abcdef")
+    );
+    let mut log = String::new();
+    for chunk in header.as_bytes().chunks(16) {
+        let hex: Vec<String> = chunk
+            .chunks(2)
+            .map(|pair| pair.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        log.push_str(&format!(
+            "TRACE ureq_proto::util: {} ........\n",
+            hex.join(" ")
+        ));
+    }
+    assert_eq!(
+        leak_in_log(log.as_bytes(), "feedfacecafebeef0123456789abcdef"),
+        Some("hex dumps joined across lines")
+    );
+    assert_eq!(leak_in_log(log.as_bytes(), "0000111122223333"), None);
 }
 
 async fn nothing_secret_leaks(backend: Backend) {
     let logs = log_buffer();
-    let app = spawn_app(backend).await;
-    app.organization("acme");
-    let owner = app.user_in("acme", Role::Owner);
-    let token = Some(owner.token.as_str());
-    let org = Some("acme");
+    let database = TestDatabase::new(backend);
     let run = uuid::Uuid::new_v4().simple().to_string();
     let sentinel = format!("SENTINEL{}", &run[..20]);
     let rotated = format!("ROTATED{}", &run[..20]);
     let hex_sentinel = run.clone();
+    // Twilio credentials the stand-in accepts (32 hex digits), and one it refuses.
+    let verified = uuid::Uuid::new_v4().simple().to_string();
+    let verified_rotated = uuid::Uuid::new_v4().simple().to_string();
+    let refused = uuid::Uuid::new_v4().simple().to_string();
+    let provider = StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, &twilio_sid(7), &verified)
+            .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated),
+    );
+    let app = spawn_app_on(database, |settings| {
+        settings.verify.twilio_base_url = provider.base_url.clone();
+    })
+    .await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let token = Some(owner.token.as_str());
+    let org = Some("acme");
     let mut bodies = Vec::new();
+
+    // Verification sends the credentials to the provider: on create, on demand, on a
+    // PATCH, and with credentials the provider refuses.
+    let answer = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}?verify=true"),
+            token,
+            org,
+            Some(&json!({"provider": "twilio", "account_sid": twilio_sid(7), "auth_token": verified})), &[],
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let verified_id = answer.body["data"]["id"].as_i64().expect("id");
+    bodies.push(answer.text);
+    let answer = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}{verified_id}/verify/"),
+            token,
+            org,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["data"]["verification"]["status"], "valid");
+    bodies.push(answer.text);
+    let answer = app
+        .call(
+            Method::PATCH,
+            &format!("{CONFIGS}{verified_id}/?verify=true"),
+            token,
+            org,
+            Some(&json!({"auth_token": refused})),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    bodies.push(answer.text);
+    let answer = app
+        .call(
+            Method::PATCH,
+            &format!("{CONFIGS}{verified_id}/?verify=true"),
+            token,
+            org,
+            Some(&json!({"account_sid": twilio_sid(8), "auth_token": verified_rotated})),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    bodies.push(answer.text);
+    assert!(provider.calls() >= 4, "the provider was asked");
 
     let answer = app
         .create_config(
@@ -100,6 +302,9 @@ async fn nothing_secret_leaks(backend: Backend) {
         sentinel.clone(),
         rotated.clone(),
         hex_sentinel.clone(),
+        verified.clone(),
+        verified_rotated.clone(),
+        refused.clone(),
         owner.token.clone(),
         app.settings.crypto.keys.expose_secret().to_owned(),
         app.settings.auth.token_hmac_key.expose_secret().to_owned(),
@@ -115,13 +320,20 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert!(!format!("{:?}", app.settings).contains(app.settings.crypto.keys.expose_secret()));
 
     app.stop().await;
+    provider.stop().await;
     let logs = logs.lock().map(|logs| logs.clone()).unwrap_or_default();
     assert!(
         contains(&logs, "request completed"),
         "the server logged at trace level"
     );
+    assert!(
+        contains(&logs, "credential verification answered"),
+        "verification ran and logged"
+    );
     for secret in &secrets {
-        assert!(!contains(&logs, secret), "the logs leaked a secret");
+        if let Some(place) = leak_in_log(&logs, secret) {
+            panic!("the logs leaked a secret, found in {place}");
+        }
     }
 
     let stored = stored_bytes(&app, backend);

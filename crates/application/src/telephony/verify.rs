@@ -11,9 +11,7 @@ use switchboard_domain::telephony::{
     CipherError, CredentialsToVerify, ProviderConfig, ProviderConfigId, Verification,
 };
 
-use super::{
-    ProviderConfigService, WRITE_ATTEMPTS, WriteOptions, audit_actor, binding, ensure_writer,
-};
+use super::{ProviderConfigService, WRITE_ATTEMPTS, WriteOptions, audit_actor, ensure_writer};
 use crate::Actor;
 
 /// Why a configuration could not be verified. An answer from the provider, even a
@@ -33,9 +31,10 @@ pub enum VerifyProviderConfigError {
     /// Concurrent writes kept changing the configuration during the check.
     #[error("the configuration kept changing while being verified")]
     Contended,
-    /// Fail closed: unknown key, tampered or moved blob.
-    #[error("opening the credential failed: {0}")]
-    Decryption(CipherError),
+    /// Fail closed: the stored secret does not open (corrupt, truncated, moved, or
+    /// under a key that is not configured); the client must send it again.
+    #[error("the stored credentials cannot be opened: {0}")]
+    CredentialsUnreadable(CipherError),
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -67,9 +66,8 @@ impl ProviderConfigService {
             }
             let status = {
                 let token = self
-                    .cipher
-                    .open(&current.auth_token, &binding(current.org_id, &current.uid))
-                    .map_err(VerifyProviderConfigError::Decryption)?;
+                    .open_credential(&current)
+                    .map_err(VerifyProviderConfigError::CredentialsUnreadable)?;
                 let credentials = CredentialsToVerify {
                     account_sid: &current.account_sid,
                     auth_token: &token,

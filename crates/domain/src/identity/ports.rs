@@ -5,7 +5,7 @@ use secrecy::SecretString;
 
 use super::{
     ApiToken, DomainHandle, Email, OrgId, Organization, OrganizationMembership, PasswordHash, Role,
-    TokenHash, TokenId, UserId,
+    TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, UserId,
 };
 use crate::shared::{RepositoryError, Timestamp};
 
@@ -71,6 +71,10 @@ pub struct NewApiTokenRecord {
     pub prefix: String,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    pub kind: TokenKind,
+    /// The token that minted this one (`POST /auth/tokens/`): this one is revoked
+    /// with it.
+    pub parent: Option<TokenId>,
 }
 
 /// A stored token, as its owner may see it (never the secret).
@@ -84,6 +88,8 @@ pub struct TokenRecord {
     pub last_used_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    pub kind: TokenKind,
+    pub parent: Option<TokenId>,
 }
 
 /// Storage of organizations, users, memberships and tokens.
@@ -163,11 +169,24 @@ pub trait IdentityRepository: Send + Sync {
         created_at: Timestamp,
     ) -> Result<(), RepositoryError>;
 
-    /// Stores a token.
+    /// Stores a token, in one transaction with the checks that make it safe: the
+    /// user holds fewer than `limit.max_live` live tokens (else what
+    /// `limit.when_full` says: refuse, or revoke the oldest live login token first),
+    /// and the parent, when there is one, is still live.
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn insert_token(&self, token: &NewApiTokenRecord) -> Result<TokenRecord, RepositoryError>;
+    fn insert_token(
+        &self,
+        token: &NewApiTokenRecord,
+        limit: TokenLimit,
+    ) -> Result<TokenInsert, RepositoryError>;
+
+    /// The token with `id`, live or not.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, RepositoryError>;
 
     /// The tokens of `user`, newest first, revoked ones included.
     ///
@@ -175,14 +194,16 @@ pub trait IdentityRepository: Send + Sync {
     /// [`RepositoryError`].
     fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, RepositoryError>;
 
-    /// Marks a token revoked; `Ok(false)` when no live token has that id.
+    /// Marks a token revoked, with every token it minted, directly or not;
+    /// `Ok(false)` when no live token has that id.
     ///
     /// # Errors
     /// [`RepositoryError`].
     fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<bool, RepositoryError>;
 
-    /// Marks a token of `user` revoked; `Ok(false)` when `user` has no live token with
-    /// that id (another user's token is never touched).
+    /// Marks a token of `user` revoked, with every token it minted, directly or not;
+    /// `Ok(false)` when `user` has no live token with that id (another user's token
+    /// is never touched).
     ///
     /// # Errors
     /// [`RepositoryError`].

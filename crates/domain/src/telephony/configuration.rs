@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::{KeyId, Provider, ProviderCatalog, ProviderId, SealedSecret, Verification};
+use super::{KeyId, Provider, ProviderCatalog, ProviderId, StoredSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
 
@@ -41,7 +41,8 @@ impl ProviderRef {
     }
 }
 
-/// A stored configuration. The credential stays sealed; `Debug` shows no secret.
+/// A stored configuration. The credential stays sealed, as the bytes storage holds
+/// (checked only when opened); `Debug` shows no secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderConfig {
     pub id: ProviderConfigId,
@@ -52,7 +53,7 @@ pub struct ProviderConfig {
     pub provider_id: ProviderId,
     pub name: String,
     pub account_sid: String,
-    pub auth_token: SealedSecret,
+    pub auth_token: StoredSecret,
     pub auth_token_last4: String,
     pub active: bool,
     pub base_url: Option<String>,
@@ -68,9 +69,10 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// The key that sealed the credential.
+    /// The key that sealed the credential; `None` when the stored bytes are not an
+    /// envelope.
     #[must_use]
-    pub fn auth_token_key_id(&self) -> KeyId {
+    pub fn auth_token_key_id(&self) -> Option<KeyId> {
         self.auth_token.key_id()
     }
 }
@@ -294,6 +296,11 @@ fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
                     field,
                     "must be an absolute https://, wss://, sip: or sips: URL of at most 255 characters",
                 );
+            } else if has_password(url) {
+                errors.add(
+                    field,
+                    "must not carry a password (user:password@); send secrets in auth_token, which is stored encrypted",
+                );
             }
         }
     }
@@ -365,6 +372,33 @@ fn is_allowed_url(url: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether an allowed URL carries a password in its user part
+/// (`https://user:password@host`, `sip:user:password@host`). Such URLs are stored
+/// and shown in clear, unlike `auth_token`, so they are refused; a user part alone
+/// (`sip:trunk@example.com`) is not a secret and stays valid.
+fn has_password(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let userinfo = if let Some(rest) = ["https://", "wss://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+    {
+        // The authority ends at the path, query or fragment; the host follows the
+        // last `@` of it.
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
+    } else if let Some(rest) = ["sip:", "sips:"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+    {
+        // RFC 3261: `sip:user:password@host:port;params?headers`; the user part
+        // cannot hold an unescaped `@`.
+        rest.split_once('@').map(|(userinfo, _)| userinfo)
+    } else {
+        None
+    };
+    userinfo.is_some_and(|userinfo| userinfo.contains(':'))
 }
 
 fn map_has_control_chars(map: &Map<String, Value>) -> bool {
@@ -523,6 +557,47 @@ mod tests {
             assert!(!is_allowed_url(bad), "{bad}");
         }
         assert!(!is_allowed_url(&format!("https://{}", "a".repeat(250))));
+    }
+
+    #[test]
+    fn urls_with_a_password_are_refused_without_echoing_it() {
+        for (field, url) in [
+            ("base_url", "https://user:hunter2@example.com/"),
+            ("base_url", "https://:hunter2@example.com"),
+            ("base_url", "wss://user:hunter2@example.com/socket"),
+            ("base_url", "https://user:hunter2@with@at@example.com"),
+            ("sip_url", "sip:trunk:hunter2@example.com"),
+            ("sip_url", "SIPS:trunk:hunter2@example.com;transport=tls"),
+            ("sip_url", "sip:trunk:@example.com"),
+        ] {
+            let mut draft = twilio_draft();
+            if field == "base_url" {
+                draft.base_url = Some(Some(url.into()));
+            } else {
+                draft.sip_url = Some(Some(url.into()));
+            }
+            let errors = CreateProviderConfig::validate(draft, &catalog()).expect_err(url);
+            assert!(errors.has(field), "{url}");
+            assert!(!format!("{errors:?}").contains("hunter2"));
+        }
+        for (field, url) in [
+            ("sip_url", "sip:trunk@example.com"),
+            ("sip_url", "sip:example.com:5060"),
+            ("sip_url", "sips:trunk@example.com:5061;transport=tls"),
+            ("base_url", "https://api@example.com/v1"),
+            ("base_url", "https://example.com:8443/path?user=a:b@c"),
+        ] {
+            let mut draft = twilio_draft();
+            if field == "base_url" {
+                draft.base_url = Some(Some(url.into()));
+            } else {
+                draft.sip_url = Some(Some(url.into()));
+            }
+            assert!(
+                CreateProviderConfig::validate(draft, &catalog()).is_ok(),
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! The port key rotation needs: find sealed credentials that are not under a given
-//! key, replace one only if it is still the blob that was read (compare-and-set, so
-//! that a concurrent rotation of the credential wins), and count secrets per key.
+//! The port key rotation and key checks need: find stored credentials (all of them,
+//! or those not under a given key), replace one only if it is still the blob that
+//! was read (compare-and-set, so that a concurrent rotation of the credential wins),
+//! and count secrets per key.
+//!
+//! Credentials come back as stored, unparsed ([`StoredSecret`]): a malformed blob is
+//! the caller's to report and skip, never a failure of the whole listing.
 
-use super::{KeyId, ProviderConfigId, SealedSecret};
+use super::{KeyId, ProviderConfigId, SealedSecret, StoredSecret};
 use crate::identity::OrgId;
 use crate::shared::RepositoryError;
 
@@ -12,12 +16,13 @@ pub struct SealedCredential {
     pub id: ProviderConfigId,
     pub org_id: OrgId,
     pub uid: String,
-    pub sealed: SealedSecret,
+    pub stored: StoredSecret,
 }
 
 /// Storage access for re-encrypting credentials under the primary key.
 pub trait CredentialKeyRepository: Send + Sync {
-    /// How many stored secrets each key id protects, by key id.
+    /// How many stored secrets each key id protects, by key id (as recorded beside
+    /// each blob when it was written).
     ///
     /// # Errors
     /// [`RepositoryError`].
@@ -35,6 +40,17 @@ pub trait CredentialKeyRepository: Send + Sync {
         limit: u32,
     ) -> Result<Vec<SealedCredential>, RepositoryError>;
 
+    /// Up to `limit` credentials of every organization with ids above `after`, in id
+    /// order.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn stored_credentials(
+        &self,
+        after: Option<ProviderConfigId>,
+        limit: u32,
+    ) -> Result<Vec<SealedCredential>, RepositoryError>;
+
     /// Replaces the credential of `id` with `replacement` only if it still is
     /// `expected`; `Ok(false)` when it changed meanwhile (or the row is gone).
     ///
@@ -43,7 +59,7 @@ pub trait CredentialKeyRepository: Send + Sync {
     fn replace_sealed(
         &self,
         id: ProviderConfigId,
-        expected: &SealedSecret,
+        expected: &StoredSecret,
         replacement: &SealedSecret,
     ) -> Result<bool, RepositoryError>;
 }

@@ -32,7 +32,9 @@ pub use ports::{
     ProviderConfigUpdate,
 };
 pub use provider::{CredentialRule, Provider, ProviderCatalog, ProviderId, ProviderRecord};
-pub use secret::{AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher};
+pub use secret::{
+    AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
+};
 pub use verification::{
     CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,
     UnsupportedProvider, Verification, VerificationStatus,

@@ -5,6 +5,11 @@
 //! ciphertext and 16-byte tag`. The algorithm lives in the crypto adapter; this
 //! module only knows the layout, so that storage and key rotation can read the key
 //! id of a blob without decrypting it.
+//!
+//! What storage hands back is a [`StoredSecret`]: the bytes as read, unchecked. They
+//! are parsed into a [`SealedSecret`] when the secret is opened, never when a row is
+//! listed or read, so that one malformed blob (a partial restore, a bad disk) breaks
+//! the uses of that secret and nothing else.
 
 use std::fmt;
 
@@ -121,6 +126,71 @@ impl fmt::Debug for SealedSecret {
     }
 }
 
+/// The bytes stored for a sealed secret, exactly as read and not yet checked: they
+/// may not even be an envelope. Rows carry these; [`StoredSecret::open`] parses them
+/// when the secret is needed. `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret(Vec<u8>);
+
+impl StoredSecret {
+    /// Bytes read from storage.
+    #[must_use]
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes, for a compare-and-set against what is stored.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The envelope these bytes hold.
+    ///
+    /// # Errors
+    /// [`EnvelopeError`] when they are not one (truncated, empty, unknown format).
+    pub fn parse(&self) -> Result<SealedSecret, EnvelopeError> {
+        SealedSecret::parse(self.0.clone())
+    }
+
+    /// The key id of the envelope, when the bytes are one.
+    #[must_use]
+    pub fn key_id(&self) -> Option<KeyId> {
+        self.parse().ok().map(|sealed| sealed.key_id())
+    }
+
+    /// Parses and opens the secret with `cipher`, checking `binding`.
+    ///
+    /// # Errors
+    /// [`CipherError::Envelope`] when the bytes are not an envelope, else what
+    /// [`SecretCipher::open`] reports.
+    pub fn open(
+        &self,
+        cipher: &dyn SecretCipher,
+        binding: &AssociatedData,
+    ) -> Result<SecretString, CipherError> {
+        cipher.open(&self.parse()?, binding)
+    }
+}
+
+impl From<SealedSecret> for StoredSecret {
+    fn from(sealed: SealedSecret) -> Self {
+        Self(sealed.0)
+    }
+}
+
+impl PartialEq<SealedSecret> for StoredSecret {
+    fn eq(&self, other: &SealedSecret) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoredSecret({} bytes)", self.0.len())
+    }
+}
+
 /// Associated data binding a sealed secret to where it is stored. Decryption with any
 /// other binding fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +262,9 @@ pub trait SecretCipher: Send + Sync {
 
     /// The key new seals use.
     fn primary_key_id(&self) -> KeyId;
+
+    /// Every key id the keyring holds (each one opens), in ascending order.
+    fn key_ids(&self) -> Vec<KeyId>;
 }
 
 #[cfg(test)]
@@ -229,6 +302,28 @@ mod tests {
         assert_eq!(
             SealedSecret::parse(zero.as_bytes().to_vec()),
             Err(EnvelopeError::ZeroKeyId)
+        );
+    }
+
+    #[test]
+    fn stored_bytes_are_checked_only_when_parsed() {
+        let sealed = SealedSecret::from_parts(KeyId(3), &[0; 12], &[1; 16]);
+        let stored = StoredSecret::from(sealed.clone());
+        assert_eq!(stored, sealed);
+        assert_eq!(stored.key_id(), Some(KeyId(3)));
+        assert_eq!(stored.parse(), Ok(sealed));
+        for (bytes, error) in [
+            (Vec::new(), EnvelopeError::TooShort),
+            (vec![1; 10], EnvelopeError::TooShort),
+            (vec![9; 40], EnvelopeError::UnknownVersion),
+        ] {
+            let stored = StoredSecret::from_bytes(bytes);
+            assert_eq!(stored.parse(), Err(error));
+            assert_eq!(stored.key_id(), None);
+        }
+        assert_eq!(
+            format!("{:?}", StoredSecret::from_bytes(vec![7; 5])),
+            "StoredSecret(5 bytes)"
         );
     }
 
