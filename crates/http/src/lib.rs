@@ -6,32 +6,24 @@
 //! the blocking pool (all storage work is synchronous). This crate knows no SQL and
 //! no cipher.
 
-mod audit;
-pub mod auth;
-pub mod body;
-mod bridge_errors;
-mod bridges;
-mod catalog;
-pub mod envelope;
-pub mod error;
-mod health;
-pub mod idempotency;
-mod identity;
-pub mod login_throttle;
-pub mod metrics;
-pub mod normalize;
-mod numbers;
-pub mod one_trip;
-pub mod openapi;
-pub mod own_thread;
-pub mod preconditions;
-mod provider_configs;
-pub mod rate_limit;
-pub mod request_id;
+mod docs;
+mod extract;
+mod middleware;
 pub mod routes;
+mod wire;
+
+mod own_thread;
 pub mod state;
-mod tokens;
-mod verification;
+
+// The rooms' modules under their former flat names, while the crate moves in.
+pub use docs::openapi;
+pub use extract::{auth, body, one_trip, preconditions};
+pub use middleware::{idempotency, login_throttle, metrics, normalize, rate_limit, request_id};
+use routes::{
+    audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
+};
+use wire::bridge_errors;
+pub use wire::{envelope, error};
 
 pub use health::{Readiness, ReadinessProbe};
 #[doc(hidden)]
