@@ -63,9 +63,11 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
             host: "127.0.0.1".to_owned(),
             port: 0,
             body_limit_bytes: 16 * 1024,
+            body_timeout_ms: 10_000,
             request_timeout_ms: 5000,
             shutdown_timeout_s: 5,
             workers: 2,
+            trusted_proxies: Vec::new(),
         },
         database: DatabaseConfig {
             url: database_url.to_owned(),
@@ -88,6 +90,8 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
             // test lowers it.
             per_second: 1000,
             burst: 1000,
+            per_user_per_second: 1000,
+            per_user_burst: 1000,
         },
         log: LogSettings {
             level: "info".to_owned(),

@@ -318,34 +318,6 @@ impl IdentityService {
             })
     }
 
-    /// Exchanges an email and password for a new token. Unknown emails are checked
-    /// against a dummy hash, so both failures take the same time and give the same
-    /// answer. Slow on purpose (Argon2id): run it on a bounded blocking pool.
-    ///
-    /// # Errors
-    /// [`LoginError::InvalidCredentials`] for an unknown email or a wrong password.
-    pub fn login(
-        &self,
-        email: &str,
-        password: &SecretString,
-        token_ttl_days: Option<u32>,
-    ) -> Result<IssuedToken, LoginError> {
-        let found = match Email::parse(email) {
-            Ok(email) => self.repository.login_credentials(&email)?,
-            Err(_) => None,
-        };
-        let Some((user, hash)) = found else {
-            if let Some(dummy) = self.dummy_hash() {
-                let _ = self.password_hasher.verify(password, dummy);
-            }
-            return Err(LoginError::InvalidCredentials);
-        };
-        if !self.password_hasher.verify(password, &hash) {
-            return Err(LoginError::InvalidCredentials);
-        }
-        self.finish_login(user, token_ttl_days)
-    }
-
     fn dummy_hash(&self) -> Option<&switchboard_domain::identity::PasswordHash> {
         self.dummy_password_hash
             .get_or_init(|| {

@@ -5,70 +5,47 @@
 //! uses the strong comparison of RFC 9110: weak tags (`W/"..."`) never match, `*`
 //! matches any existing configuration, and tags of another configuration or that
 //! this service never issued match nothing (a 412 once the configuration is found).
+//! Headers are read and written with actix's typed `ETag`/`If-Match`.
 
 use actix_web::HttpRequest;
-use actix_web::http::header::IF_MATCH;
+use actix_web::http::header::{ETag, EntityTag, Header, IF_MATCH, IfMatch};
 use switchboard_domain::precondition::Precondition;
 use switchboard_domain::telephony::{ProviderConfig, ProviderConfigId};
 
-/// The strong entity tag of a configuration's current state, quotes included.
+/// The strong entity tag of a configuration's current state.
 #[must_use]
-pub fn entity_tag(config: &ProviderConfig) -> String {
-    format!("\"{}-{}\"", config.id.0, config.version)
+pub(crate) fn entity_tag(config: &ProviderConfig) -> ETag {
+    ETag(EntityTag::new_strong(format!(
+        "{}-{}",
+        config.id.0, config.version
+    )))
 }
 
 /// The precondition `req`'s `If-Match` headers state about configuration `id`
 /// ([`Precondition::None`] without the header).
 #[must_use]
-pub fn if_match(req: &HttpRequest, id: ProviderConfigId) -> Precondition {
-    let mut present = false;
-    let mut versions = Vec::new();
-    for value in req.headers().get_all(IF_MATCH) {
-        present = true;
-        // A header that is not visible ASCII names no tag this service issued.
-        let Ok(text) = value.to_str() else {
-            continue;
-        };
-        for tag in split_tags(text) {
-            if tag == "*" {
-                return Precondition::Any;
-            }
-            if let Some(version) = version_of(tag, id) {
-                versions.push(version);
-            }
-        }
+pub(crate) fn if_match(req: &HttpRequest, id: ProviderConfigId) -> Precondition {
+    if !req.headers().contains_key(IF_MATCH) {
+        return Precondition::None;
     }
-    if present {
-        Precondition::Versions(versions)
-    } else {
-        Precondition::None
+    match IfMatch::parse(req) {
+        Ok(IfMatch::Any) => Precondition::Any,
+        Ok(IfMatch::Items(tags)) => Precondition::Versions(
+            tags.iter()
+                .filter(|tag| !tag.weak)
+                .filter_map(|tag| version_of(tag.tag(), id))
+                .collect(),
+        ),
+        // A header that does not parse as entity tags names no tag this service
+        // issued.
+        Err(_) => Precondition::Versions(Vec::new()),
     }
 }
 
-/// The comma-separated members of a header value; commas inside a quoted tag do
-/// not split it.
-fn split_tags(text: &str) -> Vec<&str> {
-    let mut tags = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    for (index, character) in text.char_indices() {
-        match character {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                tags.push(text[start..index].trim());
-                start = index + 1;
-            }
-            _ => {}
-        }
-    }
-    tags.push(text[start..].trim());
-    tags.into_iter().filter(|tag| !tag.is_empty()).collect()
-}
-
-/// The version a strong tag names for configuration `id`, if it is one of ours.
+/// The version a strong tag's text names for configuration `id`, if it is one of
+/// ours.
 fn version_of(tag: &str, id: ProviderConfigId) -> Option<i64> {
-    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
-    let (tag_id, version) = inner.split_once('-')?;
+    let (tag_id, version) = tag.split_once('-')?;
     if tag_id.parse::<i64>().ok()? != id.0 {
         return None;
     }
@@ -98,6 +75,12 @@ mod tests {
             Precondition::Versions(vec![3, 4, 9])
         );
         assert_eq!(precondition(&["*"]), Precondition::Any);
+    }
+
+    #[test]
+    fn the_tag_of_a_configuration_is_strong_and_quoted() {
+        let tag = ETag(EntityTag::new_strong("42-3".into()));
+        assert_eq!(tag.to_string(), "\"42-3\"");
     }
 
     #[test]

@@ -3,12 +3,18 @@
 //! body, `Content-Type`, `ETag`, `Location`, plus `Idempotent-Replayed: true`)
 //! without running the work again.
 //!
+//! Only routes whose table entry says their answers may be stored (the route table
+//! gives their resources [`StoredAnswers`]) use the key; elsewhere it is ignored, so
+//! an answer carrying a secret or a token is never stored (contract section 16).
+//!
 //! Handlers call it after checking authentication, content type, size and the
 //! shapes of the body and query, and before anything that depends on the role or on
 //! stored data, which is the contract's order (400 before 422 before 403). Keys are
 //! scoped to the organization and the token. The fingerprint is the SHA-256 of the
-//! method, path, query and canonical JSON body (keys sorted, whitespace dropped), so
-//! the same object sent with other spacing or key order is the same request.
+//! method, path, query and canonical JSON body (keys sorted, whitespace dropped:
+//! `serde_json::to_string` of the parsed object, whose maps are sorted because the
+//! crate's `preserve_order` feature is off), so the same object sent with other
+//! spacing or key order is the same request.
 //!
 //! Answers below 500 are stored; on a 5xx the key is released so that a retry runs.
 //! The work runs in a task of its own, so a client that hangs up does not leave the
@@ -19,7 +25,7 @@ use std::future::Future;
 use actix_web::body::{BoxBody, to_bytes};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use switchboard_application::{Actor, IdempotencyService};
@@ -28,28 +34,33 @@ use switchboard_domain::idempotency::{
 };
 use switchboard_domain::shared::NON_FIELD_ERRORS;
 
-use crate::AppState;
-use crate::error::{ApiError, blocking};
+use crate::state::AppState;
+use crate::wire::error::{ApiError, block_in_span, blocking};
 
 /// Name of the request header.
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Name of the header marking a replayed answer.
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// Headers stored with an answer and replayed with it.
 const REPLAYED_HEADERS: [&str; 3] = ["content-type", "etag", "location"];
 
+/// Whether `Idempotency-Key` may store the answers of a resource's POST: app data
+/// the route table gives each resource from its routes' metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoredAnswers(pub(crate) bool);
+
 const IN_FLIGHT: &str = "A request with this Idempotency-Key is still being processed.";
 
-/// Runs `work` under the request's `Idempotency-Key`, if it has one (without one,
-/// `work` simply runs). `body` is the parsed JSON body (`None` for a body-less
-/// POST).
+/// Runs `work` under the request's `Idempotency-Key`, if it has one and the route
+/// may store its answers (otherwise `work` simply runs). `body` is the parsed JSON
+/// body (`None` for a body-less POST).
 ///
 /// # Errors
 /// 400 for a malformed key; 422 `idempotency_key_reused` when the key was used
 /// for another request; 409 while the key's first request is still running; else
 /// whatever `work` returns.
-pub async fn idempotent<F>(
+pub(crate) async fn idempotent<F>(
     req: &HttpRequest,
     state: &AppState,
     actor: &Actor,
@@ -59,6 +70,12 @@ pub async fn idempotent<F>(
 where
     F: Future<Output = Result<HttpResponse, ApiError>> + 'static,
 {
+    let stored = req
+        .app_data::<StoredAnswers>()
+        .is_some_and(|stored| stored.0);
+    if !stored {
+        return work.await;
+    }
     let Some(key) = key_of(req)? else {
         return work.await;
     };
@@ -142,7 +159,7 @@ async fn settle(
     };
     match stored {
         Some(stored) => {
-            let outcome = web::block(move || service.complete(scope, &key, &stored)).await;
+            let outcome = block_in_span(move || service.complete(scope, &key, &stored)).await;
             if !matches!(outcome, Ok(Ok(()))) {
                 // The work is done; the client gets its answer. A retry within the
                 // in-flight timeout is told the key is busy, later it runs again.
@@ -159,7 +176,7 @@ async fn release(
     scope: IdempotencyScope,
     key: IdempotencyKey,
 ) {
-    let outcome = web::block(move || service.release(scope, &key)).await;
+    let outcome = block_in_span(move || service.release(scope, &key)).await;
     if !matches!(outcome, Ok(Ok(()))) {
         tracing::warn!("an idempotency key could not be released after a failed request");
     }
@@ -192,9 +209,7 @@ fn fingerprint(method: &str, path: &str, query: &str, body: Option<&Map<String, 
         hasher.update([0]);
     }
     if let Some(body) = body {
-        let mut canonical = String::new();
-        write_canonical(&mut canonical, &Value::Object(body.clone()));
-        hasher.update(canonical.as_bytes());
+        hasher.update(canonical(body).as_bytes());
     }
     hasher
         .finalize()
@@ -203,37 +218,10 @@ fn fingerprint(method: &str, path: &str, query: &str, body: Option<&Map<String, 
         .collect()
 }
 
-/// Writes `value` as JSON with object keys sorted and no whitespace.
-fn write_canonical(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (index, key) in keys.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::from(key.as_str()).to_string());
-                out.push(':');
-                if let Some(member) = map.get(key) {
-                    write_canonical(out, member);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, item);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
+/// `body` as compact JSON with every object's keys sorted (serde_json's maps are
+/// sorted without its `preserve_order` feature; a test pins it).
+fn canonical(body: &Map<String, Value>) -> String {
+    serde_json::to_string(body).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -271,9 +259,11 @@ mod tests {
 
     #[test]
     fn canonical_json_is_compact_and_sorted() {
-        let mut out = String::new();
-        write_canonical(&mut out, &json!({"z": null, "a": ["\"q\"", 1.5, true]}));
-        assert_eq!(out, r#"{"a":["\"q\"",1.5,true],"z":null}"#);
+        let body = object(json!({"z": null, "a": ["\"q\"", 1.5, true, {"y": 1, "b": 2}]}));
+        assert_eq!(
+            canonical(&body),
+            r#"{"a":["\"q\"",1.5,true,{"b":2,"y":1}],"z":null}"#
+        );
     }
 
     #[test]

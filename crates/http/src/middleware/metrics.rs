@@ -1,6 +1,7 @@
 //! Prometheus metrics: request counts and latency by route template, method and
-//! status; connection pool usage; rate-limit rejections. Served at `GET /metrics` in
-//! the Prometheus text format (no token: put it behind the network boundary).
+//! status (this middleware), rate-limit rejections ([`count_rate_limited`]); pool
+//! usage is read when `GET /metrics` is served (the operations routes), in the
+//! Prometheus text format (no token: put it behind the network boundary).
 //!
 //! The recorder is process-wide (the `metrics` facade), installed once, with a thread
 //! that does the recorder's upkeep every [`UPKEEP_INTERVAL`]: the exporter keeps
@@ -11,39 +12,22 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::AppState;
-
 /// Name of the request counter.
-pub const REQUESTS_TOTAL: &str = "http_requests_total";
+const REQUESTS_TOTAL: &str = "http_requests_total";
 /// Name of the latency histogram.
-pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
+const REQUEST_DURATION: &str = "http_request_duration_seconds";
 /// Name of the rate-limit rejection counter.
-pub const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
+const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
-
-/// The state of one connection pool, as the composition root reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolGauge {
-    pub pool: &'static str,
-    pub max_size: u32,
-    pub in_use: u32,
-    pub idle: u32,
-}
-
-/// Where pool usage comes from (implemented over the database by the server).
-pub trait PoolGauges: Send + Sync {
-    /// The current usage of every pool.
-    fn pools(&self) -> Vec<PoolGauge>;
-}
 
 /// The process-wide Prometheus recorder's handle, installed on first use.
 ///
@@ -75,10 +59,10 @@ pub fn prometheus() -> Result<PrometheusHandle, String> {
 
 /// How often buffered latency samples are folded into their histograms: at 100,000
 /// requests a second, at most about a megabyte waits.
-pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Counts a rejection by a rate limit (`kind`: `token` or `login`).
-pub fn count_rate_limited(kind: &'static str) {
+/// Counts a rejection by a rate limit (`kind`: `token`, `user` or `login`).
+pub(crate) fn count_rate_limited(kind: &'static str) {
     metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).increment(1);
 }
 
@@ -103,19 +87,4 @@ pub async fn track_requests(
     metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
     metrics::histogram!(REQUEST_DURATION, &labels).record(started.elapsed().as_secs_f64());
     Ok(response)
-}
-
-pub(crate) async fn render(state: web::Data<AppState>) -> HttpResponse {
-    let Some(handle) = state.metrics.as_ref() else {
-        return HttpResponse::NotFound().finish();
-    };
-    for pool in state.pool_gauges.pools() {
-        metrics::gauge!("db_pool_connections_in_use", "pool" => pool.pool)
-            .set(f64::from(pool.in_use));
-        metrics::gauge!("db_pool_connections_idle", "pool" => pool.pool).set(f64::from(pool.idle));
-        metrics::gauge!("db_pool_max_size", "pool" => pool.pool).set(f64::from(pool.max_size));
-    }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(handle.render())
 }

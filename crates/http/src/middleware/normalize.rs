@@ -18,7 +18,7 @@ use actix_web::middleware::Next;
 /// The normalized form of `path`, or `None` when it is already normal (or empty: a
 /// URI without a valid path is left alone).
 #[must_use]
-pub fn normalized(path: &str) -> Option<String> {
+pub(crate) fn normalized(path: &str) -> Option<String> {
     if path.is_empty() {
         return None;
     }

@@ -7,7 +7,8 @@
 //! the request names it; one line is logged when it completes, with method, route
 //! template, status and latency. Nothing of the headers or bodies is logged. The
 //! token's rate-limit state, left in the request's extensions by authentication,
-//! becomes the `X-RateLimit-*` headers.
+//! becomes the `X-RateLimit-*` headers ([`super::rate_limit`]), here, so that one
+//! middleware layer does both.
 
 use std::time::Instant;
 
@@ -18,18 +19,18 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest};
 use tracing::Instrument;
 
-use crate::rate_limit::RateLimitStatus;
+use crate::middleware::rate_limit::write_rate_limit_headers;
 
 /// Name of the request id header.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The id of the request being served (in the request's extensions).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub(crate) String);
 
 /// The id of `req`, when the request id middleware runs.
 #[must_use]
-pub fn request_id_of(req: &HttpRequest) -> Option<String> {
+pub(crate) fn request_id_of(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|id| id.0.clone())
 }
 
@@ -78,14 +79,7 @@ pub async fn request_id_middleware(
     span.in_scope(|| {
         tracing::info!(status, latency_ms, "request completed");
     });
-    let rate_limit = response
-        .request()
-        .extensions()
-        .get::<RateLimitStatus>()
-        .copied();
-    if let Some(status) = rate_limit {
-        status.write_headers(response.headers_mut());
-    }
+    write_rate_limit_headers(&mut response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
@@ -96,7 +90,14 @@ pub async fn request_id_middleware(
 
 #[cfg(test)]
 mod tests {
-    use super::acceptable;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test as actix_test, web};
+
+    use super::*;
+    use crate::wire::error::{ApiError, blocking};
 
     #[test]
     fn only_safe_ids_are_echoed() {
@@ -105,5 +106,64 @@ mod tests {
         assert!(!acceptable("a b"));
         assert!(!acceptable("line\nbreak"));
         assert!(!acceptable(&"a".repeat(129)));
+    }
+
+    /// Log lines written as JSON into a buffer the test reads.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut buffer) = self.0.lock() {
+                buffer.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn work_on_the_blocking_pool() -> Result<HttpResponse, ApiError> {
+        blocking(|| {
+            tracing::info!(thread = ?std::thread::current().name(), "inside blocking work");
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+        Ok(HttpResponse::Ok().finish())
+    }
+
+    #[actix_web::test]
+    async fn log_lines_of_blocking_work_carry_the_request_id() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_span_list(true)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish();
+        // The only subscriber of this test binary: blocking work runs on other
+        // threads, which a thread-local default would not reach.
+        tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
+        let app = actix_test::init_service(
+            App::new()
+                .route("/work", web::get().to(work_on_the_blocking_pool))
+                .wrap(from_fn(request_id_middleware)),
+        )
+        .await;
+        let request = actix_test::TestRequest::get()
+            .uri("/work")
+            .insert_header((REQUEST_ID_HEADER, "req-blocking-42"))
+            .to_request();
+        let response = actix_test::call_service(&app, request).await;
+        assert_eq!(response.status(), 200);
+        let text = String::from_utf8(captured.0.lock().expect("buffer").clone()).expect("utf-8");
+        let line = text
+            .lines()
+            .find(|line| line.contains("inside blocking work"))
+            .unwrap_or_else(|| panic!("no line from the blocking work in:\n{text}"));
+        assert!(line.contains(r#""request_id":"req-blocking-42""#), "{line}");
     }
 }

@@ -6,19 +6,24 @@
 //! Events carry field names and the credential's `last4`, never a value; this module
 //! passes their `changes` through as stored.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use switchboard_application::audit::ListAuditEventsQuery;
 use switchboard_domain::audit::{AuditAction, AuditEvent};
-use switchboard_domain::shared::{NON_FIELD_ERRORS, PageRequest, ValidationErrors};
+use switchboard_domain::telephony::ProviderCatalog;
 
-use crate::auth::OrgActor;
-use crate::envelope::respond_list;
-use crate::error::{ApiError, blocking};
-use crate::provider_configs::{config_id, echoable_field_name};
-use crate::{AppState, rfc3339};
+use crate::docs::schema::{audit_params, list_envelope, schema_ref};
+use crate::extract::auth::OrgActor;
+use crate::routes::provider_configs::config_id;
+use crate::spec::{Access, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::respond_list;
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::rfc3339;
+use crate::wire::query::{PAGE_PARAMETERS, Query};
 
 /// The wire form of an event.
 #[derive(Debug, Serialize)]
@@ -47,7 +52,7 @@ fn view(event: AuditEvent) -> AuditEventView {
 }
 
 /// `GET /audit-events/`.
-pub(crate) async fn list(
+async fn list(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -63,7 +68,7 @@ pub(crate) async fn list(
 }
 
 /// `GET .../providers-configurations/{id}/history/`.
-pub(crate) async fn history(
+async fn history(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -80,60 +85,84 @@ pub(crate) async fn history(
     ))
 }
 
+fn rfc3339_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
 /// Parses `action`, `from`, `to`, `page`, `page_size`.
 fn audit_query(query_string: &str) -> Result<ListAuditEventsQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string)
-        .map_err(|_| ApiError::invalid(NON_FIELD_ERRORS, "Malformed query string."))?
-        .into_inner();
-    let mut errors = ValidationErrors::new();
-    let mut query = ListAuditEventsQuery::default();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "action" => match value.parse::<AuditAction>() {
-                Ok(action) => query.action = Some(action),
-                Err(_) => errors.add(
-                    "action",
-                    "must be one of created, updated, rotated, deleted, connected, disconnected, verified",
-                ),
-            },
-            "from" | "to" => match DateTime::parse_from_rfc3339(&value) {
-                Ok(at) => {
-                    let at = at.with_timezone(&Utc);
-                    if key == "from" {
-                        query.from = Some(at);
-                    } else {
-                        query.to = Some(at);
-                    }
-                }
-                Err(_) => errors.add(
-                    &key,
-                    "must be an RFC 3339 time such as 2026-11-28T10:00:00Z",
-                ),
-            },
-            "page" => match value.parse::<u32>() {
-                Ok(page) if page >= 1 => query.page.page = page,
-                _ => errors.add("page", "must be an integer of at least 1"),
-            },
-            "page_size" => match value.parse::<u32>() {
-                Ok(size) if (1..=PageRequest::MAX_PAGE_SIZE).contains(&size) => {
-                    query.page.page_size = size;
-                }
-                _ => errors.add("page_size", "must be an integer from 1 to 100"),
-            },
-            other if echoable_field_name(other) => errors.add(other, "Unknown query parameter."),
-            _ => errors.add(
-                NON_FIELD_ERRORS,
-                "The query holds a parameter that is not accepted.",
-            ),
-        }
-    }
-    if let (Some(from), Some(to)) = (query.from, query.to)
+    const TIME: &str = "must be an RFC 3339 time such as 2026-11-28T10:00:00Z";
+    let mut query = Query::read(
+        query_string,
+        &[
+            "action",
+            "from",
+            "to",
+            PAGE_PARAMETERS[0],
+            PAGE_PARAMETERS[1],
+        ],
+    )?;
+    let audit = ListAuditEventsQuery {
+        action: query.parsed(
+            "action",
+            "must be one of created, updated, rotated, deleted, connected, disconnected, verified",
+            |text| text.parse::<AuditAction>().ok(),
+        ),
+        from: query.parsed("from", TIME, rfc3339_time),
+        to: query.parsed("to", TIME, rfc3339_time),
+        page: query.page(),
+    };
+    if let (Some(from), Some(to)) = (audit.from, audit.to)
         && from > to
     {
-        errors.add("to", "must not be before from");
+        query.refuse("to", "must not be before from");
     }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(query)
+    query.finish()?;
+    Ok(audit)
+}
+
+fn audit_parameters(_: &ProviderCatalog) -> Vec<Value> {
+    audit_params()
+}
+
+fn events_answer() -> Value {
+    list_envelope(schema_ref("AuditEvent"))
+}
+
+/// The history route of one configuration under `base`.
+pub(crate) fn history_routes(base: &str) -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        api(&format!("{base}/{{id}}/history")),
+        Access::OrgRead,
+        || web::get().to(history),
+        Operation::new(
+            "provider configurations",
+            "A configuration's audit events, newest first",
+        )
+        .query(audit_parameters)
+        .answer(events_answer)
+        .errors(&[400, 404]),
+    )]
+}
+
+/// The organization's trail.
+pub(crate) fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        api("/audit-events"),
+        Access::OrgAdmin,
+        || web::get().to(list),
+        Operation::new(
+            "audit",
+            "The organization's audit events, newest first (owners and admins)",
+        )
+        .query(audit_parameters)
+        .answer(events_answer)
+        .errors(&[400]),
+    )]
 }
 
 #[cfg(test)]

@@ -1,25 +1,34 @@
 //! Bridge routes (contract section 7): create, list, get, update and delete bridges,
 //! and connect and disconnect provider configurations to their numbers.
 //!
-//! This module turns JSON into the domain's drafts (checking JSON types and unknown
-//! fields) and bridges into their wire form; every rule beyond JSON types lives in
-//! the domain and the service.
+//! This module turns JSON into the domain's drafts through the field tables (JSON
+//! types, unknown fields) and bridges into their wire form; every rule beyond JSON
+//! types lives in the domain and the service.
 
-use actix_web::http::StatusCode;
+use std::sync::LazyLock;
+
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::{Map, Value};
-use switchboard_domain::shared::ValidationErrors;
-use switchboard_domain::telephony::{Bridge, BridgeDetail, BridgeDraft, ConnectionDraft};
+use serde_json::{Map, Value, json};
+use switchboard_domain::telephony::{
+    Bridge, BridgeDetail, BridgeDraft, ConnectionDraft, ProviderCatalog,
+};
 
-use crate::auth::OrgActor;
-use crate::body::{json_integer, read_json_object};
-use crate::envelope::{respond, respond_list};
-use crate::error::{ApiError, blocking};
-use crate::idempotency::idempotent;
-use crate::numbers::{page_query, unknown_field};
-use crate::request_id::request_id_of;
-use crate::{AppState, rfc3339};
+use crate::docs::schema::{
+    e164, envelope, id_schema, list_envelope, no_control, non_blank, nullable, object, page_params,
+    schema_ref,
+};
+use crate::extract::auth::OrgActor;
+use crate::extract::body::{BodyLimits, read_json_object};
+use crate::middleware::idempotency::idempotent;
+use crate::middleware::request_id::request_id_of;
+use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::{respond, respond_list};
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::{Field, FieldTable, Kind, rfc3339};
+use crate::wire::query::{PAGE_PARAMETERS, Query};
 
 /// A bridge in a list.
 #[derive(Debug, Serialize)]
@@ -89,14 +98,14 @@ fn detail_view(detail: BridgeDetail) -> BridgeDetailView {
     }
 }
 
-pub(crate) async fn create(
+async fn create(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = bridge_draft(body.clone())?;
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let draft = bridge_draft(&body)?;
     let work = {
         let (service, actor) = (state.bridges.clone(), actor.clone());
         async move {
@@ -111,12 +120,14 @@ pub(crate) async fn create(
     idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
-pub(crate) async fn list(
+async fn list(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_query(req.query_string(), |_, _, _| false)?;
+    let mut query = Query::read(req.query_string(), &PAGE_PARAMETERS)?;
+    let page = query.page();
+    query.finish()?;
     let service = state.bridges.clone();
     let page = blocking(move || service.list_bridges(&actor, page)).await?;
     let items: Vec<BridgeView> = page.items.into_iter().map(view).collect();
@@ -127,7 +138,7 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn get(
+async fn get(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -142,15 +153,15 @@ pub(crate) async fn get(
     ))
 }
 
-pub(crate) async fn update(
+async fn update(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = bridge_draft(body)?;
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let draft = bridge_draft(&body)?;
     let slug = path.into_inner();
     let service = state.bridges.clone();
     let updated = blocking(move || service.update_bridge(&actor, &slug, draft)).await?;
@@ -161,7 +172,7 @@ pub(crate) async fn update(
     ))
 }
 
-pub(crate) async fn delete(
+async fn delete(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -172,15 +183,15 @@ pub(crate) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(crate) async fn connect_provider(
+async fn connect_provider(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = connection_draft(body.clone())?;
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let draft = connection_draft(&body)?;
     let slug = path.into_inner();
     let request_id = request_id_of(&req);
     let work = {
@@ -200,15 +211,15 @@ pub(crate) async fn connect_provider(
     idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
-pub(crate) async fn disconnect_provider(
+async fn disconnect_provider(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let draft = connection_draft(body.clone())?;
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let draft = connection_draft(&body)?;
     let slug = path.into_inner();
     let request_id = request_id_of(&req);
     let work = {
@@ -228,93 +239,186 @@ pub(crate) async fn disconnect_provider(
     idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
-const MUST_BE_STRING: &str = "must be a string";
-const MUST_BE_STRING_OR_NULL: &str = "must be a string or null";
+/// The fields of a bridge body. Create and update accept the same fields; the
+/// domain decides which are allowed where (`slug` cannot change).
+static BRIDGE_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
+    FieldTable::new(vec![
+        Field::new("name", Kind::Text),
+        Field::new("slug", Kind::Text),
+        Field::new("status", Kind::Text),
+        Field::new("description", Kind::Text).nullable(),
+        Field::new("region", Kind::Text).nullable(),
+        Field::new("number_ids", Kind::IntegerList),
+    ])
+});
 
-/// Converts a JSON object into a bridge draft, checking JSON types and unknown
-/// fields. Create and update accept the same fields; the domain decides which are
-/// allowed where (`slug` cannot change).
-fn bridge_draft(body: Map<String, Value>) -> Result<BridgeDraft, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let mut draft = BridgeDraft::default();
-    for (key, value) in body {
-        match key.as_str() {
-            "name" | "slug" | "status" => match value {
-                Value::String(text) => match key.as_str() {
-                    "name" => draft.name = Some(text),
-                    "slug" => draft.slug = Some(text),
-                    _ => draft.status = Some(text),
-                },
-                _ => errors.add(&key, MUST_BE_STRING),
-            },
-            "description" | "region" => {
-                let parsed = match value {
-                    Value::String(text) => Some(Some(text)),
-                    Value::Null => Some(None),
-                    _ => {
-                        errors.add(&key, MUST_BE_STRING_OR_NULL);
-                        None
-                    }
-                };
-                if key == "description" {
-                    draft.description = parsed;
-                } else {
-                    draft.region = parsed;
-                }
-            }
-            "number_ids" => match value {
-                Value::Array(items) => {
-                    let ids: Option<Vec<i64>> = items.iter().map(json_integer).collect();
-                    match ids {
-                        Some(ids) => draft.number_ids = Some(ids),
-                        None => errors.add("number_ids", "must be a list of integer ids"),
-                    }
-                }
-                _ => errors.add("number_ids", "must be a list of integer ids"),
-            },
-            other => unknown_field(&mut errors, other, "Unknown field."),
-        }
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(draft)
+/// The fields of a connect or disconnect body: `provider_config_id` is an integer
+/// or a string of digits, `phone_number` a string.
+static CONNECTION_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
+    FieldTable::new(vec![
+        Field::new("provider_config_id", Kind::IdOrDigits),
+        Field::new("phone_number", Kind::Text),
+    ])
+});
+
+fn bridge_draft(body: &Map<String, Value>) -> Result<BridgeDraft, ApiError> {
+    let mut fields = BRIDGE_FIELDS.read(body)?;
+    Ok(BridgeDraft {
+        name: fields.text("name"),
+        slug: fields.text("slug"),
+        status: fields.text("status"),
+        description: fields.nullable_text("description"),
+        region: fields.nullable_text("region"),
+        number_ids: fields.integers("number_ids"),
+    })
 }
 
-/// Converts a JSON object into a connect or disconnect draft. `provider_config_id`
-/// is an integer or a string of digits, `phone_number` a string.
-fn connection_draft(body: Map<String, Value>) -> Result<ConnectionDraft, ApiError> {
-    let mut errors = ValidationErrors::new();
-    let mut draft = ConnectionDraft::default();
-    for (key, value) in body {
-        match key.as_str() {
-            "provider_config_id" => {
-                let id = match &value {
-                    Value::Number(_) => json_integer(&value),
-                    Value::String(text) if !text.is_empty() && text.len() <= 19 => text
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                        .then(|| text.parse::<i64>().ok())
-                        .flatten(),
-                    _ => None,
-                };
-                match id {
-                    Some(id) => draft.provider_config_id = Some(id),
-                    None => errors.add("provider_config_id", "must be an integer id"),
-                }
-            }
-            "phone_number" => match value {
-                Value::String(text) => draft.phone_number = Some(text),
-                _ => errors.add("phone_number", MUST_BE_STRING),
-            },
-            other => unknown_field(&mut errors, other, "Unknown field."),
-        }
+fn connection_draft(body: &Map<String, Value>) -> Result<ConnectionDraft, ApiError> {
+    let mut fields = CONNECTION_FIELDS.read(body)?;
+    Ok(ConnectionDraft {
+        provider_config_id: fields.integer("provider_config_id"),
+        phone_number: fields.text("phone_number"),
+    })
+}
+
+fn bridge_body(create: bool) -> Value {
+    let mut properties = json!({
+        "name": non_blank(100),
+        "description": nullable(json!({"type": "string", "maxLength": 1000,
+            "not": {"type": "string", "pattern": "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"}})),
+        "status": {"enum": ["ACTIVE", "INACTIVE", "DRAFT"]},
+        "region": {"enum": ["IN", "US", "EU", "AUS", "UAE", null]},
+        "number_ids": {"type": "array", "maxItems": 1000, "items": id_schema(),
+            "description": "Ids of the organization's numbers not on another bridge (else 400); replaces the set on PATCH."}
+    });
+    if create {
+        properties["slug"] = json!({"type": "string", "maxLength": 63,
+            "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "not": no_control()});
+        object(properties, &["name"])
+    } else {
+        let mut schema = object(properties, &[]);
+        schema["minProperties"] = json!(1);
+        schema
     }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(draft)
+}
+
+fn create_body(_: &ProviderCatalog) -> Value {
+    bridge_body(true)
+}
+
+fn update_body(_: &ProviderCatalog) -> Value {
+    bridge_body(false)
+}
+
+fn connect_body(_: &ProviderCatalog) -> Value {
+    object(
+        json!({"provider_config_id": {"oneOf": [id_schema(),
+            {"type": "string", "pattern": "^0*[1-9][0-9]*$", "maxLength": 19,
+             "not": no_control()}]},
+            "phone_number": e164()}),
+        &["provider_config_id", "phone_number"],
+    )
+}
+
+fn disconnect_body(_: &ProviderCatalog) -> Value {
+    object(json!({"phone_number": e164()}), &["phone_number"])
+}
+
+fn page_parameters(_: &ProviderCatalog) -> Vec<Value> {
+    page_params()
+}
+
+fn bridges_answer() -> Value {
+    list_envelope(schema_ref("Bridge"))
+}
+
+fn detail_answer() -> Value {
+    envelope(schema_ref("BridgeDetail"))
+}
+
+/// The bridge routes.
+pub(crate) fn routes() -> Vec<RouteSpec> {
+    let bridges = |summary| Operation::new("bridges and numbers", summary);
+    vec![
+        RouteSpec::new(
+            Method::GET,
+            api("/telephony/bridges"),
+            Access::OrgRead,
+            || web::get().to(list),
+            bridges("The organization's bridges")
+                .query(page_parameters)
+                .answer(bridges_answer)
+                .errors(&[400]),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            api("/telephony/bridges"),
+            Access::OrgWrite,
+            || web::post().to(create),
+            bridges("Create a bridge")
+                .idempotency(Idempotency::Replayed)
+                .body(create_body, true)
+                .status(201)
+                .answer(detail_answer)
+                .errors(&[400, 409, 422]),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            api("/telephony/bridges/{slug}"),
+            Access::OrgRead,
+            || web::get().to(get),
+            bridges("Get a bridge with its numbers")
+                .answer(detail_answer)
+                .errors(&[404]),
+        ),
+        RouteSpec::new(
+            Method::PATCH,
+            api("/telephony/bridges/{slug}"),
+            Access::OrgWrite,
+            || web::patch().to(update),
+            bridges("Update a bridge (`number_ids` replaces its numbers)")
+                .body(update_body, true)
+                .answer(detail_answer)
+                .errors(&[400, 404, 409]),
+        ),
+        RouteSpec::new(
+            Method::DELETE,
+            api("/telephony/bridges/{slug}"),
+            Access::OrgWrite,
+            || web::delete().to(delete),
+            bridges("Delete a bridge; its numbers go back to NOT_ASSIGNED")
+                .status(204)
+                .errors(&[404]),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            api("/telephony/bridges/{slug}/connect-provider"),
+            Access::OrgWrite,
+            || web::post().to(connect_provider),
+            bridges("Connect a provider configuration to a number of the bridge")
+                .idempotency(Idempotency::Replayed)
+                .body(connect_body, true)
+                .answer(detail_answer)
+                .errors(&[400, 404, 409, 422]),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            api("/telephony/bridges/{slug}/disconnect-provider"),
+            Access::OrgWrite,
+            || web::post().to(disconnect_provider),
+            bridges("Disconnect the provider configuration from a number of the bridge")
+                .idempotency(Idempotency::Replayed)
+                .body(disconnect_body, true)
+                .answer(detail_answer)
+                .errors(&[400, 404, 409, 422]),
+        ),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use switchboard_domain::shared::{NON_FIELD_ERRORS, ValidationErrors};
 
     use super::*;
 
@@ -334,7 +438,7 @@ mod tests {
 
     #[test]
     fn bridge_bodies_are_typed() {
-        let draft = bridge_draft(object(json!({
+        let draft = bridge_draft(&object(json!({
             "name": "Main", "slug": "main", "description": null, "region": "US",
             "status": "DRAFT", "number_ids": [1, 2]
         })))
@@ -343,7 +447,7 @@ mod tests {
         assert_eq!(draft.description, Some(None));
         assert_eq!(draft.region, Some(Some("US".into())));
         assert_eq!(draft.number_ids, Some(vec![1, 2]));
-        let errors = errors_of(bridge_draft(object(json!({
+        let errors = errors_of(bridge_draft(&object(json!({
             "name": 1, "slug": null, "description": 5, "region": [], "status": true,
             "number_ids": [1, "2"], "colour": "red", "Secret-Key": 1
         }))));
@@ -354,24 +458,24 @@ mod tests {
             "region",
             "status",
             "number_ids",
-            "colour",
-            "non_field_errors",
+            NON_FIELD_ERRORS,
         ] {
             assert!(errors.has(field), "{field}");
         }
+        assert!(!errors.has("colour"), "unknown names are not echoed");
         assert!(!format!("{errors:?}").contains("Secret-Key"));
-        let errors = errors_of(bridge_draft(object(json!({"number_ids": [1.5]}))));
+        let errors = errors_of(bridge_draft(&object(json!({"number_ids": [1.5]}))));
         assert!(errors.has("number_ids"));
     }
 
     #[test]
     fn connection_bodies_are_typed() {
-        let draft = connection_draft(object(
+        let draft = connection_draft(&object(
             json!({"provider_config_id": "42", "phone_number": "+14155550100"}),
         ))
         .expect("valid");
         assert_eq!(draft.provider_config_id, Some(42));
-        let draft = connection_draft(object(json!({"provider_config_id": 7}))).expect("valid");
+        let draft = connection_draft(&object(json!({"provider_config_id": 7}))).expect("valid");
         assert_eq!(draft.provider_config_id, Some(7));
         for bad in [
             json!({"provider_config_id": "4x"}),
@@ -381,7 +485,7 @@ mod tests {
             json!({"phone_number": 14155550100_i64}),
             json!({"number": "+14155550100"}),
         ] {
-            assert!(connection_draft(object(bad.clone())).is_err(), "{bad}");
+            assert!(connection_draft(&object(bad.clone())).is_err(), "{bad}");
         }
     }
 }

@@ -1,23 +1,27 @@
 //! `GET /telephony/providers/`: the provider catalog with each provider's credential
 //! format rules, so that clients can validate before sending.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use serde_json::Value;
 use switchboard_domain::telephony::{CredentialRule, Provider};
 
-use crate::AppState;
-use crate::auth::Authenticated;
-use crate::envelope::respond_list;
-use crate::error::ApiError;
+use crate::docs::schema::{list_envelope, schema_ref};
+use crate::extract::auth::Authenticated;
+use crate::spec::{Access, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::respond_list;
+use crate::wire::error::ApiError;
 
 /// The public description of a credential field.
 #[derive(Debug, Serialize)]
-pub struct CredentialFieldView {
-    pub label: String,
-    pub pattern: String,
-    pub hint: String,
+struct CredentialFieldView {
+    label: String,
+    pattern: String,
+    hint: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub secret: bool,
+    secret: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,7 +63,7 @@ fn view(provider: &Provider) -> ProviderView {
     }
 }
 
-pub(crate) async fn list(
+async fn list(
     _caller: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -76,4 +80,23 @@ pub(crate) async fn list(
         total,
         providers,
     ))
+}
+
+fn list_answer() -> Value {
+    list_envelope(schema_ref("Provider"))
+}
+
+/// The catalog route.
+pub(crate) fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        api("/telephony/providers"),
+        Access::Token,
+        || web::get().to(list),
+        Operation::new(
+            "telephony",
+            "The provider catalog with each provider's credential formats",
+        )
+        .answer(list_answer),
+    )]
 }

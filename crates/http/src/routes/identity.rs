@@ -1,13 +1,18 @@
 //! `GET /organizations/`: the organizations the caller belongs to, with the caller's
 //! role in each.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::auth::Authenticated;
-use crate::envelope::respond_list;
-use crate::error::{ApiError, blocking};
-use crate::{AppState, rfc3339};
+use crate::docs::schema::{list_envelope, schema_ref};
+use crate::extract::auth::Authenticated;
+use crate::spec::{Access, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::respond_list;
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::rfc3339;
 
 #[derive(Debug, Serialize)]
 struct OrganizationView {
@@ -18,7 +23,7 @@ struct OrganizationView {
     created_at: String,
 }
 
-pub(crate) async fn organizations(
+async fn organizations(
     Authenticated(caller): Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -40,4 +45,20 @@ pub(crate) async fn organizations(
         total,
         items,
     ))
+}
+
+fn organizations_answer() -> Value {
+    list_envelope(schema_ref("Organization"))
+}
+
+/// The identity routes.
+pub(crate) fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        api("/organizations"),
+        Access::Token,
+        || web::get().to(organizations),
+        Operation::new("identity", "The caller's organizations and roles")
+            .answer(organizations_answer),
+    )]
 }

@@ -1,4 +1,5 @@
-//! The routes of the contract, one module per resource, and the route table that
+//! The routes of the contract, one module per resource, each listing its own routes
+//! with their metadata ([`RouteSpec`]), and the route table that gathers and
 //! registers them. Handlers read the wire, call a service, and write the answer.
 
 pub(crate) mod audit;
@@ -8,8 +9,9 @@ pub(crate) mod health;
 pub(crate) mod identity;
 pub(crate) mod numbers;
 pub(crate) mod provider_configs;
-mod table;
+pub(crate) mod table;
 pub(crate) mod tokens;
 pub(crate) mod verification;
 
-pub use table::{API_BASE, Access, CONFIG_PATHS, RouteSpec, configure, route_table};
+pub use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
+pub use table::{configure, route_table};

@@ -1,24 +1,33 @@
 //! Phone number routes (contract section 7): list, add and delete an organization's
 //! numbers under `/telephony/numbers/`.
 //!
-//! This module checks JSON and query shapes and turns numbers into their wire form;
-//! the E.164 rule and everything else live in the domain and the service.
+//! This module checks JSON and query shapes (through the field and query tables)
+//! and turns numbers into their wire form; the E.164 rule and everything else live
+//! in the domain and the service.
 
-use actix_web::http::StatusCode;
+use std::sync::LazyLock;
+
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use switchboard_application::bridges::ListNumbersQuery;
-use switchboard_domain::shared::{NON_FIELD_ERRORS, PageRequest, ValidationErrors};
-use switchboard_domain::telephony::{NumberFilter, NumberState, PhoneNumber, PhoneNumberId};
+use switchboard_domain::telephony::{
+    NumberFilter, NumberState, PhoneNumber, PhoneNumberId, ProviderCatalog,
+};
 
-use crate::AppState;
-use crate::auth::OrgActor;
-use crate::body::read_json_object;
-use crate::envelope::{respond, respond_list};
-use crate::error::{ApiError, blocking};
-use crate::idempotency::idempotent;
-use crate::provider_configs::echoable_field_name;
+use crate::docs::schema::{
+    e164, envelope, list_envelope, object, page_params, query_param, schema_ref,
+};
+use crate::extract::auth::OrgActor;
+use crate::extract::body::{BodyLimits, read_json_object};
+use crate::middleware::idempotency::idempotent;
+use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::{respond, respond_list};
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::{Field, FieldTable, Kind, positive_id};
+use crate::wire::query::{PAGE_PARAMETERS, Query};
 
 /// The wire form of a number.
 #[derive(Debug, Serialize)]
@@ -40,7 +49,10 @@ fn view(number: PhoneNumber) -> NumberView {
     }
 }
 
-pub(crate) async fn list(
+static NUMBER_FIELDS: LazyLock<FieldTable> =
+    LazyLock::new(|| FieldTable::new(vec![Field::new("number", Kind::Text)]));
+
+async fn list(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -56,25 +68,14 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn add(
+async fn add(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json_object(&req, payload, state.body_limit_bytes).await?;
-    let mut errors = ValidationErrors::new();
-    let mut number = None;
-    for (key, value) in body.clone() {
-        match key.as_str() {
-            "number" => match value {
-                Value::String(text) => number = Some(text),
-                _ => errors.add("number", "must be a string"),
-            },
-            other => unknown_field(&mut errors, other, "Unknown field."),
-        }
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let number = NUMBER_FIELDS.read(&body)?.text("number");
     let work = {
         let (service, actor) = (state.bridges.clone(), actor.clone());
         async move {
@@ -89,87 +90,97 @@ pub(crate) async fn add(
     idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
-pub(crate) async fn delete(
+async fn delete(
     OrgActor(actor): OrgActor,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // An id that cannot exist is a 404, but only after the role (403) was checked.
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map_or(PhoneNumberId(0), PhoneNumberId);
+    let id = positive_id(&path).map_or(PhoneNumberId(0), PhoneNumberId);
     let service = state.bridges.clone();
     blocking(move || service.delete_number(&actor, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Reports an unknown field or parameter under its own name when that looks like a
-/// field name, otherwise under `non_field_errors` (a pasted secret never comes back).
-pub(crate) fn unknown_field(errors: &mut ValidationErrors, name: &str, message: &str) {
-    if echoable_field_name(name) {
-        errors.add(name, message);
-    } else {
-        errors.add(
-            NON_FIELD_ERRORS,
-            "The request holds a field that is not accepted.",
-        );
-    }
-}
-
-/// Parses `page` and `page_size` (and hands every other parameter to `other`, which
-/// returns whether it took it).
-pub(crate) fn page_query(
-    query_string: &str,
-    mut other: impl FnMut(&str, &str, &mut ValidationErrors) -> bool,
-) -> Result<PageRequest, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string)
-        .map_err(|_| ApiError::invalid(NON_FIELD_ERRORS, "Malformed query string."))?
-        .into_inner();
-    let mut errors = ValidationErrors::new();
-    let mut page = PageRequest::default();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "page" => match value.parse::<u32>() {
-                Ok(number) if number >= 1 => page.page = number,
-                _ => errors.add("page", "must be an integer of at least 1"),
-            },
-            "page_size" => match value.parse::<u32>() {
-                Ok(size) if (1..=PageRequest::MAX_PAGE_SIZE).contains(&size) => {
-                    page.page_size = size;
-                }
-                _ => errors.add("page_size", "must be an integer from 1 to 100"),
-            },
-            name => {
-                if !other(name, &value, &mut errors) {
-                    unknown_field(&mut errors, name, "Unknown query parameter.");
-                }
-            }
-        }
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(page)
-}
-
 /// The number list query: `page`, `page_size` and `state` (`ASSIGNED` or
 /// `NOT_ASSIGNED`).
 fn list_query(query_string: &str) -> Result<ListNumbersQuery, ApiError> {
-    let mut state = None;
-    let page = page_query(query_string, |name, value, errors| {
-        if name != "state" {
-            return false;
-        }
-        match NumberState::parse(value) {
-            Some(parsed) => state = Some(parsed),
-            None => errors.add("state", "must be ASSIGNED or NOT_ASSIGNED"),
-        }
-        true
-    })?;
-    Ok(ListNumbersQuery {
-        filter: NumberFilter { state },
-        page,
-    })
+    let mut query = Query::read(
+        query_string,
+        &["state", PAGE_PARAMETERS[0], PAGE_PARAMETERS[1]],
+    )?;
+    let list = ListNumbersQuery {
+        filter: NumberFilter {
+            state: query.parsed(
+                "state",
+                "must be ASSIGNED or NOT_ASSIGNED",
+                NumberState::parse,
+            ),
+        },
+        page: query.page(),
+    };
+    query.finish()?;
+    Ok(list)
+}
+
+fn list_parameters(_: &ProviderCatalog) -> Vec<Value> {
+    let mut parameters = vec![query_param(
+        "state",
+        "Only numbers on a bridge or not.",
+        json!({"enum": ["ASSIGNED", "NOT_ASSIGNED"]}),
+    )];
+    parameters.extend(page_params());
+    parameters
+}
+
+fn numbers_answer() -> Value {
+    list_envelope(schema_ref("Number"))
+}
+
+fn number_body(_: &ProviderCatalog) -> Value {
+    object(json!({"number": e164()}), &["number"])
+}
+
+fn number_answer() -> Value {
+    envelope(schema_ref("Number"))
+}
+
+/// The number routes.
+pub(crate) fn routes() -> Vec<RouteSpec> {
+    let numbers = |summary| Operation::new("bridges and numbers", summary);
+    vec![
+        RouteSpec::new(
+            Method::GET,
+            api("/telephony/numbers"),
+            Access::OrgRead,
+            || web::get().to(list),
+            numbers("The organization's numbers")
+                .query(list_parameters)
+                .answer(numbers_answer)
+                .errors(&[400]),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            api("/telephony/numbers"),
+            Access::OrgWrite,
+            || web::post().to(add),
+            numbers("Add a number")
+                .idempotency(Idempotency::Replayed)
+                .body(number_body, true)
+                .status(201)
+                .answer(number_answer)
+                .errors(&[400, 409, 422]),
+        ),
+        RouteSpec::new(
+            Method::DELETE,
+            api("/telephony/numbers/{id}"),
+            Access::OrgWrite,
+            || web::delete().to(delete),
+            numbers("Delete a number (409 while on a bridge)")
+                .status(204)
+                .errors(&[404, 409]),
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -1,207 +1,48 @@
-//! The route table: one list of every route (method, path, handler) from which the
-//! server registers its resources, and which tests and the OpenAPI document read, so
-//! that a route cannot exist without being listed.
+//! The route table: one list of every route, gathered from the resource modules in
+//! registration order, from which the server registers its resources and the
+//! OpenAPI document is built, so that a route cannot exist without being listed and
+//! documented.
 //!
 //! Every route answers with and without a trailing slash (the server normalizes
 //! paths by trimming it); unknown routes are 404 and known paths with another method
 //! are 405, both in the contract's envelope.
 
 use actix_web::http::Method;
-use actix_web::http::header::CACHE_CONTROL;
+use actix_web::http::header::{ALLOW, CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 
-use crate::error::ApiError;
-use crate::{
-    audit, bridges, catalog, health, identity, metrics, numbers, openapi, provider_configs, tokens,
-    verification,
+use crate::middleware::idempotency::StoredAnswers;
+use crate::routes::{
+    audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
 };
-
-/// Base path of the platform API.
-pub const API_BASE: &str = "/api/v2/platform";
-
-/// The two spellings of the configuration collection: the contract's, and the
-/// singular one older clients use. Both serve the same routes.
-pub const CONFIG_PATHS: [&str; 2] = [
-    "/telephony/providers-configurations",
-    "/telephony/provider-configurations",
-];
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No token (health, metrics, login).
-    Public,
-    /// A token, no organization.
-    Token,
-    /// A token and `Org-Handle`; any member.
-    OrgRead,
-    /// A token and `Org-Handle`; owners, admins and members (viewers get 403).
-    OrgWrite,
-    /// A token and `Org-Handle`; owners and admins only.
-    OrgAdmin,
-}
-
-/// One route.
-#[derive(Clone)]
-pub struct RouteSpec {
-    pub method: Method,
-    /// Full path template from the server root, without a trailing slash.
-    pub path: String,
-    pub access: Access,
-    handler: fn() -> actix_web::Route,
-}
-
-impl std::fmt::Debug for RouteSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
-    }
-}
-
-fn spec(
-    method: Method,
-    path: String,
-    access: Access,
-    handler: fn() -> actix_web::Route,
-) -> RouteSpec {
-    RouteSpec {
-        method,
-        path,
-        access,
-        handler,
-    }
-}
+use crate::spec::{API_BASE, CONFIG_PATHS, Idempotency, RouteSpec};
+use crate::wire::error::ApiError;
 
 /// Every route the server serves.
 #[must_use]
 pub fn route_table() -> Vec<RouteSpec> {
-    use Access::{OrgAdmin, OrgRead, OrgWrite, Public, Token};
-    let api = |path: &str| format!("{API_BASE}{path}");
-    let mut routes = vec![
-        spec(Method::GET, "/health/live".into(), Public, || {
-            web::get().to(health::live)
-        }),
-        spec(Method::GET, "/health/ready".into(), Public, || {
-            web::get().to(health::ready)
-        }),
-        spec(Method::GET, "/metrics".into(), Public, || {
-            web::get().to(metrics::render)
-        }),
-        spec(Method::GET, "/docs".into(), Public, || {
-            web::get().to(openapi::docs)
-        }),
-        spec(Method::GET, api("/openapi.json"), Public, || {
-            web::get().to(openapi::serve)
-        }),
-        spec(Method::GET, api("/organizations"), Token, || {
-            web::get().to(identity::organizations)
-        }),
-        spec(Method::POST, api("/auth/login"), Public, || {
-            web::post().to(tokens::login)
-        }),
-        spec(Method::GET, api("/auth/tokens"), Token, || {
-            web::get().to(tokens::list)
-        }),
-        spec(Method::POST, api("/auth/tokens"), Token, || {
-            web::post().to(tokens::create)
-        }),
-        spec(Method::DELETE, api("/auth/tokens/{id}"), Token, || {
-            web::delete().to(tokens::revoke)
-        }),
-        spec(Method::GET, api("/telephony/providers"), Token, || {
-            web::get().to(catalog::list)
-        }),
-    ];
-    for base in CONFIG_PATHS {
-        routes.extend([
-            spec(Method::GET, api(base), OrgRead, || {
-                web::get().to(provider_configs::list)
-            }),
-            spec(Method::POST, api(base), OrgWrite, || {
-                web::post().to(provider_configs::create)
-            }),
-            spec(Method::GET, api(&format!("{base}/{{id}}")), OrgRead, || {
-                web::get().to(provider_configs::get)
-            }),
-            spec(
-                Method::PATCH,
-                api(&format!("{base}/{{id}}")),
-                OrgWrite,
-                || web::patch().to(provider_configs::update),
-            ),
-            spec(
-                Method::DELETE,
-                api(&format!("{base}/{{id}}")),
-                OrgWrite,
-                || web::delete().to(provider_configs::delete),
-            ),
-            spec(
-                Method::POST,
-                api(&format!("{base}/{{id}}/verify")),
-                OrgWrite,
-                || web::post().to(verification::verify),
-            ),
-            spec(
-                Method::GET,
-                api(&format!("{base}/{{id}}/history")),
-                OrgRead,
-                || web::get().to(audit::history),
-            ),
-        ]);
+    let mut routes = health::routes();
+    routes.extend(identity::routes());
+    routes.extend(tokens::routes());
+    routes.extend(catalog::routes());
+    for (index, base) in CONFIG_PATHS.into_iter().enumerate() {
+        let mut spelling = provider_configs::routes(base);
+        spelling.extend(verification::routes(base));
+        spelling.extend(audit::history_routes(base));
+        if index > 0 {
+            for route in &mut spelling {
+                route.operation.deprecated = true;
+                route.operation.description = Some(
+                    "Singular spelling kept for older clients; the same as under `/telephony/providers-configurations`.",
+                );
+            }
+        }
+        routes.extend(spelling);
     }
-    routes.extend([
-        spec(Method::GET, api("/telephony/numbers"), OrgRead, || {
-            web::get().to(numbers::list)
-        }),
-        spec(Method::POST, api("/telephony/numbers"), OrgWrite, || {
-            web::post().to(numbers::add)
-        }),
-        spec(
-            Method::DELETE,
-            api("/telephony/numbers/{id}"),
-            OrgWrite,
-            || web::delete().to(numbers::delete),
-        ),
-        spec(Method::GET, api("/telephony/bridges"), OrgRead, || {
-            web::get().to(bridges::list)
-        }),
-        spec(Method::POST, api("/telephony/bridges"), OrgWrite, || {
-            web::post().to(bridges::create)
-        }),
-        spec(
-            Method::GET,
-            api("/telephony/bridges/{slug}"),
-            OrgRead,
-            || web::get().to(bridges::get),
-        ),
-        spec(
-            Method::PATCH,
-            api("/telephony/bridges/{slug}"),
-            OrgWrite,
-            || web::patch().to(bridges::update),
-        ),
-        spec(
-            Method::DELETE,
-            api("/telephony/bridges/{slug}"),
-            OrgWrite,
-            || web::delete().to(bridges::delete),
-        ),
-        spec(
-            Method::POST,
-            api("/telephony/bridges/{slug}/connect-provider"),
-            OrgWrite,
-            || web::post().to(bridges::connect_provider),
-        ),
-        spec(
-            Method::POST,
-            api("/telephony/bridges/{slug}/disconnect-provider"),
-            OrgWrite,
-            || web::post().to(bridges::disconnect_provider),
-        ),
-        spec(Method::GET, api("/audit-events"), OrgAdmin, || {
-            web::get().to(audit::list)
-        }),
-    ]);
+    routes.extend(numbers::routes());
+    routes.extend(bridges::routes());
+    routes.extend(audit::routes());
     routes
 }
 
@@ -214,12 +55,9 @@ fn method_not_allowed(allow: String) -> actix_web::Route {
     web::to(move || {
         let allow = allow.clone();
         async move {
-            let mut response =
-                actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::ALLOW, value);
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(ALLOW, value);
             }
             response
         }
@@ -239,18 +77,19 @@ fn resources(routes: &[RouteSpec], strip: &str) -> Vec<actix_web::Resource> {
         .into_iter()
         .map(|path| {
             let relative = path.strip_prefix(strip).unwrap_or(path);
-            let allow = routes
-                .iter()
-                .filter(|route| route.path == path)
+            let of_path = || routes.iter().filter(move |route| route.path == path);
+            let allow = of_path()
                 .map(|route| route.method.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            routes
-                .iter()
-                .filter(|route| route.path == path)
+            let stored = of_path().any(|route| {
+                route.method == Method::POST && route.idempotency() == Idempotency::Replayed
+            });
+            of_path()
                 .fold(web::resource(relative), |resource, route| {
                     resource.route((route.handler)())
                 })
+                .app_data(StoredAnswers(stored))
                 .default_service(method_not_allowed(allow))
         })
         .collect()
@@ -279,6 +118,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Access;
 
     #[test]
     fn the_table_lists_each_method_and_path_once() {
@@ -291,6 +131,23 @@ mod tests {
                 "{route:?} is listed twice"
             );
             assert!(!route.path.ends_with('/'), "{route:?}");
+        }
+    }
+
+    #[test]
+    fn answers_carrying_a_token_are_never_stored() {
+        for route in route_table() {
+            let carries_token =
+                route.path.ends_with("/auth/login") || route.path.ends_with("/auth/tokens");
+            if carries_token && route.method == Method::POST {
+                assert_eq!(route.idempotency(), Idempotency::NeverStored, "{route:?}");
+            }
+            if route.method != Method::POST {
+                assert_eq!(route.idempotency(), Idempotency::NotOffered, "{route:?}");
+            }
+            if route.access == Access::Public {
+                assert_ne!(route.idempotency(), Idempotency::Replayed, "{route:?}");
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! How the errors of the bridge and number operations become [`ApiError`]s: the
-//! bridges module's part of the mapping that [`crate::error`] owns. Only the choice
+//! bridges module's part of the mapping that [`super::error`] owns. Only the choice
 //! of variant and message lives here; the envelope, the logging of unexpected causes
 //! and the status codes stay in `error`.
 //!
@@ -13,7 +13,7 @@ use switchboard_application::bridges::{
 };
 use switchboard_domain::telephony::BridgeConnection;
 
-use crate::error::ApiError;
+use crate::wire::error::ApiError;
 
 const DUPLICATE_NUMBER: &str = "This organization already has this number.";
 const NUMBER_ASSIGNED: &str = "This number is on a bridge; remove it from the bridge first.";

@@ -1,5 +1,5 @@
 //! The contract's response envelope: `status_code`, `message`, `data`, and `count`
-//! for collections. Error envelopes live in [`crate::error`].
+//! for collections. Error envelopes live in [`super::error`].
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -7,16 +7,20 @@ use serde::Serialize;
 
 /// A success envelope.
 #[derive(Debug, Serialize)]
-pub struct Envelope<T: Serialize> {
+pub(crate) struct Envelope<T: Serialize> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-    pub status_code: u16,
-    pub message: &'static str,
-    pub data: T,
+    pub(crate) count: Option<u64>,
+    pub(crate) status_code: u16,
+    pub(crate) message: &'static str,
+    pub(crate) data: T,
 }
 
 /// An answer with one object (or any `data`).
-pub fn respond<T: Serialize>(status: StatusCode, message: &'static str, data: T) -> HttpResponse {
+pub(crate) fn respond<T: Serialize>(
+    status: StatusCode,
+    message: &'static str,
+    data: T,
+) -> HttpResponse {
     HttpResponse::build(status).json(Envelope {
         count: None,
         status_code: status.as_u16(),
@@ -26,7 +30,7 @@ pub fn respond<T: Serialize>(status: StatusCode, message: &'static str, data: T)
 }
 
 /// A 200 answer with one page of a collection and the total count.
-pub fn respond_list<T: Serialize>(
+pub(crate) fn respond_list<T: Serialize>(
     message: &'static str,
     total: u64,
     items: Vec<T>,

@@ -5,7 +5,11 @@
 //! one request, so equal errors have byte-identical bodies, and never a submitted
 //! value. Unexpected failures become an opaque 500 (or a 503 when the database is
 //! unavailable) and their cause is logged exactly once, here, when the `ApiError` is
-//! built from it.
+//! built from it. The mapping of each operation's errors onto `ApiError` lives beside
+//! this module (`identity_errors`, `telephony_errors`, `bridge_errors`).
+//!
+//! [`blocking`] runs storage work on the blocking pool inside the request's span, so
+//! that every log line of a request, wherever it runs, names its request id.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,14 +18,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use switchboard_application::audit::{ListAuditEventsError, ProviderConfigHistoryError};
-use switchboard_application::identity::AuthenticateError;
-use switchboard_application::telephony::{
-    CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
-    GetProviderConfigError, ListProviderConfigsError, UpdateProviderConfigError,
-    VerifyProviderConfigError,
-};
-use switchboard_domain::shared::{NON_FIELD_ERRORS, RepositoryError, ValidationErrors};
+use switchboard_domain::limits::LimitStoreError;
+use switchboard_domain::shared::{RepositoryError, ValidationErrors};
+
+use crate::wire::rate_limit::RateLimitStatus;
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -47,10 +47,16 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// An `Idempotency-Key` already used for a different request.
     IdempotencyKeyReused,
+    /// Over a rate limit; `status` is the bucket for the `X-RateLimit-*` headers
+    /// (none for login throttling).
     RateLimited {
         retry_after_seconds: u64,
+        status: Option<RateLimitStatus>,
     },
     InvalidCredentials,
+    /// The request body did not arrive within the body time limit; the connection
+    /// is closed after the answer.
+    RequestTimeout,
     Unavailable,
     Internal,
 }
@@ -68,19 +74,19 @@ struct ErrorBody<'a> {
 
 impl ApiError {
     /// An opaque 500 whose cause is logged once, here.
-    pub fn internal(cause: &dyn fmt::Display) -> Self {
+    pub(crate) fn internal(cause: &dyn fmt::Display) -> Self {
         tracing::error!(cause = %cause, "internal error");
         Self::Internal
     }
 
     /// A 503 whose cause is logged once, here.
-    pub fn unavailable(cause: &dyn fmt::Display) -> Self {
+    pub(crate) fn unavailable(cause: &dyn fmt::Display) -> Self {
         tracing::warn!(cause = %cause, "service unavailable");
         Self::Unavailable
     }
 
     /// A 400 with a single message for `field`.
-    pub fn invalid(field: &str, message: &str) -> Self {
+    pub(crate) fn invalid(field: &str, message: &str) -> Self {
         Self::Validation(ValidationErrors::single(field, message))
     }
 
@@ -101,6 +107,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited { .. } => "rate_limited",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::RequestTimeout => "request_timeout",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal_error",
         }
@@ -125,6 +132,7 @@ impl ApiError {
             }
             Self::RateLimited { .. } => "Too many requests.",
             Self::InvalidCredentials => "Invalid email or password.",
+            Self::RequestTimeout => "The request body was not received in time.",
             Self::Unavailable => "Service temporarily unavailable.",
             Self::Internal => "Internal server error.",
         }
@@ -153,6 +161,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -182,19 +191,32 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited {
                 retry_after_seconds,
+                ..
             } => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds)));
             }
+            // Whatever is left of the body is not read: the connection must go.
+            Self::RequestTimeout => {
+                response.force_close();
+            }
             _ => {}
         }
-        response.json(ErrorBody {
+        let mut answer = response.json(ErrorBody {
             status_code: status.as_u16(),
             message: self.message(),
             code: self.code(),
             errors,
             data,
-        })
+        });
+        if let Self::RateLimited {
+            status: Some(status),
+            ..
+        } = self
+        {
+            status.write_headers(answer.headers_mut());
+        }
+        answer
     }
 }
 
@@ -213,148 +235,38 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-impl From<AuthenticateError> for ApiError {
-    fn from(error: AuthenticateError) -> Self {
-        match error {
-            AuthenticateError::InvalidToken => Self::InvalidToken,
-            AuthenticateError::ForbiddenOrganization => Self::ForbiddenOrganization,
-            AuthenticateError::Repository(error) => error.into(),
-        }
+impl From<LimitStoreError> for ApiError {
+    fn from(error: LimitStoreError) -> Self {
+        Self::unavailable(&error)
     }
 }
 
-const DUPLICATE_CONFIG: &str = "A provider configuration for this provider and account SID already exists in this organization.";
-const CONTENDED_CONFIG: &str =
-    "The provider configuration kept changing while this request was processed; retry.";
-
-impl From<CredentialCheckFailure> for ApiError {
-    fn from(failure: CredentialCheckFailure) -> Self {
-        match failure {
-            CredentialCheckFailure::Rejected => {
-                Self::invalid("auth_token", "the provider rejected these credentials")
-            }
-            CredentialCheckFailure::Unreachable => Self::invalid(
-                NON_FIELD_ERRORS,
-                "The provider could not be reached to verify the credentials; nothing was saved.",
-            ),
-            CredentialCheckFailure::Unsupported => Self::invalid(
-                "provider",
-                "credential verification is not available for this provider",
-            ),
-        }
-    }
+/// Runs `work` on the blocking pool inside the caller's span (the request's, with its
+/// id), so that its log lines name the request.
+///
+/// # Errors
+/// [`actix_web::error::BlockingError`] when the pool is gone.
+pub(crate) async fn block_in_span<T, F>(work: F) -> Result<T, actix_web::error::BlockingError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    actix_web::web::block(move || span.in_scope(work)).await
 }
 
-impl From<VerifyProviderConfigError> for ApiError {
-    fn from(error: VerifyProviderConfigError) -> Self {
-        match error {
-            VerifyProviderConfigError::PermissionDenied => Self::PermissionDenied,
-            VerifyProviderConfigError::NotFound => Self::NotFound,
-            VerifyProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
-            VerifyProviderConfigError::Unsupported => Self::invalid(
-                NON_FIELD_ERRORS,
-                "Credential verification is not available for this provider.",
-            ),
-            VerifyProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
-            VerifyProviderConfigError::Decryption(error) => Self::internal(&error),
-            VerifyProviderConfigError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<ListAuditEventsError> for ApiError {
-    fn from(error: ListAuditEventsError) -> Self {
-        match error {
-            ListAuditEventsError::PermissionDenied => Self::PermissionDenied,
-            ListAuditEventsError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<ProviderConfigHistoryError> for ApiError {
-    fn from(error: ProviderConfigHistoryError) -> Self {
-        match error {
-            ProviderConfigHistoryError::NotFound => Self::NotFound,
-            ProviderConfigHistoryError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<CreateProviderConfigError> for ApiError {
-    fn from(error: CreateProviderConfigError) -> Self {
-        match error {
-            CreateProviderConfigError::Validation(errors) => Self::Validation(errors),
-            CreateProviderConfigError::PermissionDenied => Self::PermissionDenied,
-            CreateProviderConfigError::Duplicate => Self::Conflict(DUPLICATE_CONFIG),
-            CreateProviderConfigError::Verification(failure) => failure.into(),
-            CreateProviderConfigError::Encryption(error) => Self::internal(&error),
-            CreateProviderConfigError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<ListProviderConfigsError> for ApiError {
-    fn from(error: ListProviderConfigsError) -> Self {
-        match error {
-            ListProviderConfigsError::Validation(errors) => Self::Validation(errors),
-            ListProviderConfigsError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<GetProviderConfigError> for ApiError {
-    fn from(error: GetProviderConfigError) -> Self {
-        match error {
-            GetProviderConfigError::NotFound => Self::NotFound,
-            GetProviderConfigError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<UpdateProviderConfigError> for ApiError {
-    fn from(error: UpdateProviderConfigError) -> Self {
-        match error {
-            UpdateProviderConfigError::Validation(errors) => Self::Validation(errors),
-            UpdateProviderConfigError::PermissionDenied => Self::PermissionDenied,
-            UpdateProviderConfigError::NotFound => Self::NotFound,
-            UpdateProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
-            UpdateProviderConfigError::Duplicate => Self::Conflict(DUPLICATE_CONFIG),
-            UpdateProviderConfigError::Verification(failure) => failure.into(),
-            UpdateProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
-            UpdateProviderConfigError::Encryption(error)
-            | UpdateProviderConfigError::Decryption(error) => Self::internal(&error),
-            UpdateProviderConfigError::Repository(error) => error.into(),
-        }
-    }
-}
-
-impl From<DeleteProviderConfigError> for ApiError {
-    fn from(error: DeleteProviderConfigError) -> Self {
-        match error {
-            DeleteProviderConfigError::PermissionDenied => Self::PermissionDenied,
-            DeleteProviderConfigError::NotFound => Self::NotFound,
-            DeleteProviderConfigError::InUse(connections) => {
-                crate::bridge_errors::config_in_use(&connections)
-            }
-            DeleteProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
-            DeleteProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
-            DeleteProviderConfigError::Repository(error) => error.into(),
-        }
-    }
-}
-
-/// Runs `work` on the blocking pool and flattens both failure layers into an
-/// [`ApiError`].
+/// Runs `work` on the blocking pool, inside the request's span, and flattens both
+/// failure layers into an [`ApiError`].
 ///
 /// # Errors
 /// The work's own error, converted, or a 500 when the pool is gone.
-pub async fn blocking<T, E, F>(work: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, E, F>(work: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: Into<ApiError> + Send + 'static,
 {
-    actix_web::web::block(work).await?.map_err(Into::into)
+    block_in_span(work).await?.map_err(Into::into)
 }
 
 #[cfg(test)]
@@ -398,5 +310,44 @@ mod tests {
                 .map(|v| v.as_bytes()),
             Some(&b"Token"[..])
         );
+    }
+
+    #[actix_web::test]
+    async fn a_slow_body_is_a_408_that_closes_the_connection() {
+        let response = ApiError::RequestTimeout.error_response();
+        assert_eq!(response.status(), 408);
+        assert_eq!(
+            response.head().connection_type(),
+            actix_web::http::ConnectionType::Close
+        );
+        let (_, body) = body_of(ApiError::RequestTimeout).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"status_code": 408, "message": "The request body was not received in time.", "code": "request_timeout"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_429_carries_retry_after_and_its_buckets_headers() {
+        let limited = ApiError::RateLimited {
+            retry_after_seconds: 3,
+            status: Some(RateLimitStatus {
+                limit: 5,
+                remaining: 0,
+                reset_seconds: 4,
+            }),
+        };
+        let response = limited.error_response();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header("retry-after").as_deref(), Some("3"));
+        assert_eq!(header("x-ratelimit-limit").as_deref(), Some("5"));
+        assert_eq!(header("x-ratelimit-remaining").as_deref(), Some("0"));
+        assert_eq!(header("x-ratelimit-reset").as_deref(), Some("4"));
     }
 }

@@ -1,6 +1,6 @@
-//! Entry points for the micro-benchmarks of `crates/http/benches`: the request and
-//! response work of the configuration routes that needs no server, through the same
-//! functions the handlers call. Not part of the crate's API (hidden from its docs).
+//! Entry points for the micro-benchmarks of `crates/http/benches` (feature `bench`):
+//! the request and response work of the configuration routes that needs no server,
+//! through the same functions the handlers call. Not part of the crate's API.
 
 use actix_web::body::MessageBody;
 use serde_json::Value;
@@ -8,8 +8,9 @@ use switchboard_domain::shared::NON_FIELD_ERRORS;
 use switchboard_domain::telephony::{CreateProviderConfig, ProviderCatalog, ProviderConfig};
 
 use super::{ProviderConfigView, draft_from_json, view};
-use crate::envelope::respond_list;
-use crate::error::ApiError;
+use crate::wire::envelope::respond_list;
+use crate::wire::error::ApiError;
+use crate::wire::json::parse_strict;
 
 /// A create request's body, as the create handler checks it once it has been read:
 /// JSON syntax and shape, field types and aliases, then the domain's rules
@@ -21,11 +22,11 @@ pub fn parse_and_validate_create(
     body: &[u8],
     catalog: &ProviderCatalog,
 ) -> Result<CreateProviderConfig, ApiError> {
-    let object = match serde_json::from_slice::<Value>(body) {
+    let object = match parse_strict(body) {
         Ok(Value::Object(map)) => map,
         _ => return Err(ApiError::invalid(NON_FIELD_ERRORS, "Malformed JSON.")),
     };
-    let draft = draft_from_json(object)?;
+    let draft = draft_from_json(&object)?;
     CreateProviderConfig::validate(draft, catalog).map_err(ApiError::Validation)
 }
 
