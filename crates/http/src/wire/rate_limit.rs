@@ -8,7 +8,7 @@ use switchboard_domain::limits::Decision;
 
 /// A bucket's state after a request, as the headers show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RateLimitStatus {
+pub struct RateLimitStatus {
     pub(crate) limit: u32,
     pub(crate) remaining: u32,
     pub(crate) reset_seconds: u64,
