@@ -2,9 +2,9 @@
 # Fuzz the running API with schemathesis against its own OpenAPI document.
 #
 # Builds the debug `switchboard` binary, starts it on a fresh SQLite file (development
-# profile, explicit keys, rate limits and login throttling off), takes the first
-# token it prints (organization `default`), and runs `st run` with every check on
-# and a bounded number of examples per operation. Exits non-zero on any failure.
+# profile, explicit keys, rate limits per token and per user and login throttling
+# off), takes the first token it prints (organization `default`), and runs `st run`
+# with every check on and a bounded number of examples per operation. Exits non-zero on any failure.
 #
 #   scripts/fuzz/schemathesis.sh                 # defaults below
 #   FUZZ_MAX_EXAMPLES=100 FUZZ_SEED=7 scripts/fuzz/schemathesis.sh
@@ -42,6 +42,7 @@ export SWITCHBOARD__CRYPTO__KEYS="1:$(target/debug/switchboard-admin keys genera
 export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
 export SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$(target/debug/switchboard-admin keys generate)"
 export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
+export SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND=0
 export SWITCHBOARD__AUTH__LOGIN_EMAIL_FAILURES_PER_MINUTE=0
 export SWITCHBOARD__AUTH__LOGIN_ADDRESS_FAILURES_PER_MINUTE=0
 # Verification must not wait on the internet: a closed local port answers at once

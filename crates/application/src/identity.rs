@@ -2,6 +2,7 @@
 //! listing the caller's organizations, and the administrative operations on
 //! organizations, users, memberships and tokens.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -158,6 +159,18 @@ pub enum BootstrapError {
     Repository(#[from] RepositoryError),
 }
 
+/// Who a login names, found before its password is checked ([`IdentityService::login_candidate`]).
+pub struct LoginCandidate {
+    user: Option<UserId>,
+    hash: Option<switchboard_domain::identity::PasswordHash>,
+}
+
+impl std::fmt::Debug for LoginCandidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCandidate").finish_non_exhaustive()
+    }
+}
+
 /// A freshly issued token: the secret (shown once) and its stored record.
 #[derive(Debug)]
 pub struct IssuedToken {
@@ -251,31 +264,68 @@ impl IdentityService {
         Ok(Authentication { caller, actor })
     }
 
-    /// Exchanges an email and password for a new token. Unknown emails are checked
-    /// against a dummy hash, so both failures take the same time and give the same
-    /// answer. Slow on purpose (Argon2id): run it on a bounded blocking pool.
+    /// The first step of a login (blocking: one query): who `email` names, with the
+    /// stored hash to check the password against. An unknown email gets the dummy
+    /// hash, so that both failures cost the same and give the same answer.
     ///
     /// # Errors
-    /// [`LoginError::InvalidCredentials`] for an unknown email or a wrong password.
-    pub fn login(
-        &self,
-        email: &str,
-        password: &SecretString,
-        token_ttl_days: Option<u32>,
-    ) -> Result<IssuedToken, LoginError> {
+    /// A repository failure.
+    pub fn login_candidate(&self, email: &str) -> Result<LoginCandidate, LoginError> {
         let found = match Email::parse(email) {
             Ok(email) => self.repository.login_credentials(&email)?,
             Err(_) => None,
         };
-        let Some((user, hash)) = found else {
-            if let Some(dummy) = self.dummy_hash() {
-                let _ = self.password_hasher.verify(password, dummy);
+        Ok(match found {
+            Some((user, hash)) => LoginCandidate {
+                user: Some(user),
+                hash: Some(hash),
+            },
+            None => LoginCandidate {
+                user: None,
+                hash: self.dummy_hash().cloned(),
+            },
+        })
+    }
+
+    /// The second step: checks `password` on the password hasher, whose answer
+    /// arrives as a future (Argon2id is slow on purpose; nothing blocks meanwhile).
+    ///
+    /// # Errors
+    /// [`LoginError::InvalidCredentials`] for an unknown email or a wrong password;
+    /// [`LoginError::Hashing`] when the hasher could not tell.
+    pub fn check_password(
+        &self,
+        candidate: LoginCandidate,
+        password: &SecretString,
+    ) -> impl Future<Output = Result<UserId, LoginError>> + Send + 'static {
+        let verdict = candidate
+            .hash
+            .as_ref()
+            .map(|hash| self.password_hasher.verify_later(password, hash));
+        let user = candidate.user;
+        async move {
+            let matched = match verdict {
+                Some(verdict) => verdict.await.map_err(LoginError::Hashing)?,
+                None => false,
+            };
+            match user {
+                Some(user) if matched => Ok(user),
+                _ => Err(LoginError::InvalidCredentials),
             }
-            return Err(LoginError::InvalidCredentials);
-        };
-        if !self.password_hasher.verify(password, &hash) {
-            return Err(LoginError::InvalidCredentials);
         }
+    }
+
+    /// The last step (blocking: one insert): issues the login token of a user whose
+    /// password matched (past the user's token cap, the oldest login token goes).
+    ///
+    /// # Errors
+    /// [`LoginError::TokenLimit`] when the cap is reached and no login token can go;
+    /// a repository failure.
+    pub fn finish_login(
+        &self,
+        user: UserId,
+        token_ttl_days: Option<u32>,
+    ) -> Result<IssuedToken, LoginError> {
         let now = self.clock.now();
         let expires_at = token_ttl_days.map(|days| now + Duration::days(i64::from(days)));
         let lineage = Lineage {

@@ -10,6 +10,7 @@ pub mod bridges;
 pub mod idempotency;
 pub mod identity;
 pub mod key_rotation;
+pub mod limits;
 pub mod telephony;
 
 pub use audit::AuditService;

@@ -10,17 +10,23 @@
 //! gives it back to the operating system once idle (so a flood costs at most threads
 //! x 19 MiB, and an idle server nothing), at a lower CPU priority (nice
 //! [`HASHING_NICENESS`] on Linux), so that serving requests wins the CPU during a
-//! flood while logins still use idle cores fully. Callers block until their hash is
-//! done; the HTTP layer bounds how many wait. If the pool is gone, the caller hashes
-//! on its own thread: a login never fails because of the pool.
+//! flood while logins still use idle cores fully. Logins take the answer as a future
+//! ([`PasswordHasher::verify_later`], a oneshot channel from the pool thread), so no
+//! other thread waits for a hash; other callers (the admin binary) block until it is
+//! done. The pool's fixed number of threads is the bound on concurrent hashes:
+//! further requests queue. If the pool is gone, the caller hashes on its own thread:
+//! a login never fails because of the pool.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use argon2::Block;
+use futures_channel::oneshot;
 use secrecy::{ExposeSecret, SecretString};
-use switchboard_domain::identity::{PasswordHash, PasswordHasher};
+use switchboard_domain::identity::{PasswordHash, PasswordHasher, PendingVerification};
 
 use crate::password::Argon2PasswordHasher;
 
@@ -31,11 +37,20 @@ pub const HASHING_NICENESS: i32 = 10;
 /// Work for a pool thread, given the thread's Argon2 memory.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send + 'static>;
 
+/// A task's answer to come (an error when its job panicked).
+type Later<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
+
+/// A hashing task, shared by the pool and the caller's fallback.
+type Task<T> = Arc<dyn Fn(&Argon2PasswordHasher, &mut Vec<Block>) -> T + Send + Sync>;
+
 /// Runs an [`Argon2PasswordHasher`] on dedicated threads.
 pub struct PooledPasswordHasher {
     inner: Arc<Argon2PasswordHasher>,
     jobs: Sender<Job>,
     threads: usize,
+    /// Names of the threads that ran jobs, so tests can see where hashing happened.
+    #[cfg(test)]
+    ran_on: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for PooledPasswordHasher {
@@ -71,28 +86,71 @@ impl PooledPasswordHasher {
             inner,
             jobs: sender,
             threads: started,
+            #[cfg(test)]
+            ran_on: Arc::default(),
         }
     }
 
-    /// Runs `task` on a pool thread, in that thread's memory, and waits for it; on
-    /// this thread, in fresh memory, when the pool cannot take it.
+    /// Queues `task` for a pool thread, which runs it in its memory and hands the
+    /// answer to `reply`. `false` when the pool cannot take it.
+    fn enqueue<T: Send + 'static>(
+        &self,
+        task: Task<T>,
+        reply: impl FnOnce(T) + Send + 'static,
+    ) -> bool {
+        let inner = self.inner.clone();
+        #[cfg(test)]
+        let ran_on = self.ran_on.clone();
+        let job: Job = Box::new(move |memory| {
+            #[cfg(test)]
+            if let Ok(mut names) = ran_on.lock() {
+                names.push(std::thread::current().name().unwrap_or_default().to_owned());
+            }
+            reply(task(inner.as_ref(), memory));
+        });
+        self.jobs.send(job).is_ok()
+    }
+
+    /// Runs `task` on a pool thread and waits for it; on this thread, in fresh
+    /// memory, when the pool cannot take it or lost its answer.
     fn run<T: Send + 'static>(
         &self,
         task: impl Fn(&Argon2PasswordHasher, &mut Vec<Block>) -> T + Send + Sync + 'static,
     ) -> T {
         let task = Arc::new(task);
         let (reply, answer) = mpsc::sync_channel::<T>(1);
-        let inner = self.inner.clone();
-        let pooled = task.clone();
-        let job: Job = Box::new(move |memory| {
-            let _ = reply.send(pooled(inner.as_ref(), memory));
-        });
-        if self.jobs.send(job).is_ok()
-            && let Ok(value) = answer.recv()
+        if self.enqueue(task.clone(), move |value| {
+            let _ = reply.send(value);
+        }) && let Ok(value) = answer.recv()
         {
             return value;
         }
         task(self.inner.as_ref(), &mut fresh_memory())
+    }
+
+    /// Runs `task` on a pool thread and returns a future of its answer; when the
+    /// pool cannot take it, runs it now, on this thread. A job that panicked
+    /// answers an error.
+    fn later<T: Send + 'static>(
+        &self,
+        task: impl Fn(&Argon2PasswordHasher, &mut Vec<Block>) -> T + Send + Sync + 'static,
+    ) -> Later<T> {
+        let task = Arc::new(task);
+        let (reply, answer) = oneshot::channel::<T>();
+        if self.enqueue(task.clone(), move |value| {
+            // The receiver is gone only when the caller stopped waiting (its client
+            // left): nobody needs the answer.
+            let _ = reply.send(value);
+        }) {
+            Box::pin(async move {
+                answer
+                    .await
+                    .map_err(|_| "the password hashing thread ended without an answer".to_owned())
+            })
+        } else {
+            let value = task(self.inner.as_ref(), &mut fresh_memory());
+            Box::pin(std::future::ready(Ok(value)))
+        }
     }
 }
 
@@ -157,6 +215,12 @@ impl PasswordHasher for PooledPasswordHasher {
         let hash = hash.clone();
         self.run(move |hasher, memory| hasher.verify_in(&password, &hash, memory))
     }
+
+    fn verify_later(&self, password: &SecretString, hash: &PasswordHash) -> PendingVerification {
+        let password = SecretString::from(password.expose_secret());
+        let hash = hash.clone();
+        self.later(move |hasher, memory| hasher.verify_in(&password, &hash, memory))
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +237,54 @@ mod tests {
         assert!(plain.verify(&password, &pooled));
         assert!(pool.verify(&password, &plain.hash(&password).expect("hash")));
         assert!(!pool.verify(&SecretString::from("wrong"), &pooled));
+        assert_hashing_ran_on_the_pool(&pool, 3);
+    }
+
+    /// Every job so far ran on a `password-hash-*` thread, and there were `jobs`.
+    fn assert_hashing_ran_on_the_pool(pool: &PooledPasswordHasher, jobs: usize) {
+        let names = pool.ran_on.lock().expect("names").clone();
+        assert_eq!(names.len(), jobs, "{names:?}");
+        assert!(
+            names.iter().all(|name| name.starts_with("password-hash-")),
+            "{names:?}"
+        );
+    }
+
+    /// Polls `future` to completion on this thread (the pool's oneshot wakes it).
+    fn wait<F: Future>(future: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut context = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
+                return value;
+            }
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn a_later_verification_runs_on_the_pool_and_does_not_block_its_caller() {
+        let pool = PooledPasswordHasher::new(Argon2PasswordHasher::default(), 1);
+        let password = SecretString::from("correct horse battery staple");
+        let hash = Argon2PasswordHasher::default()
+            .hash(&password)
+            .expect("hash");
+        let caller = std::thread::current().name().map(str::to_owned);
+        let right = pool.verify_later(&password, &hash);
+        let wrong = pool.verify_later(&SecretString::from("wrong"), &hash);
+        let garbage = pool.verify_later(&password, &PasswordHash("garbage".into()));
+        assert_eq!(wait(right), Ok(true));
+        assert_eq!(wait(wrong), Ok(false));
+        assert_eq!(wait(garbage), Ok(false));
+        assert_hashing_ran_on_the_pool(&pool, 3);
+        assert_ne!(caller.as_deref(), Some("password-hash-0"));
     }
 
     #[test]

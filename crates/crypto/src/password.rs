@@ -13,7 +13,7 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use switchboard_domain::identity::{PasswordHash, PasswordHasher};
+use switchboard_domain::identity::{PasswordHash, PasswordHasher, PendingVerification};
 
 /// Bytes of a new hash's random salt (the password-hash crate's recommendation).
 const SALT_LEN: usize = 16;
@@ -108,6 +108,12 @@ impl PasswordHasher for Argon2PasswordHasher {
         self.argon2
             .verify_password(password.expose_secret().as_bytes(), hash.0.as_str())
             .is_ok()
+    }
+
+    /// Verifies at once, on the caller's thread: the plain hasher serves tools and
+    /// tests; the server hashes on [`crate::PooledPasswordHasher`]'s threads.
+    fn verify_later(&self, password: &SecretString, hash: &PasswordHash) -> PendingVerification {
+        Box::pin(std::future::ready(Ok(self.verify(password, hash))))
     }
 }
 

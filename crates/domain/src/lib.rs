@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod idempotency;
 pub mod identity;
+pub mod limits;
 pub mod precondition;
 pub mod shared;
 pub mod telephony;

@@ -1,46 +1,47 @@
-//! HTTP adapter: the actix-web routes of the contract, the response envelope, the
-//! `Authorization`/`Org-Handle` extractors, body reading and the single place where
-//! errors become HTTP answers ([`error::ApiError`]).
+//! HTTP adapter: the actix-web routes of the contract and everything between a
+//! request and a service call, in rooms that depend on each other one way only:
+//!
+//! - `wire`: the envelope, `ApiError` (the one place where errors become HTTP
+//!   answers), the rate-limit headers, and the one reader of JSON bodies and query
+//!   strings (strict JSON, field tables);
+//! - `extract`: the one authorization path and its extractors, body reading,
+//!   preconditions, the client address;
+//! - `middleware`: path normalization, request ids and the access log, metrics,
+//!   `Idempotency-Key`;
+//! - `routes`: one module per resource, each listing its routes with their
+//!   metadata (`spec`: plain data, below both `routes` and `docs`), and the route
+//!   table;
+//! - `docs`: the OpenAPI document built from the table, and the reference page.
 //!
 //! Handlers parse and check the wire format, then call the application services on
-//! the blocking pool (all storage work is synchronous). This crate knows no SQL and
-//! no cipher.
+//! the blocking pool (all storage work is synchronous), inside the request's span.
+//! This crate knows no SQL and no cipher.
 
-mod audit;
-pub mod auth;
-pub mod body;
-mod bridge_errors;
-mod bridges;
-mod catalog;
-pub mod envelope;
-pub mod error;
-mod health;
-pub mod idempotency;
-mod identity;
-pub mod login_throttle;
-pub mod metrics;
-pub mod normalize;
-mod numbers;
-pub mod one_trip;
-pub mod openapi;
-pub mod own_thread;
-pub mod preconditions;
-mod provider_configs;
-pub mod rate_limit;
-pub mod request_id;
+mod docs;
+mod extract;
+mod middleware;
 pub mod routes;
-pub mod state;
-mod tokens;
-mod verification;
+mod spec;
+mod state;
+mod wire;
 
-pub use health::{Readiness, ReadinessProbe};
+pub use middleware::metrics::{prometheus, track_requests};
+pub use middleware::normalize::normalize_path;
+pub use middleware::request_id::request_id_middleware;
+pub use routes::{configure, route_table};
+pub use state::{AppState, PoolGauge, PoolGauges, Readiness, ReadinessProbe};
+pub use wire::forwarded::{InvalidTrustedProxy, TrustedProxies};
+
+#[cfg(feature = "bench")]
 #[doc(hidden)]
-pub use provider_configs::bench_support;
-pub use routes::configure;
-pub use state::AppState;
+pub use routes::provider_configs::bench_support;
 
-/// Formats a timestamp as RFC 3339 UTC with a `Z` suffix.
+/// The OpenAPI document of the route table for `catalog`, serialized: built once at
+/// start and kept in [`AppState::openapi`].
 #[must_use]
-pub fn rfc3339(timestamp: &switchboard_domain::shared::Timestamp) -> String {
-    timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+pub fn openapi_document(
+    catalog: &switchboard_domain::telephony::ProviderCatalog,
+) -> actix_web::web::Bytes {
+    let document = docs::openapi::document(&routes::route_table(), catalog);
+    actix_web::web::Bytes::from(serde_json::to_vec(&document).unwrap_or_default())
 }

@@ -1,15 +1,54 @@
-//! Shared state of the HTTP adapter: the application services and the settings the
-//! handlers need.
+//! Shared state of the HTTP adapter: the application services, the limits, the
+//! settings the handlers need, the OpenAPI document built at start, and the two
+//! ports the composition root implements over the database (readiness and pool
+//! usage).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use actix_web::web::Bytes;
+use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
 };
 
-use crate::ReadinessProbe;
-use crate::login_throttle::LoginThrottle;
-use crate::rate_limit::TokenRateLimiter;
+use crate::wire::forwarded::TrustedProxies;
+
+/// What a readiness check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// The database answered a trivial query.
+    pub database_ok: bool,
+    /// Number of migrations not yet applied (`None` when unknown).
+    pub pending_migrations: Option<usize>,
+    /// Writes fail for lack of storage (a full disk).
+    pub writes_failing: bool,
+    /// Key ids used by stored secrets that are not configured, with their counts.
+    pub missing_keys: Vec<(u32, u64)>,
+    /// Stored secrets that do not open (`None` until first counted).
+    pub unreadable_credentials: Option<u64>,
+}
+
+/// The readiness check, implemented by the composition root over the database.
+pub trait ReadinessProbe: Send + Sync {
+    /// Checks the database and the migrations; blocking.
+    fn check(&self) -> Readiness;
+}
+
+/// The state of one connection pool, as the composition root reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolGauge {
+    pub pool: &'static str,
+    pub max_size: u32,
+    pub in_use: u32,
+    pub idle: u32,
+}
+
+/// Where pool usage comes from (implemented over the database by the server).
+pub trait PoolGauges: Send + Sync {
+    /// The current usage of every pool.
+    fn pools(&self) -> Vec<PoolGauge>;
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -22,24 +61,30 @@ pub struct AppState {
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,
-    /// Per-token request limits.
-    pub rate_limiter: Arc<TokenRateLimiter>,
+    /// Time a whole request body may take to arrive (longer is 408).
+    pub body_timeout: Duration,
+    /// Per-token and per-user request limits.
+    pub request_limits: Arc<RequestLimits>,
     /// Failed-login limits per email and per client address.
     pub login_throttle: Arc<LoginThrottle>,
-    /// Bounds concurrent password hashes (Argon2id is memory- and CPU-hungry).
-    pub password_hash_permits: Arc<tokio::sync::Semaphore>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// Lifetime of tokens issued by a login, in days (`None`: no expiry).
     pub login_token_ttl_days: Option<u32>,
     /// The Prometheus recorder (`None`: `/metrics` is off).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Connection pool usage for `/metrics`.
-    pub pool_gauges: Arc<dyn crate::metrics::PoolGauges>,
+    pub pool_gauges: Arc<dyn PoolGauges>,
+    /// The OpenAPI document, serialized once at start
+    /// ([`crate::openapi_document`]).
+    pub openapi: Bytes,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("body_timeout", &self.body_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_application::key_rotation::{KeyCoverage, KeyRotationService};
 use switchboard_domain::telephony::KeyId;
-use switchboard_http::metrics::{PoolGauge, PoolGauges};
+use switchboard_http::{PoolGauge, PoolGauges};
 use switchboard_http::{Readiness, ReadinessProbe};
 use switchboard_persistence::Database;
 

@@ -138,9 +138,13 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub body_limit_bytes: usize,
+    /// Time a whole request body may take to arrive; slower bodies are 408.
+    pub body_timeout_ms: u64,
     pub request_timeout_ms: u64,
     pub shutdown_timeout_s: u64,
     pub workers: usize,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[database]`.
@@ -172,12 +176,14 @@ pub struct AuthSettings {
     pub login_address_failures_per_minute: u32,
 }
 
-/// `[rate_limit]`: requests per second per token, with bursts.
+/// `[rate_limit]`: requests per second per token and per user, with bursts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub per_second: u32,
     pub burst: u32,
+    pub per_user_per_second: u32,
+    pub per_user_burst: u32,
 }
 
 /// `[verify]`: where each provider's API lives for credential verification, and
@@ -223,6 +229,8 @@ fn environment() -> Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.trusted_proxies")
 }
 
 /// The layers every profile shares (the profile is not known yet): the embedded

@@ -12,6 +12,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::key_rotation::KeyRotationService;
+use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
 };
@@ -20,13 +21,13 @@ use switchboard_crypto::{
     RandomTokenGenerator, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
+use switchboard_domain::limits::{LimitStore, Policy};
 use switchboard_domain::shared::SystemClock;
-use switchboard_http::login_throttle::LoginThrottle;
-use switchboard_http::metrics::{prometheus, track_requests};
-use switchboard_http::normalize::normalize_path;
-use switchboard_http::rate_limit::TokenRateLimiter;
-use switchboard_http::request_id::request_id_middleware;
-use switchboard_http::{AppState, configure};
+use switchboard_http::{
+    AppState, InvalidTrustedProxy, TrustedProxies, configure, normalize_path, openapi_document,
+    prometheus, request_id_middleware, track_requests,
+};
+use switchboard_limits::MemoryLimitStore;
 use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
@@ -66,6 +67,8 @@ pub enum StartupError {
     Verify(#[from] InvalidBaseUrl),
     #[error("development bootstrap failed: {0}")]
     Bootstrap(String),
+    #[error("{0}")]
+    TrustedProxies(#[from] InvalidTrustedProxy),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -268,6 +271,10 @@ fn blocking_threads_per_worker(settings: &Settings, backend: Backend) -> usize {
     connections.div_ceil(workers.max(1)).max(2)
 }
 
+/// Most rate-limit buckets the in-process store keeps (about 40 MB at the longest
+/// keys); past it new buckets are refused with 503 rather than memory growing.
+const LIMIT_STORE_MAX_ENTRIES: usize = 100_000;
+
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -323,12 +330,14 @@ impl Application {
     /// Binds a server over already wired services.
     ///
     /// # Errors
+    /// [`StartupError::TrustedProxies`] for a malformed proxy entry,
     /// [`StartupError::Bind`].
     pub fn serve(
         settings: &Settings,
         services: Services,
         first_token: Option<ApiToken>,
     ) -> Result<Self, StartupError> {
+        let trusted_proxies = TrustedProxies::parse(&settings.server.trusted_proxies)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let bind_error = |source| StartupError::Bind {
             address: address.clone(),
@@ -358,6 +367,8 @@ impl Application {
                 None
             }
         };
+        let limits: Arc<dyn LimitStore> = Arc::new(MemoryLimitStore::new(LIMIT_STORE_MAX_ENTRIES));
+        let rate = &settings.rate_limit;
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
@@ -367,19 +378,21 @@ impl Application {
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,
-            rate_limiter: Arc::new(TokenRateLimiter::new(
-                settings.rate_limit.per_second,
-                settings.rate_limit.burst,
+            body_timeout: Duration::from_millis(settings.server.body_timeout_ms.max(1)),
+            request_limits: Arc::new(RequestLimits::new(
+                limits.clone(),
+                Policy::per_second("token", rate.per_second, rate.burst),
+                Policy::per_second("user", rate.per_user_per_second, rate.per_user_burst),
             )),
             login_throttle: Arc::new(LoginThrottle::new(
+                limits,
                 settings.auth.login_email_failures_per_minute,
                 settings.auth.login_address_failures_per_minute,
             )),
-            password_hash_permits: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-            )),
+            trusted_proxies,
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
             metrics,
+            openapi: openapi_document(services.provider_configs.catalog()),
         });
 
         let mut server = HttpServer::new(move || {

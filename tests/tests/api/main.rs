@@ -16,6 +16,8 @@ mod logs;
 mod observability;
 mod openapi;
 mod provider_configurations;
+mod rate_limit_metrics;
+mod request_rules;
 mod roles_matrix;
 mod secrets;
 mod unavailable;

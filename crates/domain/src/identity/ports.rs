@@ -1,6 +1,9 @@
 //! Ports of the identity context: what the application needs from storage and from
 //! cryptography, as traits the adapters implement.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use secrecy::SecretString;
 
 use super::{
@@ -22,6 +25,10 @@ pub trait TokenGenerator: Send + Sync {
     fn generate(&self) -> ApiToken;
 }
 
+/// A password check under way: whether the password matches, or why the hasher could
+/// not tell (a description that never contains the password).
+pub type PendingVerification = Pin<Box<dyn Future<Output = Result<bool, String>> + Send>>;
+
 /// Slow, salted hashing of human passwords (Argon2id).
 pub trait PasswordHasher: Send + Sync {
     /// Hashes `password` with a fresh salt.
@@ -32,6 +39,11 @@ pub trait PasswordHasher: Send + Sync {
 
     /// Whether `password` matches `hash`. A malformed hash is a mismatch.
     fn verify(&self, password: &SecretString, hash: &PasswordHash) -> bool;
+
+    /// [`PasswordHasher::verify`] as a future, for callers that must not block while
+    /// the hash is computed (a login waits for it on an async worker thread). Where
+    /// the hash runs is the implementation's choice.
+    fn verify_later(&self, password: &SecretString, hash: &PasswordHash) -> PendingVerification;
 }
 
 /// Who is calling: the token's user, the token, and (when the request named an

@@ -1,0 +1,543 @@
+//! Provider configuration routes (contract section 6): create, list, get, update and
+//! delete, under both path spellings. Creates honour `Idempotency-Key`, updates and
+//! deletes `If-Match`, and creates and updates take `?verify=true`.
+//!
+//! This module turns JSON into the domain's draft through the field table (JSON
+//! types, the `api_key`/`api_secret` aliases, unknown fields) and configurations into
+//! their wire form; every rule beyond JSON types lives in the domain.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header::{CACHE_CONTROL, TryIntoHeaderPair};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use switchboard_application::WriteOptions;
+use switchboard_application::telephony::{GetProviderConfigError, ListProviderConfigsQuery};
+use switchboard_domain::telephony::{
+    Provider, ProviderCatalog, ProviderConfig, ProviderConfigDraft, ProviderConfigId, ProviderRef,
+    Verification,
+};
+
+use crate::docs::schema::{
+    credential, envelope, list_envelope, meta_json, non_blank, one_of_names, page_params,
+    provider_ref, query_param, schema_ref, text, url_field, verify_param,
+};
+use crate::extract::auth::{OrgActor, OrgCredentials};
+use crate::extract::body::{BodyLimits, read_json_object};
+use crate::extract::preconditions::{entity_tag, if_match};
+use crate::middleware::idempotency::idempotent;
+use crate::middleware::request_id::request_id_of;
+use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::{respond, respond_list};
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::{Field, FieldTable, FieldValue, Kind, positive_id, rfc3339};
+use crate::wire::query::{PAGE_PARAMETERS, Query};
+
+#[cfg(feature = "bench")]
+pub mod bench_support;
+
+#[derive(Debug, Serialize)]
+struct ProviderDetails {
+    id: i64,
+    slug: String,
+    name: String,
+    icon: String,
+}
+
+/// The wire form of a stored verification.
+#[derive(Debug, Serialize)]
+struct VerificationView {
+    status: &'static str,
+    checked_at: String,
+}
+
+/// `null` when never verified (or the credentials changed since).
+fn verification_view(verification: Option<Verification>) -> Option<VerificationView> {
+    verification.map(|verification| VerificationView {
+        status: verification.status.as_str(),
+        checked_at: rfc3339(&verification.checked_at),
+    })
+}
+
+/// The wire form of a configuration: never the credential, its ciphertext, nonce or
+/// key id.
+#[derive(Debug, Serialize)]
+struct ProviderConfigView {
+    id: i64,
+    name: String,
+    provider: String,
+    provider_details: ProviderDetails,
+    account_sid: String,
+    auth_token_last4: String,
+    active: bool,
+    base_url: Option<String>,
+    sip_url: Option<String>,
+    meta_json: Map<String, Value>,
+    org_handle: String,
+    created_at: String,
+    updated_at: String,
+    verification: Option<VerificationView>,
+}
+
+fn view(config: ProviderConfig, catalog: &ProviderCatalog, org_handle: &str) -> ProviderConfigView {
+    let provider = catalog.by_id(config.provider_id);
+    ProviderConfigView {
+        id: config.id.0,
+        name: config.name,
+        provider: provider.map(|p| p.slug.clone()).unwrap_or_default(),
+        provider_details: ProviderDetails {
+            id: config.provider_id.0,
+            slug: provider.map(|p| p.slug.clone()).unwrap_or_default(),
+            name: provider.map(|p| p.name.clone()).unwrap_or_default(),
+            icon: provider.map(|p| p.icon.clone()).unwrap_or_default(),
+        },
+        account_sid: config.account_sid,
+        auth_token_last4: config.auth_token_last4,
+        active: config.active,
+        base_url: config.base_url,
+        sip_url: config.sip_url,
+        meta_json: config.meta_json,
+        org_handle: org_handle.to_owned(),
+        created_at: rfc3339(&config.created_at),
+        updated_at: rfc3339(&config.updated_at),
+        verification: verification_view(config.verification),
+    }
+}
+
+/// An answer describing one configuration, with its `ETag`; never stored by caches.
+pub(crate) fn single(
+    status: StatusCode,
+    message: &'static str,
+    config: ProviderConfig,
+    catalog: &ProviderCatalog,
+    handle: &str,
+) -> HttpResponse {
+    let tag = entity_tag(&config);
+    let mut response = respond(status, message, view(config, catalog, handle));
+    if let Ok((name, value)) = tag.try_into_pair() {
+        response.headers_mut().insert(name, value);
+    }
+    if let Ok(value) = "no-store".parse() {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// Parses the `{id}` path segment; anything but a positive integer names nothing.
+pub(crate) fn config_id(raw: &str) -> Result<ProviderConfigId, ApiError> {
+    positive_id(raw)
+        .map(ProviderConfigId)
+        .ok_or(ApiError::NotFound)
+}
+
+/// The fields of a configuration body (create and update alike). Built through the
+/// run-time table API: the next step reads a provider's credential fields from the
+/// catalog.
+static CONFIG_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
+    FieldTable::new(vec![
+        Field::new("provider", Kind::SlugOrId),
+        Field::new("account_sid", Kind::Text).alias("api_key"),
+        Field::new("auth_token", Kind::Text).alias("api_secret"),
+        Field::new("name", Kind::Text),
+        Field::new("active", Kind::Flag),
+        Field::new("base_url", Kind::Text).nullable(),
+        Field::new("sip_url", Kind::Text).nullable(),
+        Field::new("meta_json", Kind::Object),
+    ])
+});
+
+/// Converts a JSON object into a draft through [`CONFIG_FIELDS`].
+fn draft_from_json(body: &Map<String, Value>) -> Result<ProviderConfigDraft, ApiError> {
+    let mut fields = CONFIG_FIELDS.read(body)?;
+    Ok(ProviderConfigDraft {
+        provider: fields.take("provider").and_then(|value| match value {
+            FieldValue::Text(slug) => Some(ProviderRef::Slug(slug)),
+            FieldValue::Integer(id) => Some(ProviderRef::Id(id)),
+            _ => None,
+        }),
+        account_sid: fields.text("account_sid"),
+        auth_token: fields.text("auth_token").map(SecretString::from),
+        name: fields.text("name"),
+        active: fields.flag("active"),
+        base_url: fields.nullable_text("base_url"),
+        sip_url: fields.nullable_text("sip_url"),
+        meta_json: fields.object("meta_json"),
+    })
+}
+
+/// The `verify` query flag of a create or update (the only parameter they take).
+///
+/// # Errors
+/// 400 for another parameter or value.
+pub(crate) fn verify_flag(query_string: &str) -> Result<bool, ApiError> {
+    let mut query = Query::read(query_string, &["verify"])?;
+    let verify = query.flag("verify").unwrap_or(false);
+    query.finish()?;
+    Ok(verify)
+}
+
+/// Parses the list query: `provider`, `active`, `page`, `page_size`.
+fn list_query(query_string: &str) -> Result<ListProviderConfigsQuery, ApiError> {
+    let mut query = Query::read(
+        query_string,
+        &["provider", "active", PAGE_PARAMETERS[0], PAGE_PARAMETERS[1]],
+    )?;
+    let list = ListProviderConfigsQuery {
+        provider: query.text("provider"),
+        active: query.flag("active"),
+        page: query.page(),
+    };
+    query.finish()?;
+    Ok(list)
+}
+
+async fn create(
+    OrgActor(actor): OrgActor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let verify = verify_flag(req.query_string())?;
+    let draft = draft_from_json(&body)?;
+    // Field shapes and the provider's rules come before the idempotency key (422)
+    // and the role (403), as the contract orders them.
+    let create = state.provider_configs.check_create(draft)?;
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        verify,
+        ..WriteOptions::default()
+    };
+    let work = {
+        let (state, actor) = (state.clone(), actor.clone());
+        async move {
+            let service = state.provider_configs.clone();
+            let handle = actor.org_handle.as_str().to_owned();
+            let created =
+                blocking(move || service.create_checked(&actor, create, &options)).await?;
+            Ok(single(
+                StatusCode::CREATED,
+                "Provider configuration created successfully.",
+                created,
+                state.provider_configs.catalog(),
+                &handle,
+            ))
+        }
+    };
+    idempotent(&req, &state, &actor, Some(&body), work).await
+}
+
+async fn list(
+    OrgActor(actor): OrgActor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = list_query(req.query_string())?;
+    let service = state.provider_configs.clone();
+    let handle = actor.org_handle.as_str().to_owned();
+    let page = blocking(move || service.list(&actor, &query)).await?;
+    let catalog = state.provider_configs.catalog();
+    let items: Vec<ProviderConfigView> = page
+        .items
+        .into_iter()
+        .map(|config| view(config, catalog, &handle))
+        .collect();
+    let mut response = respond_list(
+        "Provider configurations fetched successfully.",
+        page.total,
+        items,
+    );
+    if let Ok(value) = "no-store".parse() {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    Ok(response)
+}
+
+/// The hot read: authorization and the row in one blocking trip
+/// ([`OrgCredentials`]).
+async fn get(
+    credentials: OrgCredentials,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let service = state.provider_configs.clone();
+    let (actor, config) = credentials
+        .run(move |actor| match config_id(&path) {
+            Ok(id) => service.get(actor, id),
+            // An id that cannot exist names nothing: the same 404, after the checks.
+            Err(_) => Err(GetProviderConfigError::NotFound),
+        })
+        .await?;
+    Ok(single(
+        StatusCode::OK,
+        "Provider configuration fetched successfully.",
+        config,
+        state.provider_configs.catalog(),
+        actor.org_handle.as_str(),
+    ))
+}
+
+async fn update(
+    OrgActor(actor): OrgActor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let verify = verify_flag(req.query_string())?;
+    let draft = draft_from_json(&body)?;
+    // An id that cannot exist is a 404, but only after the body's shape (400) and
+    // the role (403) have been checked, as the contract orders them.
+    let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        precondition: if_match(&req, id),
+        verify,
+    };
+    let service = state.provider_configs.clone();
+    let handle = actor.org_handle.as_str().to_owned();
+    let updated = blocking(move || service.update_with(&actor, id, draft, &options)).await?;
+    Ok(single(
+        StatusCode::OK,
+        "Provider configuration updated successfully.",
+        updated,
+        state.provider_configs.catalog(),
+        &handle,
+    ))
+}
+
+async fn delete(
+    OrgActor(actor): OrgActor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let options = WriteOptions {
+        request_id: request_id_of(&req),
+        precondition: if_match(&req, id),
+        verify: false,
+    };
+    let service = state.provider_configs.clone();
+    blocking(move || service.delete_with(&actor, id, &options)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One create branch: `provider` names the provider and the credentials follow its
+/// patterns.
+fn create_branch(provider: &Provider) -> Value {
+    let sid = credential(&provider.account_sid.pattern, &provider.account_sid.hint);
+    let token = credential(&provider.auth_token.pattern, &provider.auth_token.hint);
+    json!({"title": provider.name, "type": "object",
+        "properties": {
+            "provider": provider_ref(provider),
+            "account_sid": sid, "api_key": sid, "auth_token": token, "api_secret": token,
+            "name": non_blank(100), "active": {"type": "boolean"},
+            "base_url": url_field(), "sip_url": url_field(), "meta_json": meta_json()},
+        "required": ["provider"], "additionalProperties": false,
+        "allOf": [one_of_names("account_sid", "api_key"), one_of_names("auth_token", "api_secret")]})
+}
+
+fn create_body(catalog: &ProviderCatalog) -> Value {
+    let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
+    json!({"oneOf": branches,
+           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credentials follow its patterns. `api_key`/`api_secret` are accepted as aliases of `account_sid`/`auth_token` (one of each pair)."})
+}
+
+fn update_body(catalog: &ProviderCatalog) -> Value {
+    let refs: Vec<Value> = catalog.all().iter().map(provider_ref).collect();
+    let cred = |hint: &str| {
+        let mut schema = text(1, 256);
+        schema["description"] = json!(hint);
+        schema
+    };
+    json!({"type": "object",
+        "description": "Any non-empty subset of the fields. Credentials must also match the stored provider's patterns (see `GET /telephony/providers/`), else 400. `provider` may only name the configuration's own provider.",
+        "properties": {
+            "provider": {"anyOf": refs},
+            "account_sid": cred("The stored provider's account_sid pattern."),
+            "api_key": cred("Alias of account_sid."),
+            "auth_token": cred("The stored provider's auth_token pattern; replaces the stored one at once."),
+            "api_secret": cred("Alias of auth_token."),
+            "name": non_blank(100), "active": {"type": "boolean"},
+            "base_url": url_field(), "sip_url": url_field(), "meta_json": meta_json()},
+        "minProperties": 1, "additionalProperties": false,
+        "not": {"anyOf": [{"required": ["account_sid", "api_key"]},
+                          {"required": ["auth_token", "api_secret"]}]}})
+}
+
+fn list_parameters(catalog: &ProviderCatalog) -> Vec<Value> {
+    let mut parameters = vec![
+        query_param(
+            "provider",
+            "Only this provider (slug or id).",
+            json!({"anyOf": catalog.all().iter().map(provider_ref).collect::<Vec<_>>()}),
+        ),
+        query_param(
+            "active",
+            "Only active or inactive ones.",
+            json!({"enum": ["true", "false"]}),
+        ),
+    ];
+    parameters.extend(page_params());
+    parameters
+}
+
+fn write_parameters(_: &ProviderCatalog) -> Vec<Value> {
+    vec![verify_param()]
+}
+
+pub(crate) fn config_answer() -> Value {
+    envelope(schema_ref("ProviderConfig"))
+}
+
+fn list_answer() -> Value {
+    list_envelope(schema_ref("ProviderConfig"))
+}
+
+/// The configuration routes under `base` (one of [`crate::routes::CONFIG_PATHS`]).
+pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
+    let configs = |summary| Operation::new("provider configurations", summary);
+    let one = format!("{base}/{{id}}");
+    vec![
+        RouteSpec::new(
+            Method::GET,
+            api(base),
+            Access::OrgRead,
+            || web::get().to(list),
+            configs("List the organization's provider configurations")
+                .query(list_parameters)
+                .answer(list_answer)
+                .errors(&[400]),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            api(base),
+            Access::OrgWrite,
+            || web::post().to(create),
+            configs("Create a provider configuration")
+                .query(write_parameters)
+                .idempotency(Idempotency::Replayed)
+                .body(create_body, true)
+                .status(201)
+                .answer(config_answer)
+                .etag()
+                .errors(&[400, 409, 422]),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            api(&one),
+            Access::OrgRead,
+            || web::get().to(get),
+            configs("Get a provider configuration")
+                .answer(config_answer)
+                .etag()
+                .errors(&[404]),
+        ),
+        RouteSpec::new(
+            Method::PATCH,
+            api(&one),
+            Access::OrgWrite,
+            || web::patch().to(update),
+            configs("Update a provider configuration (a new auth_token rotates it)")
+                .query(write_parameters)
+                .if_match()
+                .body(update_body, true)
+                .answer(config_answer)
+                .etag()
+                .errors(&[400, 404, 409, 412]),
+        ),
+        RouteSpec::new(
+            Method::DELETE,
+            api(&one),
+            Access::OrgWrite,
+            || web::delete().to(delete),
+            configs("Delete a provider configuration")
+                .if_match()
+                .status(204)
+                .errors(&[404, 409, 412]),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use switchboard_domain::shared::{NON_FIELD_ERRORS, ValidationErrors};
+
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    fn errors_of(result: Result<ProviderConfigDraft, ApiError>) -> ValidationErrors {
+        match result {
+            Err(ApiError::Validation(errors)) => errors,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn aliases_and_types_are_checked() {
+        let draft = draft_from_json(&object(json!({
+            "provider": 3, "api_key": "AC1", "api_secret": "s", "base_url": null
+        })))
+        .expect("valid");
+        assert_eq!(draft.provider, Some(ProviderRef::Id(3)));
+        assert_eq!(draft.account_sid.as_deref(), Some("AC1"));
+        assert_eq!(draft.base_url, Some(None));
+        let errors = errors_of(draft_from_json(&object(json!({
+            "account_sid": "a", "api_key": "b", "active": "yes", "name": 5, "meta_json": []
+        }))));
+        for field in ["account_sid", "active", "name", "meta_json"] {
+            assert!(errors.has(field), "{field}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_without_echoing_any_name() {
+        let errors = errors_of(draft_from_json(&object(
+            json!({"colour": "red", "Sk-Live-Secret": 1}),
+        )));
+        assert!(!errors.has("colour"));
+        assert!(errors.has(NON_FIELD_ERRORS));
+        let text = format!("{errors:?}");
+        assert!(!text.contains("Sk-Live-Secret") && !text.contains("colour"));
+    }
+
+    #[test]
+    fn list_queries_are_strict() {
+        let query = list_query("provider=twilio&active=false&page=2&page_size=100").expect("valid");
+        assert_eq!(query.page.page, 2);
+        assert_eq!(query.active, Some(false));
+        for bad in [
+            "page=0",
+            "page_size=101",
+            "active=1",
+            "sort=x",
+            "page=abc",
+            "page=1&page=2",
+        ] {
+            assert!(list_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_verify_flag_is_strict() {
+        assert_eq!(verify_flag(""), Ok(false));
+        assert_eq!(verify_flag("verify=true"), Ok(true));
+        assert_eq!(verify_flag("verify=false"), Ok(false));
+        for bad in ["verify=1", "verify=yes", "other=1", "Sk-Secret=1"] {
+            assert!(verify_flag(bad).is_err(), "{bad}");
+        }
+    }
+}

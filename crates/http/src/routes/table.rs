@@ -1,0 +1,153 @@
+//! The route table: one list of every route, gathered from the resource modules in
+//! registration order, from which the server registers its resources and the
+//! OpenAPI document is built, so that a route cannot exist without being listed and
+//! documented.
+//!
+//! Every route answers with and without a trailing slash (the server normalizes
+//! paths by trimming it); unknown routes are 404 and known paths with another method
+//! are 405, both in the contract's envelope.
+
+use actix_web::http::Method;
+use actix_web::http::header::{ALLOW, CACHE_CONTROL, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use crate::middleware::idempotency::StoredAnswers;
+use crate::routes::{
+    audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
+};
+use crate::spec::{API_BASE, CONFIG_PATHS, Idempotency, RouteSpec};
+use crate::wire::error::ApiError;
+
+/// Every route the server serves.
+#[must_use]
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut routes = health::routes();
+    routes.extend(identity::routes());
+    routes.extend(tokens::routes());
+    routes.extend(catalog::routes());
+    for (index, base) in CONFIG_PATHS.into_iter().enumerate() {
+        let mut spelling = provider_configs::routes(base);
+        spelling.extend(verification::routes(base));
+        spelling.extend(audit::history_routes(base));
+        if index > 0 {
+            for route in &mut spelling {
+                route.operation.deprecated = true;
+                route.operation.description = Some(
+                    "Singular spelling kept for older clients; the same as under `/telephony/providers-configurations`.",
+                );
+            }
+        }
+        routes.extend(spelling);
+    }
+    routes.extend(numbers::routes());
+    routes.extend(bridges::routes());
+    routes.extend(audit::routes());
+    routes
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// A 405 naming the path's methods in `Allow`, as RFC 9110 asks.
+fn method_not_allowed(allow: String) -> actix_web::Route {
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(ALLOW, value);
+            }
+            response
+        }
+    })
+}
+
+/// The resources of `routes`, one per path, in table order, each with its methods
+/// and a 405 for the others; paths are given relative to `strip`.
+fn resources(routes: &[RouteSpec], strip: &str) -> Vec<actix_web::Resource> {
+    let mut paths: Vec<&str> = Vec::new();
+    for route in routes {
+        if !paths.contains(&route.path.as_str()) {
+            paths.push(&route.path);
+        }
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(strip).unwrap_or(path);
+            let of_path = || routes.iter().filter(move |route| route.path == path);
+            let allow = of_path()
+                .map(|route| route.method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let stored = of_path().any(|route| {
+                route.method == Method::POST && route.idempotency() == Idempotency::Replayed
+            });
+            of_path()
+                .fold(web::resource(relative), |resource, route| {
+                    resource.route((route.handler)())
+                })
+                .app_data(StoredAnswers(stored))
+                .default_service(method_not_allowed(allow))
+        })
+        .collect()
+}
+
+/// Registers every route of [`route_table`]. The caller registers
+/// [`crate::AppState`] as app data and wraps the app with path normalization and the
+/// request id middleware.
+pub fn configure(config: &mut web::ServiceConfig) {
+    let (api, root): (Vec<RouteSpec>, Vec<RouteSpec>) = route_table()
+        .into_iter()
+        .partition(|route| route.path.starts_with(API_BASE));
+    for resource in resources(&root, "") {
+        config.service(resource);
+    }
+    let mut scope =
+        web::scope(API_BASE).wrap(DefaultHeaders::new().add((CACHE_CONTROL, "no-store")));
+    for resource in resources(&api, API_BASE) {
+        scope = scope.service(resource);
+    }
+    config
+        .service(scope.default_service(web::to(not_found)))
+        .default_service(web::to(not_found));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Access;
+
+    #[test]
+    fn the_table_lists_each_method_and_path_once() {
+        let table = route_table();
+        for (index, route) in table.iter().enumerate() {
+            assert!(
+                !table[index + 1..]
+                    .iter()
+                    .any(|other| other.method == route.method && other.path == route.path),
+                "{route:?} is listed twice"
+            );
+            assert!(!route.path.ends_with('/'), "{route:?}");
+        }
+    }
+
+    #[test]
+    fn answers_carrying_a_token_are_never_stored() {
+        for route in route_table() {
+            let carries_token =
+                route.path.ends_with("/auth/login") || route.path.ends_with("/auth/tokens");
+            if carries_token && route.method == Method::POST {
+                assert_eq!(route.idempotency(), Idempotency::NeverStored, "{route:?}");
+            }
+            if route.method != Method::POST {
+                assert_eq!(route.idempotency(), Idempotency::NotOffered, "{route:?}");
+            }
+            if route.access == Access::Public {
+                assert_ne!(route.idempotency(), Idempotency::Replayed, "{route:?}");
+            }
+        }
+    }
+}
