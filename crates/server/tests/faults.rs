@@ -81,7 +81,10 @@ impl Server {
             .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
             .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
             .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
+            // Both request limits off: these tests measure durability and overload,
+            // not the limits (the overload test sets its own).
             .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
+            .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
             .env("SWITCHBOARD__LOG__LEVEL", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

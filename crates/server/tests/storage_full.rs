@@ -131,6 +131,7 @@ fn a_full_disk_answers_503_and_readiness_says_so_until_writes_work_again() {
         .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
         .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
         .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
+        .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
         .env("SWITCHBOARD__LOG__LEVEL", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
