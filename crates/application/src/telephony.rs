@@ -608,6 +608,24 @@ impl ProviderConfigService {
             .map_err(RevealCredentialError::Decryption)
     }
 
+    /// Decrypts every stored secret of a configuration, by catalog name, for
+    /// internal use (reveal, signature checks, access tokens, rotation).
+    ///
+    /// # Errors
+    /// As [`Self::reveal_credential`].
+    pub fn reveal_secrets(
+        &self,
+        org: OrgId,
+        id: ProviderConfigId,
+    ) -> Result<BTreeMap<String, SecretString>, RevealCredentialError> {
+        let config = self
+            .repository
+            .get(org, id)?
+            .ok_or(RevealCredentialError::NotFound)?;
+        self.open_secrets(&config)
+            .map_err(RevealCredentialError::Decryption)
+    }
+
     /// Opens the primary secret of `config` (see [`Self::open_secrets`]).
     pub(crate) fn open_credential(
         &self,
