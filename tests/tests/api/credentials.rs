@@ -76,6 +76,13 @@ fn field_set(slug: &str) -> (Value, &'static str, &'static str) {
             "password",
             "trunk-password-0002",
         ),
+        "bandwidth" => (
+            json!({"account_id": "9900001", "username": "api-user",
+                   "password": "bandwidth-password-01",
+                   "application_id": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeee1"}),
+            "password",
+            "bandwidth-password-02",
+        ),
         other => panic!("no sample field set for provider {other}: add one"),
     }
 }
@@ -134,6 +141,7 @@ async fn every_provider_round_trips_its_real_field_set(backend: Backend) {
         "livekit",
         "vapi",
         "sip",
+        "bandwidth",
     ] {
         assert!(slugs.contains(&slug), "{slug} is in the catalog");
     }
@@ -269,14 +277,15 @@ async fn names_aliases_and_errors_follow_section_16(backend: Backend) {
     let answer = app
         .create_config(
             &owner,
-            &json!({"provider": "sip", "account_sid": "trunk-77", "auth_token": "trunk-password-0077"}),
+            &json!({"provider": "bandwidth", "account_sid": "9900002", "username": "u",
+                    "auth_token": "bandwidth-password-03"}),
         )
         .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
-    assert_eq!(answer.body["data"]["credentials"]["username"], "trunk-77");
+    assert_eq!(answer.body["data"]["credentials"]["account_id"], "9900002");
     assert_eq!(
         answer.body["data"]["credentials"]["password"]["last4"],
-        "0077"
+        "d-03"
     );
     // The same account, another case: a duplicate (identifier compared without case).
     let answer = app
@@ -325,8 +334,8 @@ async fn names_aliases_and_errors_follow_section_16(backend: Backend) {
             "account_sid",
         ),
         (
-            json!({"provider": "sip", "credentials": {"username": "trunk-78"}}),
-            "password",
+            json!({"provider": "bandwidth", "credentials": {"account_id": "9900003", "password": "bandwidth-password-03"}}),
+            "username",
         ),
         (
             json!({"provider": "livekit", "api_key": "APIabcdef012345", "api_secret": "s", "url": "http://insecure.example"}),

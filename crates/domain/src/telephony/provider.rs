@@ -631,7 +631,15 @@ mod tests {
         let catalog = ProviderCatalog::builtin().expect("the data file is valid");
         let slugs: Vec<&str> = catalog.all().iter().map(|p| p.slug.as_str()).collect();
         for slug in [
-            "twilio", "plivo", "vonage", "telnyx", "exotel", "livekit", "vapi", "sip",
+            "twilio",
+            "plivo",
+            "vonage",
+            "telnyx",
+            "exotel",
+            "livekit",
+            "vapi",
+            "sip",
+            "bandwidth",
         ] {
             assert!(slugs.contains(&slug), "{slug}");
         }
