@@ -464,4 +464,151 @@ async fn swapped_ciphertexts_fail_to_open(backend: Backend) {
     assert_eq!(answer.status, 200);
 }
 
-on_both_backends!(nothing_secret_leaks, swapped_ciphertexts_fail_to_open);
+/// Providers with several secrets (contract section 10): every secret of every
+/// configuration stays out of responses (created, read, listed, patched, refused),
+/// trace-level logs, the SQLite files and a `pg_dump`.
+async fn no_secret_of_a_multi_secret_provider_leaks(backend: Backend) {
+    let logs = log_buffer();
+    let app = spawn_app(backend).await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let (token, org) = (Some(owner.token.as_str()), Some("acme"));
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    // Each secret fits its field's format and carries a mark of this run.
+    let twilio_token = run.clone();
+    let twilio_key_secret = format!("SENTINELk{}", &run[..23]);
+    let twilio_key_secret_rotated = format!("SENTINELr{}", &run[..23]);
+    let pem_body = format!("SENTINELpem{}", &run[..24]);
+    let private_key =
+        format!("-----BEGIN PRIVATE KEY-----\n{pem_body}\n-----END PRIVATE KEY-----\n");
+    let vonage_secret = format!("SENTINEL{}", &run[..8]);
+    let sip_password = format!("SENTINEL-sip-{}", &run[..16]);
+    let sip_rotated = format!("SENTINEL-rot-{}", &run[..16]);
+    let bandwidth_password = format!("SENTINEL-bw-{}", &run[..16]);
+    let secrets = [
+        twilio_token.clone(),
+        twilio_key_secret.clone(),
+        twilio_key_secret_rotated.clone(),
+        pem_body.clone(),
+        vonage_secret.clone(),
+        sip_password.clone(),
+        sip_rotated.clone(),
+        bandwidth_password.clone(),
+    ];
+    let mut bodies = Vec::new();
+    let mut ids = Vec::new();
+    for body in [
+        json!({"provider": "twilio", "credentials": {
+            "account_sid": twilio_sid(41), "auth_token": twilio_token,
+            "api_key_sid": "SK0123456789abcdef0123456789abcd41",
+            "api_key_secret": twilio_key_secret}}),
+        json!({"provider": "vonage", "api_key": "a1b2c3d5", "api_secret": vonage_secret,
+               "application_id": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeee41", "private_key": private_key}),
+        json!({"provider": "sip", "host": "sip.example.com", "username": "trunk-41",
+               "password": sip_password}),
+        json!({"provider": "bandwidth", "account_id": "9900041", "username": "api-41",
+               "password": bandwidth_password}),
+    ] {
+        let answer = app.create_config(&owner, &body).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        ids.push(answer.body["data"]["id"].as_i64().expect("id"));
+        bodies.push(answer.text);
+    }
+    // Refused bodies holding secrets: a bad format beside them, an unknown field, a
+    // duplicate.
+    for body in [
+        json!({"provider": "sip", "username": "trunk-42", "password": sip_password, "port": 0}),
+        json!({"provider": "vonage", "api_key": "a1b2c3d6", "api_secret": vonage_secret,
+               "private_key": pem_body}),
+        json!({"provider": "sip", "credentials": {"username": "trunk-43", "password": sip_password,
+               "colour": sip_password}}),
+        json!({"provider": "sip", "username": "TRUNK-41", "password": sip_password}),
+    ] {
+        let answer = app.create_config(&owner, &body).await;
+        assert!(
+            answer.status == 400 || answer.status == 409,
+            "{}",
+            answer.text
+        );
+        bodies.push(answer.text);
+    }
+    for (id, patch) in [
+        (ids[0], json!({"api_key_secret": twilio_key_secret_rotated})),
+        (ids[2], json!({"credentials": {"password": sip_rotated}})),
+    ] {
+        let answer = app
+            .call(
+                Method::PATCH,
+                &format!("{CONFIGS}{id}/"),
+                token,
+                org,
+                Some(&patch),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        bodies.push(answer.text);
+    }
+    for id in &ids {
+        let answer = app
+            .call(
+                Method::GET,
+                &format!("{CONFIGS}{id}/"),
+                token,
+                org,
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 200);
+        bodies.push(answer.text);
+    }
+    let answer = app.call(Method::GET, CONFIGS, token, org, None, &[]).await;
+    assert_eq!(answer.status, 200);
+    bodies.push(answer.text);
+    // The secrets are stored: the rotated ones open, the others stayed.
+    let twilio = app
+        .services
+        .provider_configs
+        .reveal_secrets(OrgId(1), ProviderConfigId(ids[0]))
+        .expect("opens");
+    assert_eq!(
+        twilio["api_key_secret"].expose_secret(),
+        twilio_key_secret_rotated
+    );
+    assert_eq!(twilio["auth_token"].expose_secret(), twilio_token);
+
+    for body in &bodies {
+        for secret in &secrets {
+            assert!(
+                !body.contains(secret.as_str()),
+                "a response leaked a secret: {body}"
+            );
+        }
+    }
+    app.stop().await;
+    let logs = logs.lock().map(|logs| logs.clone()).unwrap_or_default();
+    assert!(
+        contains(&logs, "request completed"),
+        "the server logged at trace level"
+    );
+    for secret in &secrets {
+        if let Some(place) = leak_in_log(&logs, secret) {
+            panic!("the logs leaked a secret, found in {place}");
+        }
+    }
+    let stored = stored_bytes(&app, backend);
+    assert!(contains(&stored, "trunk-41"), "the dump holds the data");
+    for secret in &secrets {
+        assert!(
+            !contains(&stored, secret),
+            "the database holds a secret in clear"
+        );
+    }
+}
+
+on_both_backends!(
+    nothing_secret_leaks,
+    swapped_ciphertexts_fail_to_open,
+    no_secret_of_a_multi_secret_provider_leaks,
+);
