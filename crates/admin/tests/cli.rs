@@ -514,6 +514,18 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     // ... finishes when run again.
     let done = admin.ok(&["keys", "rewrap", "--batch-size", "1"]);
     assert!(done.contains("failed 0"), "{done}");
+    // Progress against the total: what is left of the 7 stored secrets to move.
+    let first = done.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("re-encrypting ") && first.contains(" of 7 stored secret(s) under key 2"),
+        "{done}"
+    );
+    assert!(
+        done.lines()
+            .filter(|line| line.starts_with("batch done"))
+            .all(|line| line.contains(" of ") && line.contains("%)")),
+        "{done}"
+    );
     assert_eq!(key_status(&admin), vec![(1, 0), (2, 7)]);
     assert!(admin.ok(&["keys", "status"]).contains("can be removed"));
 
