@@ -610,11 +610,11 @@ fn rewrap(session: &Session, batch_size: u32, pause_ms: u64) -> anyhow::Result<(
     );
     let report = rotation.rewrap_all(batch_size, |report| {
         // Rows written meanwhile under an old key can push the count past the total.
-        let percent = if total == 0 {
-            100
-        } else {
-            (report.examined.saturating_mul(100) / total).min(100)
-        };
+        let percent = report
+            .examined
+            .saturating_mul(100)
+            .checked_div(total)
+            .map_or(100, |percent| percent.min(100));
         println!(
             "batch done: examined {} of {total} ({percent}%), re-encrypted {}, changed meanwhile {}, failed {}",
             report.examined,

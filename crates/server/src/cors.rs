@@ -89,7 +89,6 @@ impl CorsPolicy {
     }
 
     /// The middleware of one worker (use under `Condition::new(policy.enabled(), ..)`).
-    #[must_use]
     pub fn middleware(&self) -> Cors {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
