@@ -9,6 +9,7 @@
 //! [`RepositoryError::Unavailable`].
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +61,25 @@ impl DatabaseSettings {
             pool_size: 8,
             connect_timeout_ms: 3000,
             statement_timeout_ms: 5000,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// The URL with its password (if any) replaced by `***`: what banners and error
+    /// messages may show.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.trim())
+    }
+
+    /// The SQLite file the URL names; `None` for PostgreSQL (or a URL that cannot be
+    /// read, which [`Database::connect`] reports).
+    #[must_use]
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match Target::parse(&self.url, self.connect_timeout_ms) {
+            Ok(Target::Sqlite(path)) => Some(path),
+            _ => None,
         }
     }
 }
