@@ -22,8 +22,8 @@ use switchboard_domain::telephony::{
 };
 
 use crate::docs::schema::{
-    credential, envelope, list_envelope, meta_json, non_blank, one_of_names, page_params,
-    provider_ref, query_param, schema_ref, text, url_field, verify_param,
+    credential, envelope, list_envelope, meta_json, non_blank, page_params, provider_ref,
+    query_param, schema_ref, text, url_field, verify_param,
 };
 use crate::extract::auth::{OrgActor, OrgCredentials};
 use crate::extract::body::{BodyLimits, read_json_object};
@@ -333,20 +333,22 @@ async fn delete(
 fn create_branch(provider: &Provider) -> Value {
     let sid = credential(&provider.account_sid.pattern, &provider.account_sid.hint);
     let token = credential(&provider.auth_token.pattern, &provider.auth_token.hint);
+    // The aliases `api_key`/`api_secret` are accepted but described in words only: as
+    // properties they would need an exactly-one-of construct that neither generated
+    // clients nor the reference page can render as plain fields.
     json!({"title": provider.name, "type": "object",
         "properties": {
             "provider": provider_ref(provider),
-            "account_sid": sid, "api_key": sid, "auth_token": token, "api_secret": token,
+            "account_sid": sid, "auth_token": token,
             "name": non_blank(100), "active": {"type": "boolean"},
             "base_url": url_field(), "sip_url": url_field(), "meta_json": meta_json()},
-        "required": ["provider"], "additionalProperties": false,
-        "allOf": [one_of_names("account_sid", "api_key"), one_of_names("auth_token", "api_secret")]})
+        "required": ["provider", "account_sid", "auth_token"], "additionalProperties": false})
 }
 
 fn create_body(catalog: &ProviderCatalog) -> Value {
     let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
     json!({"oneOf": branches,
-           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credentials follow its patterns. `api_key`/`api_secret` are accepted as aliases of `account_sid`/`auth_token` (one of each pair)."})
+           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credentials follow its patterns. Older clients may send `api_key`/`api_secret` instead of `account_sid`/`auth_token` (one of each pair; both is 400)."})
 }
 
 fn update_body(catalog: &ProviderCatalog) -> Value {
@@ -381,7 +383,7 @@ fn list_parameters(catalog: &ProviderCatalog) -> Vec<Value> {
         query_param(
             "active",
             "Only active or inactive ones.",
-            json!({"enum": ["true", "false"]}),
+            json!({"type": "boolean"}),
         ),
     ];
     parameters.extend(page_params());
@@ -411,6 +413,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(list),
             configs("List the organization's provider configurations")
+                .id("listProviderConfigurations")
                 .query(list_parameters)
                 .answer(list_answer)
                 .errors(&[400]),
@@ -421,6 +424,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(create),
             configs("Create a provider configuration")
+                .id("createProviderConfiguration")
                 .query(write_parameters)
                 .idempotency(Idempotency::Replayed)
                 .body(create_body, true)
@@ -435,6 +439,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(get),
             configs("Get a provider configuration")
+                .id("getProviderConfiguration")
                 .answer(config_answer)
                 .etag()
                 .errors(&[404]),
@@ -445,6 +450,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::patch().to(update),
             configs("Update a provider configuration (a new auth_token rotates it)")
+                .id("updateProviderConfiguration")
                 .query(write_parameters)
                 .if_match()
                 .body(update_body, true)
@@ -458,6 +464,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::delete().to(delete),
             configs("Delete a provider configuration")
+                .id("deleteProviderConfiguration")
                 .if_match()
                 .status(204)
                 .errors(&[404, 409, 412]),
