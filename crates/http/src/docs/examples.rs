@@ -30,7 +30,10 @@ fn provider_config() -> Value {
         "active": true, "base_url": null, "sip_url": "sip:pbx.example.com",
         "meta_json": {"region": "us1", "team": "support"}, "org_handle": "acme",
         "created_at": CREATED_AT, "updated_at": UPDATED_AT,
-        "verification": {"status": "valid", "checked_at": UPDATED_AT}
+        "verification": {"status": "valid", "checked_at": UPDATED_AT},
+        "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
+                        "auth_token": {"set": true, "last4": "3210"},
+                        "api_key_sid": null, "api_key_secret": {"set": false}}
     })
 }
 
@@ -69,7 +72,14 @@ fn provider() -> Value {
                "account_sid": {"label": "Account SID", "pattern": "^AC[0-9a-fA-F]{32}$",
                                "hint": "AC followed by 32 hexadecimal characters"},
                "auth_token": {"label": "Auth Token", "pattern": "^[0-9a-fA-F]{32}$",
-                              "hint": "32 hexadecimal characters", "secret": true}}})
+                              "hint": "32 hexadecimal characters", "secret": true}},
+           "fields": [
+               {"name": "account_sid", "label": "Account SID", "type": "string",
+                "required": true, "secret": false, "identifier": true,
+                "pattern": "^AC[0-9a-fA-F]{32}$", "hint": "AC followed by 32 hexadecimal characters"},
+               {"name": "auth_token", "label": "Auth Token", "type": "string",
+                "required": true, "secret": true, "primary_secret": true,
+                "pattern": "^[0-9a-fA-F]{32}$", "hint": "32 hexadecimal characters"}]})
 }
 
 const TOKEN: &str = "sbt_4f2GqX9aLm3Rt7Vb1Nc8Zk5Hs0Pw6Ye2_1a2B3c";

@@ -512,7 +512,8 @@ fn create_branch(provider: &Provider) -> Value {
 fn create_body(catalog: &ProviderCatalog) -> Value {
     let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
     json!({"oneOf": branches,
-           "discriminator": {"propertyName": "provider"},
+           // No `discriminator`: it selects only `$ref`'d branches, and `provider`
+           // may also be an id (Redocly refuses the document with it).
            "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credential fields follow its catalog entry (`GET /telephony/providers/` lists them as `fields`). They come flat or inside `credentials`, not both. `account_sid`/`auth_token` name the identifier and the primary secret of every provider; `api_key`/`api_secret` are their aliases where the provider has no field of that name."})
 }
 
