@@ -61,7 +61,12 @@ pub(crate) type OwnAnswers = fn() -> Vec<(u16, Value)>;
 pub(crate) struct Operation {
     pub(crate) summary: &'static str,
     pub(crate) tag: &'static str,
+    /// A readable operation id (`createProviderConfiguration`): what generated
+    /// clients name their functions after. Empty: derived from method and path.
     pub(crate) operation_id: String,
+    /// The canonical path of which this route is another spelling: the document
+    /// describes the route once, under that path, and names this spelling there.
+    pub(crate) alias_of: Option<String>,
     /// Who may call it, beyond what [`Access`] says.
     pub(crate) description: Option<&'static str>,
     pub(crate) deprecated: bool,
@@ -95,6 +100,7 @@ impl Operation {
             summary,
             tag,
             operation_id: String::new(),
+            alias_of: None,
             description: None,
             deprecated: false,
             status: 200,
@@ -109,6 +115,12 @@ impl Operation {
             database: true,
             responses: None,
         }
+    }
+
+    /// The operation id generated clients use (lowerCamelCase, verb first).
+    pub(crate) fn id(mut self, id: &str) -> Self {
+        id.clone_into(&mut self.operation_id);
+        self
     }
 
     pub(crate) fn status(mut self, status: u16) -> Self {
@@ -185,8 +197,8 @@ impl std::fmt::Debug for RouteSpec {
 }
 
 impl RouteSpec {
-    /// A route at `path` (from the server root), with its operation id derived from
-    /// method and path.
+    /// A route at `path` (from the server root); without an id of its own
+    /// ([`Operation::id`]), its operation id is derived from method and path.
     pub(crate) fn new(
         method: Method,
         path: String,
@@ -194,7 +206,9 @@ impl RouteSpec {
         handler: fn() -> actix_web::Route,
         mut operation: Operation,
     ) -> Self {
-        operation.operation_id = operation_id(&method, &path);
+        if operation.operation_id.is_empty() {
+            operation.operation_id = operation_id(&method, &path);
+        }
         Self {
             method,
             path,
@@ -211,8 +225,9 @@ impl RouteSpec {
     }
 }
 
-/// `getTelephonyProvidersConfigurationsId` for `GET .../providers-configurations/{id}`.
-fn operation_id(method: &Method, path: &str) -> String {
+/// `getTelephonyProvidersConfigurationsId` for `GET .../providers-configurations/{id}`:
+/// the id of a route that names none.
+pub(crate) fn operation_id(method: &Method, path: &str) -> String {
     let words: String = path
         .strip_prefix(API_BASE)
         .unwrap_or(path)

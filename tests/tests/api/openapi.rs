@@ -1,8 +1,9 @@
 //! The served OpenAPI document (`GET /api/v2/platform/openapi.json`) and API page
 //! (`GET /docs`): the document is OpenAPI 3.1 JSON, needs no token, lists the
 //! contract's routes (a list kept here by hand, not read from the code), documents
-//! only routes the running server serves, and describes the create body with one
-//! branch per provider of the catalog; the page is self-contained HTML.
+//! only routes the running server serves, describes the singular alias spelling once
+//! and the create body with one branch per provider of the catalog; the page is
+//! self-contained HTML whose only script (Redoc, vendored) the binary serves.
 
 #![expect(
     clippy::expect_used,
@@ -53,20 +54,6 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
         "get",
         "/api/v2/platform/telephony/providers-configurations/{id}/history",
     ),
-    ("get", "/api/v2/platform/telephony/provider-configurations"),
-    ("post", "/api/v2/platform/telephony/provider-configurations"),
-    (
-        "get",
-        "/api/v2/platform/telephony/provider-configurations/{id}",
-    ),
-    (
-        "patch",
-        "/api/v2/platform/telephony/provider-configurations/{id}",
-    ),
-    (
-        "delete",
-        "/api/v2/platform/telephony/provider-configurations/{id}",
-    ),
     ("get", "/api/v2/platform/telephony/numbers"),
     ("post", "/api/v2/platform/telephony/numbers"),
     ("delete", "/api/v2/platform/telephony/numbers/{id}"),
@@ -84,6 +71,26 @@ const CONTRACT_ROUTES: &[(&str, &str)] = &[
         "/api/v2/platform/telephony/bridges/{slug}/disconnect-provider",
     ),
     ("get", "/api/v2/platform/audit-events"),
+];
+
+/// The singular spelling older clients use: served, and described once, under the
+/// contract's spelling (whose path item names it), so that generated clients get one
+/// function per operation.
+const ALIAS_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v2/platform/telephony/provider-configurations"),
+    ("post", "/api/v2/platform/telephony/provider-configurations"),
+    (
+        "get",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
+    (
+        "patch",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
+    (
+        "delete",
+        "/api/v2/platform/telephony/provider-configurations/{id}",
+    ),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -153,6 +160,38 @@ async fn the_document_covers_every_route(backend: Backend) {
         }
     }
     assert!(operations >= CONTRACT_ROUTES.len());
+    // The singular spelling: served, not listed again, named by the canonical path.
+    for (method, path) in ALIAS_ROUTES {
+        assert!(document["paths"][*path].is_null(), "{path} is listed twice");
+        let canonical = path.replace("/provider-configurations", "/providers-configurations");
+        assert!(
+            document["paths"][&canonical][*method].is_object(),
+            "{canonical}"
+        );
+        let description = document["paths"][&canonical]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(description.contains(*path), "{canonical} names {path}");
+        let method_name = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let response = app
+            .client
+            .request(method_name, app.url(&concrete(path)))
+            .send()
+            .await
+            .expect("sent");
+        let status = response.status().as_u16();
+        assert!(
+            status != 404 && status != 405,
+            "{method} {path} answers {status}"
+        );
+    }
+    // What generators and readers need: a server, licence, contact, readable ids.
+    assert_eq!(document["servers"][0]["url"], "/");
+    assert_eq!(document["info"]["license"]["identifier"], "Apache-2.0");
+    assert_eq!(
+        document["paths"]["/api/v2/platform/telephony/providers-configurations"]["post"]["operationId"],
+        "createProviderConfiguration"
+    );
     // Nothing documented twice under two spellings of one path.
     assert!(paths.keys().all(|path| !path.ends_with('/')));
     // The create body has one branch per catalog provider, with its patterns.
@@ -199,6 +238,7 @@ async fn the_docs_page_is_served_offline() {
     );
     let page = response.text().await.expect("a body");
     assert!(page.contains("/api/v2/platform/openapi.json"));
+    assert!(page.contains("/docs/redoc.standalone.js"));
     // Nothing fetched from elsewhere: no absolute URL in src or href attributes.
     for needle in [
         "src=\"http",
@@ -209,6 +249,23 @@ async fn the_docs_page_is_served_offline() {
     ] {
         assert!(!page.contains(needle), "{needle}");
     }
+    // The renderer comes from the binary too.
+    let script = app
+        .client
+        .get(app.url("/docs/redoc.standalone.js"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(script.status(), 200);
+    assert!(
+        script
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/javascript"))
+    );
+    let script = script.text().await.expect("a body");
+    assert!(script.contains("Redoc") && script.len() > 500_000);
     app.stop().await;
 }
 

@@ -41,6 +41,11 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
         (Method::GET, "/health/ready".to_owned(), everyone),
         (Method::GET, "/metrics".to_owned(), everyone),
         (Method::GET, "/docs".to_owned(), everyone),
+        (
+            Method::GET,
+            "/docs/redoc.standalone.js".to_owned(),
+            everyone,
+        ),
         (Method::GET, api("/openapi.json"), everyone),
         (Method::GET, api("/organizations"), token),
         // Login needs no token: each caller logs in with its own password; the

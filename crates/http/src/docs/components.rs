@@ -3,31 +3,31 @@
 
 use serde_json::{Value, json};
 
-use crate::docs::schema::{
-    header, json_value_schema, nullable, object, request_id_header, schema_ref, timestamp,
-};
+use crate::docs::examples;
+use crate::docs::schema::{header, nullable, request_id_header, schema_ref, timestamp, view};
 
 pub(crate) fn component_schemas() -> Value {
-    let provider_details = object(
+    let provider_details = view(
         json!({"id": {"type": "integer"}, "slug": {"type": "string"},
                "name": {"type": "string"}, "icon": {"type": "string"}}),
         &["id", "slug", "name", "icon"],
     );
-    let verification = nullable(object(
+    let verification = nullable(view(
         json!({"status": {"enum": ["valid", "invalid", "unreachable"]}, "checked_at": timestamp()}),
         &["status", "checked_at"],
     ));
     let credential_field = json!({"type": "object",
         "properties": {"label": {"type": "string"}, "pattern": {"type": "string"},
-                       "hint": {"type": "string"}, "secret": {"const": true}},
-        "required": ["label", "pattern", "hint"], "additionalProperties": false});
+                       "hint": {"type": "string"}, "secret": {"type": "boolean", "const": true,
+                           "description": "Present (and true) on write-only fields."}},
+        "required": ["label", "pattern", "hint"]});
     let bridge_props = json!({"id": {"type": "integer"}, "name": {"type": "string"},
         "slug": {"type": "string"}, "status": {"enum": ["ACTIVE", "INACTIVE", "DRAFT"]},
         "region": {"enum": ["IN", "US", "EU", "AUS", "UAE", null]},
         "description": {"type": ["string", "null"]}, "created_at": timestamp()});
     let mut detail_props = bridge_props.clone();
     detail_props["updated_at"] = timestamp();
-    detail_props["numbers"] = json!({"type": "array", "items": object(
+    detail_props["numbers"] = json!({"type": "array", "items": view(
         json!({"id": {"type": "integer"}, "number_id": {"type": "integer"},
                "number": {"type": "string"}, "provider_config_id": {"type": ["integer", "null"]},
                "status": {"enum": ["CONNECTED", "NOT_CONNECTED"]}}),
@@ -44,24 +44,20 @@ pub(crate) fn component_schemas() -> Value {
     let mut detail_required = bridge_required.to_vec();
     detail_required.extend(["updated_at", "numbers"]);
     json!({
-        "JsonValue": json_value_schema(),
         "Error": {"type": "object",
             "properties": {"status_code": {"type": "integer"}, "message": {"type": "string"},
-                "code": {"enum": ["validation_error", "org_handle_required", "not_authenticated",
-                    "invalid_token", "invalid_credentials", "forbidden_organization",
-                    "permission_denied", "not_found", "method_not_allowed", "conflict",
-                    "precondition_failed", "payload_too_large", "unsupported_media_type",
-                    "idempotency_key_reused", "rate_limited", "request_timeout", "internal_error", "unavailable"]},
+                "code": {"type": "string",
+                    "description": "Stable, machine-readable: `validation_error`, `org_handle_required`, `not_authenticated`, `invalid_token`, `invalid_credentials`, `forbidden_organization`, `permission_denied`, `not_found`, `method_not_allowed`, `conflict`, `token_limit`, `precondition_failed`, `credentials_unreadable`, `payload_too_large`, `unsupported_media_type`, `idempotency_key_reused`, `rate_limited`, `request_timeout`, `internal_error`, `unavailable`; new codes may be added, so treat unknown ones by their status."},
                 "errors": {"type": "object", "description": "Messages by field; `non_field_errors` for the body as a whole.",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}}},
                 "data": {"description": "What a conflict depends on (the delete guard lists `connections`)."}},
-            "required": ["status_code", "message", "code"], "additionalProperties": false},
-        "Organization": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
+            "required": ["status_code", "message", "code"]},
+        "Organization": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "domain_handle": {"type": "string"}, "role": {"enum": ["owner", "admin", "member", "viewer"]},
             "created_at": timestamp()}), &["id", "name", "domain_handle", "role", "created_at"]),
-        "Provider": object(json!({"id": {"type": "integer"}, "slug": {"type": "string"},
+        "Provider": view(json!({"id": {"type": "integer"}, "slug": {"type": "string"},
             "name": {"type": "string"}, "description": {"type": "string"}, "icon": {"type": "string"},
-            "credentials": object(json!({"account_sid": credential_field, "auth_token": credential_field}),
+            "credentials": view(json!({"account_sid": credential_field, "auth_token": credential_field}),
                 &["account_sid", "auth_token"]),
             "fields": {"type": "array", "description": "Every credential field, in form order.",
                 "items": {"type": "object",
@@ -73,15 +69,15 @@ pub(crate) fn component_schemas() -> Value {
                         "max_length": {"type": "integer"}, "min": {"type": "integer"},
                         "max": {"type": "integer"}, "default": {},
                         "schemes": {"type": "array", "items": {"type": "string"}},
-                        "identifier": {"const": true}, "primary_secret": {"const": true}},
-                    "required": ["name", "label", "type", "required", "secret"],
-                    "additionalProperties": false}}}),
+                        "identifier": {"type": "boolean", "const": true},
+                        "primary_secret": {"type": "boolean", "const": true}},
+                    "required": ["name", "label", "type", "required", "secret"]}}}),
             &["id", "slug", "name", "description", "icon", "credentials", "fields"]),
-        "ProviderConfig": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
+        "ProviderConfig": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "provider": {"type": "string"}, "provider_details": provider_details,
             "account_sid": {"type": "string"}, "auth_token_last4": {"type": "string"},
             "active": {"type": "boolean"}, "base_url": {"type": ["string", "null"]},
-            "sip_url": {"type": ["string", "null"]}, "meta_json": {"type": "object"},
+            "sip_url": {"type": ["string", "null"]}, "meta_json": {"type": "object", "additionalProperties": true},
             "org_handle": {"type": "string"}, "created_at": timestamp(), "updated_at": timestamp(),
             "verification": verification,
             "credentials": {"type": "object",
@@ -89,38 +85,39 @@ pub(crate) fn component_schemas() -> Value {
                 "additionalProperties": {"anyOf": [
                     {"type": ["string", "integer", "null"]},
                     {"type": "object", "properties": {"set": {"type": "boolean"}, "last4": {"type": "string"}},
-                     "required": ["set"], "additionalProperties": false}]}}}),
+                     "required": ["set"]}]}}}),
             &["id", "name", "provider", "provider_details", "account_sid", "auth_token_last4",
               "active", "base_url", "sip_url", "meta_json", "org_handle", "created_at",
               "updated_at", "verification", "credentials"]),
-        "Number": object(json!({"id": {"type": "integer"}, "number": {"type": "string"},
+        "Number": view(json!({"id": {"type": "integer"}, "number": {"type": "string"},
             "active": {"type": "boolean"}, "state": {"enum": ["ASSIGNED", "NOT_ASSIGNED"]},
             "bridge_slug": {"type": ["string", "null"]}}),
             &["id", "number", "active", "state", "bridge_slug"]),
-        "Bridge": object(bridge_props, &bridge_required),
-        "BridgeDetail": object(detail_props, &detail_required),
-        "AuditEvent": object(json!({"id": {"type": "integer"},
+        "Bridge": view(bridge_props, &bridge_required),
+        "BridgeDetail": view(detail_props, &detail_required),
+        "AuditEvent": view(json!({"id": {"type": "integer"},
             "action": {"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified"]},
             "provider_config_id": {"type": ["integer", "null"]}, "user_id": {"type": ["integer", "null"]},
             "token_id": {"type": ["integer", "null"]}, "request_id": {"type": ["string", "null"]},
-            "changes": {"type": "object"}, "created_at": timestamp()}),
+            "changes": {"type": "object", "additionalProperties": true,
+                "description": "Names of the changed fields (`fields`), and for the credential its old and new `last4`; never values."}, "created_at": timestamp()}),
             &["id", "action", "provider_config_id", "user_id", "token_id", "request_id", "changes", "created_at"]),
-        "Token": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
+        "Token": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "prefix": {"type": "string"}, "created_at": timestamp(),
             "last_used_at": nullable(timestamp()), "expires_at": nullable(timestamp())}),
             &["id", "name", "prefix", "created_at", "last_used_at", "expires_at"]),
-        "CreatedToken": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
+        "CreatedToken": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "token": {"type": "string"}, "prefix": {"type": "string"}, "created_at": timestamp(),
             "expires_at": nullable(timestamp())}),
             &["id", "name", "token", "prefix", "created_at", "expires_at"]),
-        "Login": object(json!({"id": {"type": "integer"}, "token": {"type": "string"},
+        "Login": view(json!({"id": {"type": "integer"}, "token": {"type": "string"},
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
     })
 }
 
 /// Standard answers, one per status, in `components.responses`.
 pub(crate) fn component_responses() -> Value {
-    let error = |description: &str, extra: Value| {
+    let error = |name: &str, description: &str, extra: Value| {
         let mut headers = json!({"X-Request-Id": request_id_header()});
         if let Value::Object(extra) = extra {
             for (name, value) in extra {
@@ -128,7 +125,8 @@ pub(crate) fn component_responses() -> Value {
             }
         }
         json!({"description": description, "headers": headers,
-               "content": {"application/json": {"schema": schema_ref("Error")}}})
+               "content": {"application/json": {"schema": schema_ref("Error"),
+                                                "example": examples::error(name)}}})
     };
     let retry_after = || {
         header(
@@ -139,18 +137,18 @@ pub(crate) fn component_responses() -> Value {
     };
     let www = || header("`Token`.", true, json!({"const": "Token"}));
     json!({
-        "BadRequest": error("`validation_error` (malformed JSON or query, wrong types, unknown fields, values failing a rule; `errors` by field) or `org_handle_required`.", json!(null)),
-        "Unauthorized": error("`not_authenticated` or `invalid_token`.", json!({"WWW-Authenticate": www()})),
-        "Forbidden": error("`forbidden_organization` (unknown organization or not a member) or `permission_denied` (role).", json!(null)),
-        "NotFound": error("`not_found`: unknown id, or another organization's.", json!(null)),
-        "Conflict": error("`conflict`: what the message names already exists or still depends on the object (`data` lists it), or an `Idempotency-Key` request still running.", json!(null)),
-        "PreconditionFailed": error("`precondition_failed`: `If-Match` is not the current `ETag`.", json!(null)),
-        "PayloadTooLarge": error("`payload_too_large`: body over the limit (16 KiB by default).", json!(null)),
-        "UnsupportedMediaType": error("`unsupported_media_type`: a body that is not `application/json`.", json!(null)),
-        "RequestTimeout": error("`request_timeout`: the body did not arrive within the time limit (10 s by default); the connection is closed.", json!(null)),
-        "IdempotencyKeyReused": error("`idempotency_key_reused`: the key was used with another request.", json!(null)),
-        "TooManyRequests": error("`rate_limited`.", json!({"Retry-After": retry_after()})),
-        "InternalError": error("`internal_error`: opaque; the cause is logged.", json!(null)),
-        "Unavailable": error("`unavailable`: the database is unreachable or the pool exhausted.", json!({"Retry-After": retry_after()})),
+        "BadRequest": error("BadRequest", "`validation_error` (malformed JSON or query, wrong types, unknown fields, values failing a rule; `errors` by field) or `org_handle_required`.", json!(null)),
+        "Unauthorized": error("Unauthorized", "`not_authenticated` or `invalid_token`.", json!({"WWW-Authenticate": www()})),
+        "Forbidden": error("Forbidden", "`forbidden_organization` (unknown organization or not a member) or `permission_denied` (role).", json!(null)),
+        "NotFound": error("NotFound", "`not_found`: unknown id, or another organization's.", json!(null)),
+        "Conflict": error("Conflict", "`conflict`: what the message names already exists or still depends on the object (`data` lists it), or an `Idempotency-Key` request still running.", json!(null)),
+        "PreconditionFailed": error("PreconditionFailed", "`precondition_failed`: `If-Match` is not the current `ETag`.", json!(null)),
+        "PayloadTooLarge": error("PayloadTooLarge", "`payload_too_large`: body over the limit (16 KiB by default).", json!(null)),
+        "UnsupportedMediaType": error("UnsupportedMediaType", "`unsupported_media_type`: a body that is not `application/json`.", json!(null)),
+        "RequestTimeout": error("RequestTimeout", "`request_timeout`: the body did not arrive within the time limit (10 s by default); the connection is closed.", json!(null)),
+        "IdempotencyKeyReused": error("IdempotencyKeyReused", "`idempotency_key_reused`: the key was used with another request.", json!(null)),
+        "TooManyRequests": error("TooManyRequests", "`rate_limited`.", json!({"Retry-After": retry_after()})),
+        "InternalError": error("InternalError", "`internal_error`: opaque; the cause is logged.", json!(null)),
+        "Unavailable": error("Unavailable", "`unavailable`: the database is unreachable or the pool exhausted.", json!({"Retry-After": retry_after()})),
     })
 }

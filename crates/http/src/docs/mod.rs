@@ -4,5 +4,6 @@
 //! Knows the route table's metadata types, never a handler.
 
 pub(crate) mod components;
+pub(crate) mod examples;
 pub(crate) mod openapi;
 pub(crate) mod schema;

@@ -46,9 +46,16 @@ pub(crate) fn timestamp() -> Value {
            "description": "UTC, RFC 3339 with microseconds and `Z`."})
 }
 
+/// A request body object: fields other than `properties` are refused (400).
 pub(crate) fn object(properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required,
            "additionalProperties": false})
+}
+
+/// An answer object: `properties` are always there, and later versions may add
+/// fields, so clients must accept (and may ignore) others.
+pub(crate) fn view(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": properties, "required": required})
 }
 
 pub(crate) fn schema_ref(name: &str) -> Value {
@@ -57,37 +64,30 @@ pub(crate) fn schema_ref(name: &str) -> Value {
 
 /// The success envelope around `data`.
 pub(crate) fn envelope(data: Value) -> Value {
-    json!({"type": "object",
-           "properties": {"status_code": {"type": "integer"}, "message": {"type": "string"},
-                          "data": data},
-           "required": ["status_code", "message", "data"], "additionalProperties": false})
+    view(
+        json!({"status_code": {"type": "integer"}, "message": {"type": "string"}, "data": data}),
+        &["status_code", "message", "data"],
+    )
 }
 
 /// The collection envelope around `items`.
 pub(crate) fn list_envelope(item: Value) -> Value {
-    json!({"type": "object",
-           "properties": {"count": {"type": "integer", "minimum": 0},
-                          "status_code": {"type": "integer"}, "message": {"type": "string"},
-                          "data": {"type": "array", "items": item}},
-           "required": ["count", "status_code", "message", "data"],
-           "additionalProperties": false})
+    view(
+        json!({"count": {"type": "integer", "minimum": 0},
+               "status_code": {"type": "integer"}, "message": {"type": "string"},
+               "data": {"type": "array", "items": item}}),
+        &["count", "status_code", "message", "data"],
+    )
 }
 
-/// Any JSON value whose strings (and object keys) hold no control character.
-pub(crate) fn json_value_schema() -> Value {
-    json!({"anyOf": [
-        {"type": "null"}, {"type": "boolean"}, {"type": "number"},
-        {"type": "string", "not": no_control()},
-        {"type": "array", "items": schema_ref("JsonValue")},
-        {"type": "object", "propertyNames": {"not": no_control()},
-         "additionalProperties": schema_ref("JsonValue")}
-    ]})
-}
-
+/// `meta_json` in request bodies: an open object. Its rules beyond that (no control
+/// character in any string or key, at any depth; at most 4096 bytes serialized) are
+/// in the description: JSON Schema could only say the first recursively, which
+/// client generators cannot read (`openapi-python-client` drops the whole operation).
 pub(crate) fn meta_json() -> Value {
     json!({"type": "object", "propertyNames": {"not": no_control()},
-           "additionalProperties": schema_ref("JsonValue"),
-           "description": "Free-form object; at most 4096 bytes when serialized (larger is 400); no control characters in its strings."})
+           "additionalProperties": true,
+           "description": "Free-form object of your own (labels, routing hints); at most 4096 bytes when serialized (larger is 400); no control characters in its keys and strings, at any depth (else 400)."})
 }
 
 pub(crate) fn url_field() -> Value {
@@ -184,7 +184,7 @@ pub(crate) fn verify_param() -> Value {
     query_param(
         "verify",
         "`true`: check the credentials with the provider before saving (400 when refused or unreachable).",
-        json!({"enum": ["true", "false"]}),
+        json!({"type": "boolean"}),
     )
 }
 

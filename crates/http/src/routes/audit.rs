@@ -142,6 +142,7 @@ pub(crate) fn history_routes(base: &str) -> Vec<RouteSpec> {
             "provider configurations",
             "A configuration's audit events, newest first",
         )
+        .id("listProviderConfigurationHistory")
         .query(audit_parameters)
         .answer(events_answer)
         .errors(&[400, 404]),
@@ -159,6 +160,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             "audit",
             "The organization's audit events, newest first (owners and admins)",
         )
+        .id("listAuditEvents")
         .query(audit_parameters)
         .answer(events_answer)
         .errors(&[400]),

@@ -346,6 +346,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(list),
             bridges("The organization's bridges")
+                .id("listBridges")
                 .query(page_parameters)
                 .answer(bridges_answer)
                 .errors(&[400]),
@@ -356,6 +357,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(create),
             bridges("Create a bridge")
+                .id("createBridge")
                 .idempotency(Idempotency::Replayed)
                 .body(create_body, true)
                 .status(201)
@@ -368,6 +370,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(get),
             bridges("Get a bridge with its numbers")
+                .id("getBridge")
                 .answer(detail_answer)
                 .errors(&[404]),
         ),
@@ -377,6 +380,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::patch().to(update),
             bridges("Update a bridge (`number_ids` replaces its numbers)")
+                .id("updateBridge")
                 .body(update_body, true)
                 .answer(detail_answer)
                 .errors(&[400, 404, 409]),
@@ -387,6 +391,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::delete().to(delete),
             bridges("Delete a bridge; its numbers go back to NOT_ASSIGNED")
+                .id("deleteBridge")
                 .status(204)
                 .errors(&[404]),
         ),
@@ -396,6 +401,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(connect_provider),
             bridges("Connect a provider configuration to a number of the bridge")
+                .id("connectBridgeProvider")
                 .idempotency(Idempotency::Replayed)
                 .body(connect_body, true)
                 .answer(detail_answer)
@@ -407,6 +413,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(disconnect_provider),
             bridges("Disconnect the provider configuration from a number of the bridge")
+                .id("disconnectBridgeProvider")
                 .idempotency(Idempotency::Replayed)
                 .body(disconnect_body, true)
                 .answer(detail_answer)

@@ -100,6 +100,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             "telephony",
             "The provider catalog with each provider's credential formats",
         )
+        .id("listProviders")
         .answer(list_answer),
     )]
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::docs::openapi;
-use crate::docs::schema::{object, request_id_header};
+use crate::docs::schema::{request_id_header, view};
 use crate::middleware::metrics::{POOL_IDLE, POOL_IN_USE, POOL_MAX, process_metrics};
 use crate::spec::{Access, Operation, RouteSpec, api};
 use crate::state::{AppState, Readiness};
@@ -120,7 +120,7 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
 }
 
 fn live_answer() -> Value {
-    object(json!({"status": {"const": "ok"}}), &["status"])
+    view(json!({"status": {"const": "ok"}}), &["status"])
 }
 
 fn ready_answer() -> Value {
@@ -139,13 +139,17 @@ fn not_ready() -> Vec<(u16, Value)> {
     vec![(
         503,
         json!({"description": "Not ready.", "headers": {"X-Request-Id": request_id_header()},
-               "content": {"application/json": {"schema": {"type": "object",
-                   "properties": {"status": {"const": "unavailable"}}, "required": ["status"]}}}}),
+               "content": {"application/json": {"schema": ready_answer(),
+                   "example": {"status": "unavailable", "database": "ok", "migrations": "current",
+                               "database_writes": "ok", "keys": "missing",
+                               "missing_keys": [{"key_id": 1, "secrets": 12}],
+                               "unreadable_credentials": 0}}}}),
     )]
 }
 
 fn document_answer() -> Value {
-    json!({"type": "object", "required": ["openapi", "paths"]})
+    json!({"type": "object", "properties": {"openapi": {"type": "string"}, "paths": {"type": "object"}},
+           "required": ["openapi", "paths"]})
 }
 
 /// The operations routes.
@@ -157,7 +161,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             "/health/live".into(),
             Access::Public,
             || web::get().to(live),
-            operations("Liveness").answer(live_answer),
+            operations("Liveness").id("getLiveness").answer(live_answer),
         ),
         RouteSpec::new(
             Method::GET,
@@ -168,6 +172,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
                 "Readiness: database reachable, migrations current, writes working and \
                  every key id used by stored secrets configured (else 503)",
             )
+            .id("getReadiness")
             .answer(ready_answer)
             .responses(not_ready),
         ),
@@ -176,21 +181,36 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             "/metrics".into(),
             Access::Public,
             || web::get().to(metrics_endpoint),
-            operations("Prometheus metrics (text format)").answer_media("text/plain"),
+            operations("Prometheus metrics (text format)")
+                .id("getMetrics")
+                .answer_media("text/plain"),
         ),
         RouteSpec::new(
             Method::GET,
             "/docs".into(),
             Access::Public,
             || web::get().to(openapi::page),
-            operations("The API reference page (HTML)").answer_media("text/html"),
+            operations("The API reference page (HTML)")
+                .id("getReferencePage")
+                .answer_media("text/html"),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/docs/redoc.standalone.js".into(),
+            Access::Public,
+            || web::get().to(openapi::script),
+            operations("The reference page's renderer (Redoc 2.5.4, vendored; JavaScript)")
+                .id("getReferencePageScript")
+                .answer_media("text/javascript"),
         ),
         RouteSpec::new(
             Method::GET,
             api("/openapi.json"),
             Access::Public,
             || web::get().to(openapi::serve),
-            operations("This OpenAPI document").answer(document_answer),
+            operations("This OpenAPI document")
+                .id("getOpenApiDocument")
+                .answer(document_answer),
         ),
     ]
 }

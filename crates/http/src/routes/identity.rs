@@ -59,6 +59,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
         Access::Token,
         || web::get().to(organizations),
         Operation::new("identity", "The caller's organizations and roles")
+            .id("listOrganizations")
             .answer(organizations_answer),
     )]
 }

@@ -155,6 +155,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(list),
             numbers("The organization's numbers")
+                .id("listNumbers")
                 .query(list_parameters)
                 .answer(numbers_answer)
                 .errors(&[400]),
@@ -165,6 +166,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(add),
             numbers("Add a number")
+                .id("createNumber")
                 .idempotency(Idempotency::Replayed)
                 .body(number_body, true)
                 .status(201)
@@ -177,6 +179,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::delete().to(delete),
             numbers("Delete a number (409 while on a bridge)")
+                .id("deleteNumber")
                 .status(204)
                 .errors(&[404, 409]),
         ),

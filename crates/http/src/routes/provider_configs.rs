@@ -512,7 +512,8 @@ fn create_branch(provider: &Provider) -> Value {
 fn create_body(catalog: &ProviderCatalog) -> Value {
     let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
     json!({"oneOf": branches,
-           "discriminator": {"propertyName": "provider"},
+           // No `discriminator`: it selects only `$ref`'d branches, and `provider`
+           // may also be an id (Redocly refuses the document with it).
            "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credential fields follow its catalog entry (`GET /telephony/providers/` lists them as `fields`). They come flat or inside `credentials`, not both. `account_sid`/`auth_token` name the identifier and the primary secret of every provider; `api_key`/`api_secret` are their aliases where the provider has no field of that name."})
 }
 
@@ -585,7 +586,7 @@ fn list_parameters(catalog: &ProviderCatalog) -> Vec<Value> {
         query_param(
             "active",
             "Only active or inactive ones.",
-            json!({"enum": ["true", "false"]}),
+            json!({"type": "boolean"}),
         ),
     ];
     parameters.extend(page_params());
@@ -615,6 +616,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(list),
             configs("List the organization's provider configurations")
+                .id("listProviderConfigurations")
                 .query(list_parameters)
                 .answer(list_answer)
                 .errors(&[400]),
@@ -625,6 +627,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(create),
             configs("Create a provider configuration")
+                .id("createProviderConfiguration")
                 .query(write_parameters)
                 .idempotency(Idempotency::Replayed)
                 .body(create_body, true)
@@ -639,6 +642,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::get().to(get),
             configs("Get a provider configuration")
+                .id("getProviderConfiguration")
                 .answer(config_answer)
                 .etag()
                 .errors(&[404]),
@@ -649,6 +653,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::patch().to(update),
             configs("Update a provider configuration (a new auth_token rotates it)")
+                .id("updateProviderConfiguration")
                 .query(write_parameters)
                 .if_match()
                 .body(update_body, true)
@@ -662,6 +667,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::delete().to(delete),
             configs("Delete a provider configuration")
+                .id("deleteProviderConfiguration")
                 .if_match()
                 .status(204)
                 .errors(&[404, 409, 412]),

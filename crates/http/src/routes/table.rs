@@ -31,11 +31,10 @@ pub fn route_table() -> Vec<RouteSpec> {
         spelling.extend(verification::routes(base));
         spelling.extend(audit::history_routes(base));
         if index > 0 {
+            // Served for older clients, documented once: under the contract's
+            // spelling, whose path item names this one.
             for route in &mut spelling {
-                route.operation.deprecated = true;
-                route.operation.description = Some(
-                    "Singular spelling kept for older clients; the same as under `/telephony/providers-configurations`.",
-                );
+                route.operation.alias_of = Some(route.path.replacen(base, CONFIG_PATHS[0], 1));
             }
         }
         routes.extend(spelling);

@@ -258,14 +258,18 @@ fn login_answers() -> Vec<(u16, Value)> {
             401,
             json!({"description": "`invalid_credentials`: unknown email or wrong password (one answer for both).",
                    "headers": {"X-Request-Id": request_id_header()},
-                   "content": {"application/json": {"schema": schema_ref("Error")}}}),
+                   "content": {"application/json": {"schema": schema_ref("Error"),
+                       "example": {"status_code": 401, "message": "Invalid email or password.",
+                                   "code": "invalid_credentials"}}}}),
         ),
         (
             429,
             json!({"description": "`rate_limited`: too many failed logins for this email or client address.",
                    "headers": {"X-Request-Id": request_id_header(),
                                "Retry-After": header("Seconds to wait.", true, json!({"type": "string"}))},
-                   "content": {"application/json": {"schema": schema_ref("Error")}}}),
+                   "content": {"application/json": {"schema": schema_ref("Error"),
+                       "example": {"status_code": 429, "message": "Too many requests.",
+                                   "code": "rate_limited"}}}}),
         ),
     ]
 }
@@ -296,6 +300,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::Public,
             || web::post().to(login),
             identity("Log in with email and password; answers a new token")
+                .id("login")
                 .body(login_body, true)
                 .answer(login_answer)
                 .errors(&[400])
@@ -307,7 +312,9 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             api("/auth/tokens"),
             Access::Token,
             || web::get().to(list),
-            identity("The caller's live tokens (never the secret)").answer(tokens_answer),
+            identity("The caller's live tokens (never the secret)")
+                .id("listTokens")
+                .answer(tokens_answer),
         ),
         RouteSpec::new(
             Method::POST,
@@ -315,6 +322,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::Token,
             || web::post().to(create),
             identity("Issue a token for the caller (shown this once)")
+                .id("createToken")
                 .body(token_body, true)
                 .status(201)
                 .answer(created_token_answer)
@@ -327,6 +335,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::Token,
             || web::delete().to(revoke),
             identity("Revoke one of the caller's tokens")
+                .id("revokeToken")
                 .status(204)
                 .errors(&[404]),
         ),

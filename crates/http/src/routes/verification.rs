@@ -79,6 +79,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             "provider configurations",
             "Verify the stored credentials with the provider",
         )
+        .id("verifyProviderConfiguration")
         .idempotency(Idempotency::Replayed)
         .body(empty_body, false)
         .answer(config_answer)

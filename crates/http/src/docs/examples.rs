@@ -1,0 +1,255 @@
+//! Examples of the API reference: one request body and one success answer for each
+//! operation that has them, keyed by operation id, and one error answer per
+//! standard error status. The reference page shows them, generated clients carry
+//! them in their docs, and the client tests (`scripts/clients/run.sh`, Redocly's
+//! `no-invalid-media-type-examples`) check that each one matches its schema.
+//!
+//! Adding a route with a JSON body or a JSON answer: add its examples here; the
+//! unit test of `super::openapi` fails for an operation without them. Knows no
+//! handler.
+
+use serde_json::{Value, json};
+
+const CREATED_AT: &str = "2026-12-06T09:30:00.000000Z";
+const UPDATED_AT: &str = "2026-12-06T09:41:12.345678Z";
+
+fn envelope(status: u16, message: &str, data: Value) -> Value {
+    json!({"status_code": status, "message": message, "data": data})
+}
+
+fn list(message: &str, items: Vec<Value>) -> Value {
+    json!({"count": items.len(), "status_code": 200, "message": message, "data": items})
+}
+
+fn provider_config() -> Value {
+    json!({
+        "id": 7, "name": "Main line", "provider": "twilio",
+        "provider_details": {"id": 1, "slug": "twilio", "name": "Twilio",
+                             "icon": "/static/providers/twilio.svg"},
+        "account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token_last4": "3210",
+        "active": true, "base_url": null, "sip_url": "sip:pbx.example.com",
+        "meta_json": {"region": "us1", "team": "support"}, "org_handle": "acme",
+        "created_at": CREATED_AT, "updated_at": UPDATED_AT,
+        "verification": {"status": "valid", "checked_at": UPDATED_AT},
+        "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
+                        "auth_token": {"set": true, "last4": "3210"},
+                        "api_key_sid": null, "api_key_secret": {"set": false}}
+    })
+}
+
+fn number(state: &str, bridge: Option<&str>) -> Value {
+    json!({"id": 3, "number": "+14155550100", "active": true, "state": state,
+           "bridge_slug": bridge})
+}
+
+fn bridge() -> Value {
+    json!({"id": 2, "name": "Front desk", "slug": "front-desk", "status": "ACTIVE",
+           "region": "US", "description": null, "created_at": CREATED_AT})
+}
+
+fn bridge_detail(connected: bool) -> Value {
+    let mut detail = bridge();
+    detail["updated_at"] = json!(UPDATED_AT);
+    detail["numbers"] = json!([{"id": 5, "number_id": 3, "number": "+14155550100",
+        "provider_config_id": if connected { json!(7) } else { Value::Null },
+        "status": if connected { "CONNECTED" } else { "NOT_CONNECTED" }}]);
+    detail
+}
+
+fn audit_event() -> Value {
+    json!({"id": 17, "action": "rotated", "provider_config_id": 7, "user_id": 1,
+           "token_id": 4, "request_id": "0b6e4c1a-5d7e-4f7c-9a51-6b0f1e2d3c4b",
+           "changes": {"fields": ["name", "auth_token"],
+                       "auth_token_last4": {"old": "cdef", "new": "3210"}},
+           "created_at": UPDATED_AT})
+}
+
+fn provider() -> Value {
+    json!({"id": 1, "slug": "twilio", "name": "Twilio",
+           "description": "Programmable voice and SMS.",
+           "icon": "/static/providers/twilio.svg",
+           "credentials": {
+               "account_sid": {"label": "Account SID", "pattern": "^AC[0-9a-fA-F]{32}$",
+                               "hint": "AC followed by 32 hexadecimal characters"},
+               "auth_token": {"label": "Auth Token", "pattern": "^[0-9a-fA-F]{32}$",
+                              "hint": "32 hexadecimal characters", "secret": true}},
+           "fields": [
+               {"name": "account_sid", "label": "Account SID", "type": "string",
+                "required": true, "secret": false, "identifier": true,
+                "pattern": "^AC[0-9a-fA-F]{32}$", "hint": "AC followed by 32 hexadecimal characters"},
+               {"name": "auth_token", "label": "Auth Token", "type": "string",
+                "required": true, "secret": true, "primary_secret": true,
+                "pattern": "^[0-9a-fA-F]{32}$", "hint": "32 hexadecimal characters"}]})
+}
+
+const TOKEN: &str = "sbt_4f2GqX9aLm3Rt7Vb1Nc8Zk5Hs0Pw6Ye2_1a2B3c";
+
+/// The example request body of `operation_id`.
+pub(crate) fn request(operation_id: &str) -> Option<Value> {
+    Some(match operation_id {
+        "createProviderConfiguration" => json!({
+            "provider": "twilio", "name": "Main line",
+            "account_sid": "AC0123456789abcdef0123456789abcdef",
+            "auth_token": "0123456789abcdef0123456789abcdef",
+            "sip_url": "sip:pbx.example.com", "meta_json": {"region": "us1", "team": "support"}}),
+        "updateProviderConfiguration" => {
+            json!({"auth_token": "fedcba9876543210fedcba9876543210", "name": "Main line"})
+        }
+        "verifyProviderConfiguration" => json!({}),
+        "login" => json!({"email": "ops@acme.test", "password": "a long passphrase"}),
+        "createToken" => json!({"name": "ci", "expires_in_days": 90}),
+        "createNumber" => json!({"number": "+14155550100"}),
+        "createBridge" => json!({"name": "Front desk", "region": "US", "number_ids": [3]}),
+        "updateBridge" => json!({"status": "INACTIVE", "number_ids": []}),
+        "connectBridgeProvider" => {
+            json!({"provider_config_id": 7, "phone_number": "+14155550100"})
+        }
+        "disconnectBridgeProvider" => json!({"phone_number": "+14155550100"}),
+        _ => return None,
+    })
+}
+
+/// The example success answer of `operation_id`.
+pub(crate) fn answer(operation_id: &str) -> Option<Value> {
+    Some(match operation_id {
+        "getLiveness" => json!({"status": "ok"}),
+        "getReadiness" => json!({"status": "ok", "database": "ok", "migrations": "current",
+                                  "database_writes": "ok", "keys": "ok", "missing_keys": [],
+                                  "unreadable_credentials": 0}),
+        "getOpenApiDocument" => json!({"openapi": "3.1.0", "paths": {}}),
+        "listOrganizations" => list(
+            "Organizations fetched successfully.",
+            vec![
+                json!({"id": 1, "name": "Acme", "domain_handle": "acme", "role": "owner",
+                        "created_at": CREATED_AT}),
+            ],
+        ),
+        "login" => envelope(
+            200,
+            "Logged in successfully.",
+            json!({"id": 4, "token": TOKEN, "expires_at": "2027-01-05T09:30:00.000000Z"}),
+        ),
+        "listTokens" => list(
+            "Tokens fetched successfully.",
+            vec![json!({"id": 4, "name": "laptop", "prefix": "sbt_4f2G",
+                        "created_at": CREATED_AT, "last_used_at": UPDATED_AT,
+                        "expires_at": null})],
+        ),
+        "createToken" => envelope(
+            201,
+            "Token created successfully.",
+            json!({"id": 5, "name": "ci", "token": TOKEN, "prefix": "sbt_4f2G",
+                   "created_at": CREATED_AT, "expires_at": "2027-03-06T09:30:00.000000Z"}),
+        ),
+        "listProviders" => list(
+            "Telephony providers fetched successfully.",
+            vec![provider()],
+        ),
+        "listProviderConfigurations" => list(
+            "Provider configurations fetched successfully.",
+            vec![provider_config()],
+        ),
+        "createProviderConfiguration" => envelope(
+            201,
+            "Provider configuration created successfully.",
+            provider_config(),
+        ),
+        "getProviderConfiguration" => envelope(
+            200,
+            "Provider configuration fetched successfully.",
+            provider_config(),
+        ),
+        "updateProviderConfiguration" => envelope(
+            200,
+            "Provider configuration updated successfully.",
+            provider_config(),
+        ),
+        "verifyProviderConfiguration" => {
+            envelope(200, "Provider configuration verified.", provider_config())
+        }
+        "listProviderConfigurationHistory" => list(
+            "Provider configuration history fetched successfully.",
+            vec![audit_event()],
+        ),
+        "listAuditEvents" => list("Audit events fetched successfully.", vec![audit_event()]),
+        "listNumbers" => list(
+            "Numbers fetched successfully.",
+            vec![number("ASSIGNED", Some("front-desk"))],
+        ),
+        "createNumber" => envelope(
+            201,
+            "Number added successfully.",
+            number("NOT_ASSIGNED", None),
+        ),
+        "listBridges" => list("Bridges fetched successfully.", vec![bridge()]),
+        "createBridge" => envelope(201, "Bridge created successfully.", bridge_detail(false)),
+        "getBridge" => envelope(200, "Bridge fetched successfully.", bridge_detail(true)),
+        "updateBridge" => envelope(200, "Bridge updated successfully.", bridge_detail(true)),
+        "connectBridgeProvider" => envelope(
+            200,
+            "Provider connected to bridge successfully.",
+            bridge_detail(true),
+        ),
+        "disconnectBridgeProvider" => envelope(
+            200,
+            "Provider disconnected from bridge successfully.",
+            bridge_detail(false),
+        ),
+        _ => return None,
+    })
+}
+
+/// The example of a standard error answer (`components.responses`), by name.
+pub(crate) fn error(name: &str) -> Value {
+    let (status, code, message) = match name {
+        "BadRequest" => (400, "validation_error", "Invalid request."),
+        "Unauthorized" => (401, "invalid_token", "Invalid token."),
+        "Forbidden" => (
+            403,
+            "permission_denied",
+            "You do not have permission to perform this action.",
+        ),
+        "NotFound" => (404, "not_found", "Not found."),
+        "Conflict" => (
+            409,
+            "conflict",
+            "This provider configuration is connected to bridge numbers; disconnect them first.",
+        ),
+        "PreconditionFailed" => (
+            412,
+            "precondition_failed",
+            "The resource has changed since it was read.",
+        ),
+        "RequestTimeout" => (
+            408,
+            "request_timeout",
+            "The request body was not received in time.",
+        ),
+        "PayloadTooLarge" => (413, "payload_too_large", "Request body is too large."),
+        "UnsupportedMediaType" => (
+            415,
+            "unsupported_media_type",
+            "Content-Type must be application/json.",
+        ),
+        "IdempotencyKeyReused" => (
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key was already used with a different request.",
+        ),
+        "TooManyRequests" => (429, "rate_limited", "Too many requests."),
+        "Unavailable" => (503, "unavailable", "Service temporarily unavailable."),
+        _ => (500, "internal_error", "Internal server error."),
+    };
+    let mut example = json!({"status_code": status, "message": message, "code": code});
+    match status {
+        400 => {
+            example["errors"] = json!({"auth_token": ["must look like 32 hexadecimal characters"]});
+        }
+        409 => {
+            example["data"] =
+                json!({"connections": [{"bridge_slug": "front-desk", "number": "+14155550100"}]});
+        }
+        _ => {}
+    }
+    example
+}
