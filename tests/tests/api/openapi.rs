@@ -194,22 +194,29 @@ async fn the_document_covers_every_route(backend: Backend) {
     );
     // Nothing documented twice under two spellings of one path.
     assert!(paths.keys().all(|path| !path.ends_with('/')));
-    // The create body has one branch per catalog provider, with its patterns.
+    // The create body has two branches per catalog provider (fields flat, or inside
+    // `credentials`), each closed, the flat one with the provider's patterns.
     let create = &document["paths"]["/api/v2/platform/telephony/providers-configurations"]["post"]
         ["requestBody"]["content"]["application/json"]["schema"]["oneOf"];
-    let branches = create.as_array().expect("one branch per provider");
+    let branches = create.as_array().expect("two branches per provider");
     let catalog = app.services.provider_configs.catalog();
-    assert_eq!(branches.len(), catalog.all().len());
-    for (branch, provider) in branches.iter().zip(catalog.all()) {
+    assert_eq!(branches.len(), 2 * catalog.all().len());
+    for (pair, provider) in branches.chunks(2).zip(catalog.all()) {
+        let (flat, nested) = (&pair[0], &pair[1]);
         assert_eq!(
-            branch["properties"]["account_sid"]["pattern"],
+            flat["properties"]["account_sid"]["pattern"],
             provider.account_sid.pattern.as_str()
         );
         assert_eq!(
-            branch["properties"]["auth_token"]["pattern"],
+            flat["properties"]["auth_token"]["pattern"],
             provider.auth_token.pattern.as_str()
         );
-        assert_eq!(branch["additionalProperties"], false);
+        assert!(flat["properties"]["credentials"].is_null());
+        assert_eq!(nested["required"], serde_json::json!(["provider", "credentials"]));
+        assert!(nested["properties"]["auth_token"].is_null());
+        for branch in pair {
+            assert_eq!(branch["additionalProperties"], false);
+        }
     }
     assert_eq!(
         document["components"]["securitySchemes"]["token"]["name"],

@@ -8,8 +8,8 @@
 //! and each operation is what its [`RouteSpec`] says (summary, tag, bodies,
 //! answers, its own error statuses); the parts every route shares (security,
 //! standard error answers, rate-limit and request-id headers) follow from its
-//! access. The create body is a `oneOf` with one branch per provider of the catalog,
-//! carrying that provider's patterns, so that the document stays true to what the
+//! access. The create body is a `oneOf` with two branches per provider of the
+//! catalog (fields flat, or inside `credentials`), carrying that provider's patterns, so that the document stays true to what the
 //! server accepts whatever the catalog holds.
 //!
 //! Schemas describe exactly what the handlers accept (the fuzz run checks both

@@ -457,32 +457,35 @@ fn aliases(provider: &Provider) -> Vec<(&'static str, &CredentialField)> {
     .collect()
 }
 
-/// One create branch, built from the provider's catalog entry: `provider` names it,
-/// its fields come flat (with the aliases) or inside `credentials`.
-fn create_branch(provider: &Provider) -> Value {
-    let mut properties = Map::new();
-    properties.insert("provider".into(), provider_ref(provider));
+/// The two create branches of one provider, built from its catalog entry: `provider`
+/// names it, and its fields come either flat (with the aliases) or inside
+/// `credentials`. Two branches rather than one with both, so that a body sending
+/// both forms (refused with 400) matches no branch: each forbids the other's names.
+fn create_branches(provider: &Provider) -> [Value; 2] {
+    let mut flat = Map::new();
     let mut nested = Map::new();
     for field in &provider.fields {
-        properties.insert(field.name.clone(), field_schema(field));
+        flat.insert(field.name.clone(), field_schema(field));
         nested.insert(field.name.clone(), field_schema(field));
     }
     for (alias, field) in aliases(provider) {
         let mut schema = field_schema(field);
         schema["description"] = json!(format!("Alias of {}.", field.name));
-        properties.insert(alias.into(), schema.clone());
+        flat.insert(alias.into(), schema.clone());
         nested.insert(alias.into(), schema);
     }
     // account_sid and auth_token always carry the identifier's and primary
     // secret's patterns (older clients validate with them).
-    properties.insert(
+    flat.insert(
         IDENTIFIER_ALIAS.into(),
         credential(&provider.account_sid.pattern, &provider.account_sid.hint),
     );
-    properties.insert(
+    flat.insert(
         PRIMARY_SECRET_ALIAS.into(),
         credential(&provider.auth_token.pattern, &provider.auth_token.hint),
     );
+    let mut common = Map::new();
+    common.insert("provider".into(), provider_ref(provider));
     for (name, schema) in [
         ("name", non_blank(100)),
         ("active", json!({"type": "boolean"})),
@@ -490,31 +493,40 @@ fn create_branch(provider: &Provider) -> Value {
         ("sip_url", url_field()),
         ("meta_json", meta_json()),
     ] {
-        properties.insert(name.into(), schema);
+        common.insert(name.into(), schema);
     }
-    properties.insert(
-        "credentials".into(),
-        json!({"type": "object", "properties": nested, "additionalProperties": false,
-               "description": "The credential fields, instead of sending them flat."}),
-    );
     let required: Vec<&str> = provider
         .fields
         .iter()
         .filter(|field| field.required)
         .map(|field| field.name.as_str())
         .collect();
-    json!({"title": provider.name, "type": "object",
-        "description": format!("Provider `{}`. Required credential fields: {} (flat, by these names or their aliases, or inside `credentials`).", provider.slug, required.join(", ")),
-        "properties": properties,
-        "required": ["provider"], "additionalProperties": false})
+    let mut flat_properties = common.clone();
+    flat_properties.extend(flat);
+    let mut nested_properties = common;
+    nested_properties.insert(
+        "credentials".into(),
+        json!({"type": "object", "properties": nested, "additionalProperties": false,
+               "description": "The credential fields, instead of sending them flat."}),
+    );
+    [
+        json!({"title": provider.name, "type": "object",
+            "description": format!("Provider `{}` with its credential fields flat. Required credential fields: {} (by these names or their aliases).", provider.slug, required.join(", ")),
+            "properties": flat_properties,
+            "required": ["provider"], "additionalProperties": false}),
+        json!({"title": format!("{} (credentials object)", provider.name), "type": "object",
+            "description": format!("Provider `{}` with its credential fields inside `credentials`. Required credential fields: {}.", provider.slug, required.join(", ")),
+            "properties": nested_properties,
+            "required": ["provider", "credentials"], "additionalProperties": false}),
+    ]
 }
 
 fn create_body(catalog: &ProviderCatalog) -> Value {
-    let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
+    let branches: Vec<Value> = catalog.all().iter().flat_map(create_branches).collect();
     json!({"oneOf": branches,
            // No `discriminator`: it selects only `$ref`'d branches, and `provider`
            // may also be an id (Redocly refuses the document with it).
-           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credential fields follow its catalog entry (`GET /telephony/providers/` lists them as `fields`). They come flat or inside `credentials`, not both. `account_sid`/`auth_token` name the identifier and the primary secret of every provider; `api_key`/`api_secret` are their aliases where the provider has no field of that name."})
+           "description": "Two branches per provider of the catalog (fields flat, or inside `credentials`): `provider` names it (slug, id, or id as a string) and the credential fields follow its catalog entry (`GET /telephony/providers/` lists them as `fields`). They come flat or inside `credentials`, not both. `account_sid`/`auth_token` name the identifier and the primary secret of every provider; `api_key`/`api_secret` are their aliases where the provider has no field of that name."})
 }
 
 fn update_body(catalog: &ProviderCatalog) -> Value {
