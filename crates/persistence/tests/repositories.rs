@@ -81,6 +81,7 @@ fn new_token(user: UserId, hash: &str) -> NewApiTokenRecord {
         expires_at: Some(now() + TimeDelta::days(30)),
         kind: TokenKind::Admin,
         parent: None,
+        scopes: None,
     }
 }
 

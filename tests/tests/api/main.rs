@@ -19,6 +19,7 @@ mod provider_configurations;
 mod rate_limit_metrics;
 mod request_rules;
 mod roles_matrix;
+mod scopes;
 mod secrets;
 mod unavailable;
 mod verify;

@@ -4,6 +4,11 @@
 //! status is in [`expected`]; the test fails when the server has a route the table
 //! does not list (the route table is the one the server registers from), or the
 //! table lists a route the server does not have.
+//!
+//! The scopes dimension: [`expected_scope`] names the scope each route needs; the
+//! test fails when the route table names another (or a route is missing), and on
+//! both backends the owner calls every scoped route with a token holding every scope
+//! but that one (403) and with a token holding only that one (the owner's status).
 
 #![expect(
     clippy::expect_used,
@@ -96,6 +101,48 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
         ),
     ]);
     rows
+}
+
+/// The scope each route needs (`None`: none; the role decides alone).
+fn expected_scope(method: &Method, template: &str) -> Option<&'static str> {
+    let relative = template.strip_prefix(API_BASE)?;
+    let read = *method == Method::GET;
+    if CONFIG_PATHS.iter().any(|base| relative.starts_with(base)) {
+        return Some(
+            if read || relative.ends_with("/verify") || relative.ends_with("/history") {
+                "configurations:read"
+            } else {
+                "configurations:write"
+            },
+        );
+    }
+    if relative.starts_with("/telephony/numbers") || relative.starts_with("/telephony/bridges") {
+        return Some(if read {
+            "bridges:read"
+        } else {
+            "bridges:write"
+        });
+    }
+    if relative.starts_with("/audit-events") {
+        return Some("audit:read");
+    }
+    None
+}
+
+#[test]
+fn the_matrix_names_the_scope_of_every_route() {
+    let table = route_table();
+    for (method, path, _) in expected() {
+        let route = table
+            .iter()
+            .find(|route| route.method.as_str() == method.as_str() && route.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is not served"));
+        assert_eq!(
+            route.scope.map(|scope| scope.as_str()),
+            expected_scope(&method, &path),
+            "{method} {path}: the scope differs from the matrix"
+        );
+    }
 }
 
 #[test]
@@ -403,4 +450,86 @@ async fn every_route_for_every_role(backend: Backend) {
     );
 }
 
-on_both_backends!(every_route_for_every_role);
+/// Every scoped route, called by the owner with a token lacking only its scope (403
+/// `permission_denied`), and with a token holding only its scope (the owner's
+/// status).
+async fn every_route_needs_its_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("org-a");
+    let owner = app.user_in("org-a", Role::Owner);
+    let fixture = Fixture {
+        app,
+        owner: owner.token.clone(),
+        callers: vec![Caller {
+            email: Some(owner.email.clone()),
+            token: Some(owner.token.clone()),
+        }],
+        counter: std::sync::atomic::AtomicU32::new(0),
+    };
+    let everything = [
+        "configurations:read",
+        "configurations:write",
+        "bridges:read",
+        "bridges:write",
+        "credentials:use",
+        "credentials:reveal",
+        "audit:read",
+        "webhooks:manage",
+    ];
+    let mut failures = Vec::new();
+    for (method, template, statuses) in expected() {
+        let Some(scope) = expected_scope(&method, &template) else {
+            continue;
+        };
+        let without: Vec<&str> = everything
+            .iter()
+            .copied()
+            .filter(|name| *name != scope)
+            .collect();
+        for (scopes, want) in [(without, 403), (vec![scope], statuses[0])] {
+            let token = fixture
+                .app
+                .call(
+                    Method::POST,
+                    "/auth/tokens/",
+                    Some(&owner.token),
+                    None,
+                    Some(&json!({"name": "scoped", "scopes": scopes})),
+                    &[],
+                )
+                .await;
+            assert_eq!(token.status, 201, "{}", token.text);
+            let token = token.body["data"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned();
+            let (path, body) = fixture.request(&method, &template, 0).await;
+            let answer = fixture
+                .app
+                .call(
+                    method.clone(),
+                    &path,
+                    Some(&token),
+                    Some("org-a"),
+                    body.as_ref(),
+                    &[],
+                )
+                .await;
+            let code_ok = want != 403 || answer.body["code"] == "permission_denied";
+            if answer.status != want || !code_ok {
+                failures.push(format!(
+                    "{method} {template} with {scopes:?}: expected {want}, got {} {}",
+                    answer.status, answer.text
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+on_both_backends!(every_route_for_every_role, every_route_needs_its_scope);

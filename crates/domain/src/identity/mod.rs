@@ -3,6 +3,7 @@
 mod lineage;
 mod organization;
 mod ports;
+mod scope;
 mod token;
 mod user;
 
@@ -16,5 +17,6 @@ pub use ports::{
     IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification, Principal,
     PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
 };
+pub use scope::{Grants, Scope, ScopeSet};
 pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
 pub use user::{Email, EmailError, PasswordHash, UserId};

@@ -88,12 +88,13 @@ pub(crate) fn component_schemas() -> Value {
             &["id", "action", "provider_config_id", "user_id", "token_id", "request_id", "changes", "created_at"]),
         "Token": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "prefix": {"type": "string"}, "created_at": timestamp(),
-            "last_used_at": nullable(timestamp()), "expires_at": nullable(timestamp())}),
-            &["id", "name", "prefix", "created_at", "last_used_at", "expires_at"]),
+            "last_used_at": nullable(timestamp()), "expires_at": nullable(timestamp()),
+            "scopes": scope_list()}),
+            &["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "scopes"]),
         "CreatedToken": object(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "token": {"type": "string"}, "prefix": {"type": "string"}, "created_at": timestamp(),
-            "expires_at": nullable(timestamp())}),
-            &["id", "name", "token", "prefix", "created_at", "expires_at"]),
+            "expires_at": nullable(timestamp()), "scopes": scope_list()}),
+            &["id", "name", "token", "prefix", "created_at", "expires_at", "scopes"]),
         "Login": object(json!({"id": {"type": "integer"}, "token": {"type": "string"},
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
     })
@@ -134,4 +135,13 @@ pub(crate) fn component_responses() -> Value {
         "InternalError": error("`internal_error`: opaque; the cause is logged.", json!(null)),
         "Unavailable": error("`unavailable`: the database is unreachable or the pool exhausted.", json!({"Retry-After": retry_after()})),
     })
+}
+
+/// A token's scopes.
+fn scope_list() -> Value {
+    let names: Vec<&str> = switchboard_domain::identity::Scope::ALL
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect();
+    json!({"type": "array", "items": {"enum": names}})
 }

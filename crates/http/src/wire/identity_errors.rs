@@ -60,6 +60,7 @@ impl From<IssueTokenError> for ApiError {
                 ),
             ),
             IssueTokenError::TokenLimit => Self::TokenLimit,
+            IssueTokenError::ScopeNotAllowed => Self::PermissionDenied,
             IssueTokenError::UnknownUser | IssueTokenError::ParentGone => Self::InvalidToken,
             IssueTokenError::Repository(error) => error.into(),
         }
