@@ -11,7 +11,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use switchboard_application::key_rotation::UnreadableCredential;
-use switchboard_domain::identity::{Role, TokenId};
+use switchboard_domain::identity::{Role, ScopeSet, ServiceAccountId, TokenId};
 use switchboard_server::settings::Loaded;
 use switchboard_server::startup::{database_settings, services};
 use switchboard_server::{Profile, Settings};
@@ -53,6 +53,57 @@ enum Command {
     /// Manage idempotency keys.
     #[command(subcommand)]
     Idempotency(IdempotencyCommand),
+    /// Manage service accounts (members that are machines and never log in).
+    #[command(subcommand)]
+    ServiceAccount(ServiceAccountCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceAccountCommand {
+    /// Create a service account in an organization.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// admin, member or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List an organization's service accounts and their live tokens.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Delete a service account: its tokens fail on their next request.
+    Delete {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Manage a service account's tokens.
+    #[command(subcommand)]
+    Token(ServiceAccountTokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceAccountTokenCommand {
+    /// Issue a scoped token; it is printed once, alone on the last line.
+    Create {
+        #[arg(long)]
+        org: String,
+        /// The service account's id.
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: String,
+        /// A scope (repeat for several), e.g. `--scope credentials:use`.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +310,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("revoked token {id}");
             Ok(())
         }
+        Command::ServiceAccount(command) => service_account(command),
         Command::Idempotency(IdempotencyCommand::Purge) => {
             let services = services(&load()?)?;
             let purged = services.idempotency.purge_expired()?;
@@ -266,6 +318,87 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn organization(
+    services: &switchboard_server::Services,
+    handle: &str,
+) -> anyhow::Result<switchboard_domain::identity::OrgId> {
+    services
+        .identity
+        .organization_id(handle)?
+        .ok_or_else(|| anyhow!("no organization has this handle"))
+}
+
+fn service_account(command: ServiceAccountCommand) -> anyhow::Result<()> {
+    let services = services(&load()?)?;
+    let accounts = &services.service_accounts;
+    match command {
+        ServiceAccountCommand::Create { org, name, role } => {
+            let role: Role = role
+                .parse()
+                .ok()
+                .filter(|role| *role != Role::Owner)
+                .ok_or_else(|| anyhow!("role must be admin, member or viewer"))?;
+            let account = accounts.create_in(organization(&services, &org)?, &name, role)?;
+            println!(
+                "created service account {} (id {}, role {}) in {org}",
+                account.name, account.id.0, account.role
+            );
+        }
+        ServiceAccountCommand::List { org } => {
+            println!("id\tname\trole\tcreated_at\ttokens");
+            for view in accounts.list_in(organization(&services, &org)?)? {
+                let tokens: Vec<String> = view
+                    .tokens
+                    .iter()
+                    .map(|token| format!("{}:{}", token.id.0, token.prefix))
+                    .collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    view.account.id.0,
+                    view.account.name,
+                    view.account.role,
+                    view.account.created_at.to_rfc3339(),
+                    tokens.join(",")
+                );
+            }
+        }
+        ServiceAccountCommand::Delete { org, id } => {
+            accounts.delete_in(organization(&services, &org)?, ServiceAccountId(id))?;
+            println!("deleted service account {id}; its tokens are revoked");
+        }
+        ServiceAccountCommand::Token(ServiceAccountTokenCommand::Create {
+            org,
+            id,
+            name,
+            scopes,
+            expires_in_days,
+        }) => {
+            let scopes = ScopeSet::parse_names(scopes.iter().map(String::as_str))
+                .map_err(|()| anyhow!("unknown scope; known: {}", ScopeSet::all().to_stored()))?;
+            let issued = accounts.issue_token_in(
+                organization(&services, &org)?,
+                ServiceAccountId(id),
+                &name,
+                scopes,
+                expires_in_days,
+            )?;
+            let expires = issued
+                .record
+                .expires_at
+                .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
+            println!(
+                "token {} ({}) for service account {id}, scopes {}, expires {}; shown once:",
+                issued.record.id.0,
+                issued.record.name,
+                scopes.names().join(","),
+                expires
+            );
+            println!("{}", issued.token.expose());
+        }
+    }
+    Ok(())
 }
 
 fn migrate(status_only: bool) -> anyhow::Result<()> {

@@ -578,6 +578,20 @@ impl IdentityService {
             .ok_or(CreateUserError::Duplicate)
     }
 
+    /// The id of the organization with `handle` (`None`: no such organization).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn organization_id(&self, handle: &str) -> Result<Option<OrgId>, RepositoryError> {
+        let Ok(handle) = DomainHandle::parse(handle) else {
+            return Ok(None);
+        };
+        Ok(self
+            .repository
+            .organization_by_handle(&handle)?
+            .map(|organization| organization.id))
+    }
+
     /// Adds a user to an organization with a role (or changes the role).
     ///
     /// # Errors
@@ -620,6 +634,63 @@ impl IdentityService {
             scopes: None,
         };
         self.store_token(user, name, now, expires_at, lineage)
+    }
+
+    /// Issues a token to a service account's user (no parent: it lives with the
+    /// service account), with `scopes`, expiring after `expires_in_days`.
+    ///
+    /// # Errors
+    /// [`IssueTokenError`] for a bad name or expiry, or a user at the token limit.
+    pub(crate) fn issue_service_token(
+        &self,
+        user: UserId,
+        name: &str,
+        expires_in_days: Option<u32>,
+        scopes: ScopeSet,
+    ) -> Result<IssuedToken, IssueTokenError> {
+        check_token_request(name, expires_in_days)?;
+        let now = self.clock.now();
+        let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
+        let lineage = Lineage {
+            kind: TokenKind::Admin,
+            parent: None,
+            limit: TokenLimit::refuse(),
+            scopes: Some(scopes),
+        };
+        self.store_token(user, name, now, expires_at, lineage)
+    }
+
+    /// The tokens of `user`, newest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub(crate) fn tokens_of_user(&self, user: UserId) -> Result<Vec<TokenRecord>, RepositoryError> {
+        self.repository.tokens_of(user)
+    }
+
+    /// A fresh random name of 26 lowercase letters and digits (from the token
+    /// generator: cryptographically secure).
+    pub(crate) fn random_name(&self) -> String {
+        let token = self.token_generator.generate();
+        token
+            .expose()
+            .chars()
+            .skip(4)
+            .take(ApiToken::RANDOM_LEN)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    }
+
+    /// The clock of the service.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A hash no password matches, for service accounts' users.
+    pub(crate) fn no_password() -> switchboard_domain::identity::PasswordHash {
+        switchboard_domain::identity::PasswordHash(
+            switchboard_domain::identity::NO_PASSWORD.to_owned(),
+        )
     }
 
     /// Generates a token and stores its hash under `lineage`'s cap.

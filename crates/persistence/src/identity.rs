@@ -26,7 +26,7 @@ use crate::transaction::{TransactionError, write_transaction};
 /// [`IdentityRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
 pub struct DieselIdentityRepository {
-    db: Database,
+    pub(crate) db: Database,
 }
 
 impl DieselIdentityRepository {
@@ -72,14 +72,14 @@ struct NewOrganizationRow<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
-struct NewUserRow<'a> {
+pub(crate) struct NewUserRow<'a> {
     email: &'a str,
     password_hash: &'a str,
     created_at: NaiveDateTime,
 }
 
 impl<'a> NewUserRow<'a> {
-    fn from_domain(user: &'a NewUser) -> Self {
+    pub(crate) fn from_domain(user: &'a NewUser) -> Self {
         Self {
             email: user.email.as_str(),
             password_hash: &user.password_hash.0,
@@ -90,11 +90,11 @@ impl<'a> NewUserRow<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = memberships)]
-struct NewMembershipRow<'a> {
-    organization_id: i64,
-    user_id: i64,
-    role: &'a str,
-    created_at: NaiveDateTime,
+pub(crate) struct NewMembershipRow<'a> {
+    pub(crate) organization_id: i64,
+    pub(crate) user_id: i64,
+    pub(crate) role: &'a str,
+    pub(crate) created_at: NaiveDateTime,
 }
 
 /// A token row; field order is the table's column order (`RETURNING` relies on it).
@@ -189,7 +189,7 @@ struct PrincipalRow {
     role: Option<String>,
 }
 
-fn parse_role(text: &str) -> Result<Role, RepositoryError> {
+pub(crate) fn parse_role(text: &str) -> Result<Role, RepositoryError> {
     text.parse::<Role>()
         .map_err(|()| RepositoryError::Internal("stored membership has an unknown role".into()))
 }
@@ -236,7 +236,7 @@ const MAX_LINEAGE_DEPTH: usize = 1_000;
 /// was not live. The root is updated first, so that on PostgreSQL a concurrent
 /// mint, which holds a share lock on its parent, either commits before the walk
 /// below (and its child is found) or sees the parent revoked.
-fn revoke_lineage(
+pub(crate) fn revoke_lineage(
     conn: &mut DbConnection,
     root: TokenId,
     owner: Option<UserId>,

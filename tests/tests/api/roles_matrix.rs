@@ -73,6 +73,17 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
             (Method::DELETE, api(&format!("{base}/{{id}}")), delete),
             (Method::POST, api(&format!("{base}/{{id}}/verify")), write),
             (Method::GET, api(&format!("{base}/{{id}}/history")), read),
+            // Tokens issued without scopes lack credentials:reveal.
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/reveal")),
+                [403, 403, 403, 403, 403, 401],
+            ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/signature-checks")),
+                write,
+            ),
         ]);
     }
     rows.extend([
@@ -99,6 +110,31 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
             api("/audit-events"),
             [200, 200, 403, 403, 403, 401],
         ),
+        (
+            Method::GET,
+            api("/service-accounts"),
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            api("/service-accounts"),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            api("/service-accounts/{id}"),
+            [204, 204, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            api("/service-accounts/{id}/tokens"),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            api("/service-accounts/{id}/tokens/{token_id}"),
+            [204, 204, 403, 403, 403, 401],
+        ),
     ]);
     rows
 }
@@ -107,6 +143,12 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
 fn expected_scope(method: &Method, template: &str) -> Option<&'static str> {
     let relative = template.strip_prefix(API_BASE)?;
     let read = *method == Method::GET;
+    if relative.ends_with("/reveal") {
+        return Some("credentials:reveal");
+    }
+    if relative.ends_with("/signature-checks") || relative.ends_with("/access-tokens") {
+        return Some("credentials:use");
+    }
     if CONFIG_PATHS.iter().any(|base| relative.starts_with(base)) {
         return Some(
             if read || relative.ends_with("/verify") || relative.ends_with("/history") {
@@ -244,6 +286,14 @@ impl Fixture {
         (data["id"].as_i64().expect("number id"), number)
     }
 
+    async fn service_account(&self) -> i64 {
+        let name = format!("robot {}", self.next());
+        self.owner_post("/service-accounts", json!({"name": name, "role": "member"}))
+            .await["id"]
+            .as_i64()
+            .expect("service account id")
+    }
+
     async fn bridge(&self, number_ids: &[i64]) -> String {
         let name = format!("bridge {}", self.next());
         self.owner_post(
@@ -320,6 +370,9 @@ impl Fixture {
                 let concrete = path.replace("{id}", &id.to_string());
                 let body = match method.as_str() {
                     "PATCH" => Some(json!({"name": format!("renamed {n}")})),
+                    _ if path.ends_with("/signature-checks") => Some(
+                        json!({"url": "https://hooks.example.test/", "params": {}, "signature": "AAAA"}),
+                    ),
                     _ => None,
                 };
                 (concrete, body)
@@ -358,6 +411,33 @@ impl Fixture {
                     format!("/telephony/bridges/{slug}/disconnect-provider"),
                     Some(json!({"phone_number": number})),
                 )
+            }
+            ("POST", "/service-accounts") => (
+                relative,
+                Some(json!({"name": format!("matrix robot {n}"), "role": "viewer"})),
+            ),
+            ("DELETE", "/service-accounts/{id}") => {
+                let id = self.service_account().await;
+                (format!("/service-accounts/{id}"), None)
+            }
+            ("POST", "/service-accounts/{id}/tokens") => {
+                let id = self.service_account().await;
+                (
+                    format!("/service-accounts/{id}/tokens"),
+                    Some(json!({"name": "robot token", "scopes": ["configurations:read"]})),
+                )
+            }
+            ("DELETE", "/service-accounts/{id}/tokens/{token_id}") => {
+                let id = self.service_account().await;
+                let token = self
+                    .owner_post(
+                        &format!("/service-accounts/{id}/tokens"),
+                        json!({"name": "robot token", "scopes": ["bridges:read"]}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("token id");
+                (format!("/service-accounts/{id}/tokens/{token}"), None)
             }
             (_, path) if path.contains("{slug}") => {
                 let slug = self.bridge(&[]).await;
@@ -486,7 +566,13 @@ async fn every_route_needs_its_scope(backend: Backend) {
             .copied()
             .filter(|name| *name != scope)
             .collect();
-        for (scopes, want) in [(without, 403), (vec![scope], statuses[0])] {
+        // With its scope the owner may reveal, which no unscoped token may.
+        let with_scope = if scope == "credentials:reveal" {
+            200
+        } else {
+            statuses[0]
+        };
+        for (scopes, want) in [(without, 403), (vec![scope], with_scope)] {
             let token = fixture
                 .app
                 .call(

@@ -4,6 +4,7 @@ mod lineage;
 mod organization;
 mod ports;
 mod scope;
+mod service_account;
 mod token;
 mod user;
 
@@ -18,5 +19,9 @@ pub use ports::{
     PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
 };
 pub use scope::{Grants, Scope, ScopeSet};
+pub use service_account::{
+    NO_PASSWORD, NewServiceAccount, SERVICE_ACCOUNT_EMAIL_DOMAIN, ServiceAccount, ServiceAccountId,
+    ServiceAccountRepository, service_account_role,
+};
 pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
 pub use user::{Email, EmailError, PasswordHash, UserId};

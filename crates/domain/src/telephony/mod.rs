@@ -10,6 +10,7 @@ mod number;
 mod ports;
 mod provider;
 mod secret;
+mod signatures;
 mod verification;
 
 pub use bridge::{
@@ -34,6 +35,9 @@ pub use ports::{
 pub use provider::{CredentialRule, Provider, ProviderCatalog, ProviderId, ProviderRecord};
 pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
+};
+pub use signatures::{
+    AccessTokenMinter, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook, WebhookSignatures,
 };
 pub use verification::{
     CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,

@@ -271,6 +271,34 @@ impl FromRequest for OrgActor {
     }
 }
 
+/// An authenticated member acting in the `Org-Handle` organization, with the
+/// token's grants (for routes that pass them on: a token created by this one never
+/// carries more, and secret uses are limited per token).
+#[derive(Debug, Clone)]
+pub(crate) struct OrgGranted {
+    pub(crate) actor: Actor,
+    pub(crate) grants: Grants,
+}
+
+impl FromRequest for OrgGranted {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let prepared = Presented::with_organization(req.headers())
+            .and_then(|p| Ok((p.needing(route_scope(req)), state(req)?)));
+        let req = req.clone();
+        Box::pin(async move {
+            let authorized = authorized(req, prepared).await?;
+            let actor = authorized.actor.ok_or(ApiError::ForbiddenOrganization)?;
+            Ok(Self {
+                actor,
+                grants: authorized.grants,
+            })
+        })
+    }
+}
+
 /// An organization route's credentials, read from its headers; [`OrgCredentials::run`]
 /// authorizes and runs the handler's read in one blocking trip.
 #[derive(Debug)]

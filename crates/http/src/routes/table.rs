@@ -15,7 +15,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
-    audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
+    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
+    service_accounts, tokens, verification,
 };
 use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
@@ -32,6 +33,7 @@ pub fn route_table() -> Vec<RouteSpec> {
         let mut spelling = provider_configs::routes(base);
         spelling.extend(verification::routes(base));
         spelling.extend(audit::history_routes(base));
+        spelling.extend(credential_use::routes(base));
         if index > 0 {
             for route in &mut spelling {
                 route.operation.deprecated = true;
@@ -45,6 +47,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(numbers::routes());
     routes.extend(bridges::routes());
     routes.extend(audit::routes());
+    routes.extend(service_accounts::routes());
     name_scopes(&mut routes);
     routes
 }
