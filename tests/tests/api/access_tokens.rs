@@ -117,7 +117,13 @@ async fn service_accounts_mint_livekit_tokens(backend: Backend) {
     // Twilio configurations without an API key: 400. No scope: 403. Viewer: 403.
     let twilio = app.create_config(&owner, &twilio_body(9)).await;
     let twilio = twilio.body["data"]["id"].as_i64().expect("id");
-    let answer = mint(&app, &runtime, twilio, &json!({"identity": "a", "room": "r"})).await;
+    let answer = mint(
+        &app,
+        &runtime,
+        twilio,
+        &json!({"identity": "a", "room": "r"}),
+    )
+    .await;
     assert_eq!(answer.status, 400, "{}", answer.text);
     let reader = robot(&app, &owner, account, &["configurations:read"]).await;
     let answer = mint(&app, &reader, id, &json!({"identity": "a", "room": "r"})).await;

@@ -5,6 +5,7 @@
 //! To add a topic, put it in `tests/tests/api/<topic>.rs` and name it below.
 
 mod access;
+mod access_tokens;
 mod audit;
 mod bridge_audit;
 mod bridges;

@@ -84,6 +84,11 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
                 api(&format!("{base}/{{id}}/signature-checks")),
                 write,
             ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/access-tokens")),
+                create,
+            ),
         ]);
     }
     rows.extend([
@@ -363,6 +368,21 @@ impl Fixture {
                     Some(
                         json!({"provider": "twilio", "account_sid": format!("AC{n:032x}"), "auth_token": format!("{n:032x}")}),
                     ),
+                )
+            }
+            (_, path) if config_base.is_some() && path.ends_with("/access-tokens") => {
+                let n = self.next() + 1000;
+                let id = self
+                    .owner_post(
+                        CONFIG_PATHS[0],
+                        json!({"provider": "livekit", "account_sid": format!("API{n:08}"), "auth_token": format!("secret-{n}")}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("config id");
+                (
+                    path.replace("{id}", &id.to_string()),
+                    Some(json!({"identity": "agent", "room": "room-1"})),
                 )
             }
             (_, path) if config_base.is_some() && path.contains("{id}") => {
