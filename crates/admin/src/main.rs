@@ -376,7 +376,7 @@ fn service_account(command: ServiceAccountCommand) -> anyhow::Result<()> {
             expires_in_days,
         }) => {
             let scopes = ScopeSet::parse_names(scopes.iter().map(String::as_str))
-                .map_err(|()| anyhow!("unknown scope; known: {}", ScopeSet::all().to_stored()))?;
+                .map_err(|_| anyhow!("unknown scope; known: {}", ScopeSet::all().to_stored()))?;
             let issued = accounts.issue_token_in(
                 organization(&services, &org)?,
                 ServiceAccountId(id),

@@ -119,7 +119,7 @@ fn parse_scopes(stored: Option<&str>) -> Result<Option<ScopeSet>, RepositoryErro
     stored
         .map(|text| {
             ScopeSet::from_stored(text)
-                .map_err(|()| RepositoryError::Internal("stored token has an unknown scope".into()))
+                .map_err(|_| RepositoryError::Internal("stored token has an unknown scope".into()))
         })
         .transpose()
 }

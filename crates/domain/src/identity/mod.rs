@@ -18,7 +18,7 @@ pub use ports::{
     IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification, Principal,
     PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
 };
-pub use scope::{Grants, Scope, ScopeSet};
+pub use scope::{Grants, Scope, ScopeSet, UnknownScope};
 pub use service_account::{
     NO_PASSWORD, NewServiceAccount, SERVICE_ACCOUNT_EMAIL_DOMAIN, ServiceAccount, ServiceAccountId,
     ServiceAccountRepository, service_account_role,

@@ -75,6 +75,11 @@ impl FromStr for Scope {
     }
 }
 
+/// A name that is not a scope (never repeated in messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope")]
+pub struct UnknownScope;
+
 /// A set of scopes (a small bit set: cheap to copy on every request).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ScopeSet(u16);
@@ -145,23 +150,21 @@ impl ScopeSet {
     /// Parses the stored form.
     ///
     /// # Errors
-    /// `Err(())` for an unknown name.
-    pub fn from_stored(text: &str) -> Result<Self, ()> {
-        text.split_whitespace()
-            .map(str::parse::<Scope>)
-            .collect::<Result<Self, ()>>()
+    /// [`UnknownScope`] for an unknown name.
+    pub fn from_stored(text: &str) -> Result<Self, UnknownScope> {
+        Self::parse_names(text.split_whitespace())
     }
 
     /// Parses names sent by a client; the first unknown name is the error (the
     /// caller must not echo it).
     ///
     /// # Errors
-    /// `Err(())` when a name is not a scope.
-    pub fn parse_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, ()> {
+    /// [`UnknownScope`] when a name is not a scope.
+    pub fn parse_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, UnknownScope> {
         names
             .into_iter()
-            .map(str::parse::<Scope>)
-            .collect::<Result<Self, ()>>()
+            .map(|name| name.parse::<Scope>().map_err(|()| UnknownScope))
+            .collect::<Result<Self, UnknownScope>>()
     }
 }
 

@@ -16,7 +16,7 @@ pub(crate) fn scopes_field(fields: &mut Fields) -> Result<Option<ScopeSet>, ApiE
     };
     ScopeSet::parse_names(names.iter().map(String::as_str))
         .map(Some)
-        .map_err(|()| ApiError::invalid("scopes", UNKNOWN_SCOPE))
+        .map_err(|_| ApiError::invalid("scopes", UNKNOWN_SCOPE))
 }
 
 /// The message of an unknown scope.
