@@ -7,6 +7,7 @@
 //! address) before the secret leaves: when the event cannot be written, nothing is
 //! revealed. No secret, derived token or signature is ever logged or audited.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -149,10 +150,13 @@ impl Matched {
 /// Why an access token could not be minted.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessTokenError {
-    /// The configuration's provider mints no access tokens here (Twilio's need an
-    /// API key, which arrives with multi-field credentials).
+    /// The configuration's provider mints no access tokens here (a Twilio one
+    /// without an API key included).
     #[error("no access tokens for this provider")]
     Unsupported,
+    /// LiveKit tokens name a room.
+    #[error("a room is required")]
+    RoomRequired,
     #[error(transparent)]
     Use(#[from] RevealError),
 }
@@ -178,10 +182,12 @@ pub struct UseContext {
     pub client_address: Option<String>,
 }
 
-/// A revealed credential: the configuration (its public fields) and its secret.
+/// A revealed credential: the configuration (its public fields), its primary
+/// secret, and every secret by catalog name.
 pub struct Revealed {
     pub config: ProviderConfig,
     pub auth_token: SecretString,
+    pub secrets: BTreeMap<String, SecretString>,
 }
 
 impl std::fmt::Debug for Revealed {
@@ -247,11 +253,24 @@ impl CredentialUseService {
         if !config.active {
             return Err(RevealError::Inactive);
         }
-        let auth_token = self
+        let secrets = self
             .configs
-            .open_credential(&config)
+            .open_secrets(&config)
             .map_err(|_| RevealError::Unreadable)?;
-        Ok(Revealed { config, auth_token })
+        let primary = self
+            .configs
+            .catalog()
+            .by_id(config.provider_id)
+            .map(|provider| provider.primary_secret().name.clone());
+        let auth_token = primary
+            .and_then(|name| secrets.get(&name).cloned())
+            .or_else(|| secrets.values().next().cloned())
+            .ok_or(RevealError::Unreadable)?;
+        Ok(Revealed {
+            config,
+            auth_token,
+            secrets,
+        })
     }
 
     /// Reveals the credential of configuration `id` to `actor` (whose token the
@@ -313,7 +332,8 @@ impl CredentialUseService {
     }
 
     /// Mints an access token from the stored keys of configuration `id`, valid for
-    /// `ttl_seconds` from now: LiveKit (the configuration's API key and secret).
+    /// `ttl_seconds` from now: LiveKit (the configuration's API key and secret), or
+    /// Twilio with a Voice grant (the configuration's API key SID and secret).
     ///
     /// # Errors
     /// [`AccessTokenError::Unsupported`] for other providers; [`RevealError`]'s
@@ -332,18 +352,53 @@ impl CredentialUseService {
             .by_id(revealed.config.provider_id)
             .map(|provider| provider.slug.as_str())
             .unwrap_or_default();
-        if slug != "livekit" {
-            return Err(AccessTokenError::Unsupported);
-        }
         let now = self.clock.now();
         let expires_at = now + chrono::Duration::seconds(i64::from(ttl_seconds));
-        let token = self.minter.livekit(
-            &revealed.config.account_sid,
-            &revealed.auth_token,
-            grant,
-            now.timestamp(),
-            expires_at.timestamp(),
-        );
+        let public = |name: &str| {
+            revealed
+                .config
+                .public_fields
+                .get(name)
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let token = match slug {
+            "livekit" => {
+                if grant.room.is_empty() {
+                    return Err(AccessTokenError::RoomRequired);
+                }
+                let api_key =
+                    public("api_key").unwrap_or_else(|| revealed.config.account_sid.clone());
+                let api_secret = revealed
+                    .secrets
+                    .get("api_secret")
+                    .unwrap_or(&revealed.auth_token);
+                self.minter.livekit(
+                    &api_key,
+                    api_secret,
+                    grant,
+                    now.timestamp(),
+                    expires_at.timestamp(),
+                )
+            }
+            "twilio" => {
+                let (Some(key_sid), Some(key_secret)) = (
+                    public("api_key_sid"),
+                    revealed.secrets.get("api_key_secret"),
+                ) else {
+                    return Err(AccessTokenError::Unsupported);
+                };
+                self.minter.twilio_voice(
+                    &revealed.config.account_sid,
+                    &key_sid,
+                    key_secret,
+                    &grant.identity,
+                    now.timestamp(),
+                    expires_at.timestamp(),
+                )
+            }
+            _ => return Err(AccessTokenError::Unsupported),
+        };
         Ok(MintedToken { token, expires_at })
     }
 }

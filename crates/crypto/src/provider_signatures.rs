@@ -18,7 +18,9 @@ use switchboard_domain::telephony::{
     AccessTokenMinter, LiveKitGrant, SignedWebhook, WebhookSignatures,
 };
 
-use crate::access_tokens::{LiveKitClaims, LiveKitFlags, livekit_access_token};
+use crate::access_tokens::{
+    LiveKitClaims, LiveKitFlags, TwilioVoiceClaims, livekit_access_token, twilio_voice_access_token,
+};
 
 type HmacSha1 = Hmac<Sha1>;
 
@@ -43,6 +45,27 @@ impl AccessTokenMinter for ProviderSignatures {
                     can_subscribe: grant.can_subscribe,
                     can_publish_data: grant.can_publish_data,
                 },
+                issued_at,
+                expires_at,
+            },
+        )
+    }
+
+    fn twilio_voice(
+        &self,
+        account_sid: &str,
+        api_key_sid: &str,
+        api_key_secret: &SecretString,
+        identity: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> SecretString {
+        twilio_voice_access_token(
+            api_key_secret,
+            &TwilioVoiceClaims {
+                account_sid,
+                api_key_sid,
+                identity,
                 issued_at,
                 expires_at,
             },

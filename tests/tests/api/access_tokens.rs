@@ -114,7 +114,8 @@ async fn service_accounts_mint_livekit_tokens(backend: Backend) {
         assert_eq!(answer.status, 400, "{bad}: {}", answer.text);
     }
 
-    // Twilio configurations without an API key: 400. No scope: 403. Viewer: 403.
+    // Twilio configurations without an API key: 400 (with one: below). No scope:
+    // 403. Viewer: 403.
     let twilio = app.create_config(&owner, &twilio_body(9)).await;
     let twilio = twilio.body["data"]["id"].as_i64().expect("id");
     let answer = mint(
@@ -138,7 +139,50 @@ async fn service_accounts_mint_livekit_tokens(backend: Backend) {
     assert_eq!(answer.status, 404, "{}", answer.text);
 }
 
-on_both_backends!(service_accounts_mint_livekit_tokens);
+/// Twilio configurations holding an API key mint Twilio Access Tokens with a Voice
+/// grant, body `{"identity", "ttl_seconds"?}`.
+async fn twilio_configurations_with_an_api_key_mint_voice_tokens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let secret = "TwilioApiKeySecretOf32Characters";
+    let created = app
+        .create_config(
+            &owner,
+            &json!({"provider": "twilio", "account_sid": "AC00000000000000000000000000000042",
+                    "auth_token": "00000000000000000000000000000042",
+                    "api_key_sid": "SK00000000000000000000000000000042", "api_key_secret": secret}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["data"]["id"].as_i64().expect("id");
+    let account = service_account(&app, &owner, "member").await;
+    let runtime = robot(&app, &owner, account, &["credentials:use"]).await;
+    let answer = mint(
+        &app,
+        &runtime,
+        id,
+        &json!({"identity": "alice", "ttl_seconds": 3600}),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    assert!(!answer.text.contains(secret));
+    let (header, body) = claims(answer.body["data"]["token"].as_str().expect("token"));
+    assert_eq!(header["cty"], "twilio-fpa;v=1");
+    assert_eq!(body["iss"], "SK00000000000000000000000000000042");
+    assert_eq!(body["sub"], "AC00000000000000000000000000000042");
+    assert_eq!(body["grants"]["identity"], "alice");
+    assert_eq!(body["grants"]["voice"]["incoming"]["allow"], true);
+    assert_eq!(
+        body["exp"].as_i64().expect("exp") - body["nbf"].as_i64().expect("nbf"),
+        3600
+    );
+}
+
+on_both_backends!(
+    service_accounts_mint_livekit_tokens,
+    twilio_configurations_with_an_api_key_mint_voice_tokens
+);
 
 /// LiveKit's own verifier accepts a token minted through the route.
 #[tokio::test]

@@ -249,7 +249,65 @@ async fn secret_uses_have_their_own_limit_per_token(backend: Backend) {
     assert!(!metrics.contains(&twilio_token(5)));
 }
 
+/// A configuration with several secrets reveals every field, and its version is
+/// the credential version (it moves with a secret, not with a rename).
+async fn every_field_of_a_multi_secret_configuration_is_revealed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let created = app
+        .create_config(
+            &owner,
+            &json!({"provider": "twilio", "account_sid": twilio_sid(6), "auth_token": twilio_token(6),
+                    "api_key_sid": "SK00000000000000000000000000000006",
+                    "api_key_secret": "ApiKeySecretOfTheSixthConfig0006"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["data"]["id"].as_i64().expect("id");
+    let account = service_account(&app, &owner, "member").await;
+    let revealer = robot(&app, &owner, account, &["credentials:reveal"]).await;
+    let answer = reveal(&app, &revealer, id).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let credentials = &answer.body["data"]["credentials"];
+    assert_eq!(credentials["account_sid"], twilio_sid(6));
+    assert_eq!(credentials["auth_token"], twilio_token(6));
+    assert_eq!(
+        credentials["api_key_sid"],
+        "SK00000000000000000000000000000006"
+    );
+    assert_eq!(
+        credentials["api_key_secret"],
+        "ApiKeySecretOfTheSixthConfig0006"
+    );
+    assert_eq!(answer.body["data"]["version"], 1);
+    let renamed = app
+        .patch_config(&owner, id, &json!({"name": "renamed"}))
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(reveal(&app, &revealer, id).await.body["data"]["version"], 1);
+    let rotated = app
+        .patch_config(
+            &owner,
+            id,
+            &json!({"api_key_secret": "ANewApiKeySecretForTheSixth00006"}),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let answer = reveal(&app, &revealer, id).await;
+    assert_eq!(answer.body["data"]["version"], 2, "{}", answer.text);
+    assert_eq!(
+        answer.body["data"]["credentials"]["api_key_secret"],
+        "ANewApiKeySecretForTheSixth00006"
+    );
+    assert_eq!(
+        answer.body["data"]["credentials"]["auth_token"],
+        twilio_token(6)
+    );
+}
+
 on_both_backends!(
+    every_field_of_a_multi_secret_configuration_is_revealed,
     only_reveal_scopes_reveal_and_each_reveal_is_audited,
     service_accounts_reveal_only_with_the_scope,
     inactive_configurations_are_never_revealed,

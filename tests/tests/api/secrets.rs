@@ -369,6 +369,32 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["data"]["valid"], false);
     bodies.push(answer.text);
+    // A LiveKit access token minted from a secret: the token only in its own 201.
+    let livekit = app
+        .create_config(
+            &owner,
+            &json!({"provider": "livekit", "account_sid": "APIsentinel01", "auth_token": sentinel}),
+        )
+        .await;
+    assert_eq!(livekit.status, 201, "{}", livekit.text);
+    bodies.push(livekit.text.clone());
+    let livekit = livekit.body["data"]["id"].as_i64().expect("id");
+    let minted = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}{livekit}/access-tokens/"),
+            Some(&machine),
+            org,
+            Some(&json!({"identity": "agent", "room": "call"})),
+            &[],
+        )
+        .await;
+    assert_eq!(minted.status, 201, "{}", minted.text);
+    assert!(!minted.text.contains(&sentinel));
+    let minted = minted.body["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     for path in [
         "/service-accounts/",
         "/audit-events/?action=credentials_revealed",
@@ -388,6 +414,7 @@ async fn nothing_secret_leaks(backend: Backend) {
         owner.token.clone(),
         revealer.clone(),
         machine.clone(),
+        minted.clone(),
         app.settings.crypto.keys.expose_secret().to_owned(),
         app.settings.auth.token_hmac_key.expose_secret().to_owned(),
     ];

@@ -56,4 +56,16 @@ pub trait AccessTokenMinter: Send + Sync {
         issued_at: i64,
         expires_at: i64,
     ) -> SecretString;
+
+    /// A Twilio Access Token with a Voice grant (incoming calls) for `identity`,
+    /// signed with the API key's secret.
+    fn twilio_voice(
+        &self,
+        account_sid: &str,
+        api_key_sid: &str,
+        api_key_secret: &SecretString,
+        identity: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> SecretString;
 }

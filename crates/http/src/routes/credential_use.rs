@@ -91,22 +91,18 @@ async fn reveal(
         .by_id(revealed.config.provider_id)
         .map(|provider| provider.slug.clone())
         .unwrap_or_default();
-    let mut credentials = Map::new();
-    credentials.insert(
-        "account_sid".to_owned(),
-        Value::from(revealed.config.account_sid.clone()),
-    );
-    credentials.insert(
-        "auth_token".to_owned(),
-        Value::from(revealed.auth_token.expose_secret()),
-    );
+    // Every field: the public ones as stored, the secrets in plain.
+    let mut credentials = revealed.config.public_fields.clone();
+    for (name, secret) in &revealed.secrets {
+        credentials.insert(name.clone(), Value::from(secret.expose_secret()));
+    }
     Ok(no_store(respond(
         StatusCode::OK,
         "Provider configuration credentials revealed successfully.",
         RevealView {
             id: revealed.config.id.0,
             provider,
-            version: revealed.config.version,
+            version: revealed.config.credential_version,
             credentials,
             previous: None,
         },
@@ -267,9 +263,8 @@ fn access_token_request(body: &Map<String, Value>) -> Result<(LiveKitGrant, u32)
         };
         flags[index] = flag;
     }
-    let Some(room) = room else {
-        return Err(ApiError::invalid("room", "This field is required."));
-    };
+    // LiveKit needs it (the service says so); Twilio's body has none.
+    let room = room.unwrap_or_default();
     Ok((
         LiveKitGrant {
             identity,

@@ -179,8 +179,9 @@ impl From<AccessTokenError> for ApiError {
         match error {
             AccessTokenError::Unsupported => Self::invalid(
                 NON_FIELD_ERRORS,
-                "access tokens are minted for livekit configurations (Twilio access tokens need a configuration holding an API key)",
+                "access tokens are minted for livekit configurations, and twilio ones holding api_key_sid and api_key_secret",
             ),
+            AccessTokenError::RoomRequired => Self::invalid("room", "This field is required."),
             AccessTokenError::Use(error) => error.into(),
         }
     }
