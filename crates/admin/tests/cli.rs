@@ -1171,3 +1171,108 @@ fn the_password_prompt_on_a_terminal_does_not_echo() {
     );
     assert!(admin.ok(&["user", "list"]).contains("tty@acme.test"));
 }
+
+#[test]
+fn operators_manage_service_accounts_and_their_scoped_tokens() {
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let created = admin.ok(&[
+        "service-account",
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "call runtime",
+        "--role",
+        "member",
+    ]);
+    assert!(created.contains("call runtime"), "{created}");
+    assert!(
+        admin
+            .fails(&[
+                "service-account",
+                "create",
+                "--org",
+                "acme",
+                "--name",
+                "boss",
+                "--role",
+                "owner",
+            ])
+            .contains("role")
+    );
+    let listed = admin.ok(&["service-account", "list", "--org", "acme"]);
+    let id = listed
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split('\t').next())
+        .expect("one account listed")
+        .to_owned();
+    let issued = admin.ok(&[
+        "service-account",
+        "token",
+        "create",
+        "--org",
+        "acme",
+        "--id",
+        &id,
+        "--name",
+        "runtime",
+        "--scope",
+        "credentials:use",
+        "--scope",
+        "credentials:reveal",
+    ]);
+    let token = issued.lines().last().expect("token line").to_owned();
+    assert!(token.starts_with("sbt_"), "{issued}");
+    assert!(
+        issued.contains("credentials:use,credentials:reveal"),
+        "{issued}"
+    );
+    // A viewer account cannot hold a writing scope; unknown scopes fail.
+    admin.ok(&[
+        "service-account",
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "reader",
+        "--role",
+        "viewer",
+    ]);
+    let listed = admin.ok(&["service-account", "list", "--org", "acme"]);
+    let viewer = listed
+        .lines()
+        .find(|line| line.contains("reader"))
+        .and_then(|line| line.split('\t').next())
+        .expect("listed")
+        .to_owned();
+    for scope in ["configurations:write", "everything"] {
+        admin.fails(&[
+            "service-account",
+            "token",
+            "create",
+            "--org",
+            "acme",
+            "--id",
+            &viewer,
+            "--name",
+            "x",
+            "--scope",
+            scope,
+        ]);
+    }
+    // The token works until its account is deleted, then never again.
+    let services = admin.services();
+    assert!(services.identity.resolve(&token, Some("acme")).is_ok());
+    let deleted = admin.ok(&["service-account", "delete", "--org", "acme", "--id", &id]);
+    assert!(deleted.contains("revoked"), "{deleted}");
+    assert!(services.identity.resolve(&token, Some("acme")).is_err());
+    assert!(
+        !admin
+            .ok(&["service-account", "list", "--org", "acme"])
+            .contains("call runtime")
+    );
+    admin.fails(&["service-account", "delete", "--org", "acme", "--id", &id]);
+}

@@ -8,10 +8,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use secrecy::SecretString;
 use switchboard_domain::identity::{
-    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, IdentityRepository, Member,
-    NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, OutlivesParent,
-    PasswordHasher, Principal, Role, TokenGenerator, TokenHasher, TokenId, TokenInsert, TokenKind,
-    TokenLimit, TokenRecord, UserId, UserSummary, minted_token_expiry,
+    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, Grants, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, OutlivesParent, PasswordHasher, Principal, Role, Scope, ScopeSet, TokenGenerator, TokenHasher, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary, minted_token_expiry,
 };
 use switchboard_domain::shared::{Clock, RepositoryError, Timestamp, has_control_chars};
 
@@ -40,6 +37,8 @@ pub struct Authentication {
     /// `None` when no organization was named, it does not exist, or the caller is
     /// not a member of it.
     pub actor: Option<Actor>,
+    /// The token's scopes, and whether its user is a service account.
+    pub grants: Grants,
 }
 
 /// Why a login failed.
@@ -128,6 +127,9 @@ pub enum IssueTokenError {
     /// The user holds the most live tokens allowed.
     #[error("the user holds the most live tokens allowed")]
     TokenLimit,
+    /// A scope the caller's role could not use, or one the creating token lacks.
+    #[error("the caller may not grant one of the scopes asked for")]
+    ScopeNotAllowed,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -255,6 +257,7 @@ impl IdentityService {
             user_id: principal.user_id,
             token_id: principal.token_id,
         };
+        let grants = Grants::of(principal.token_scopes, principal.service_account);
         let now = self.clock.now();
         let stale = principal
             .token_last_used_at
@@ -270,7 +273,11 @@ impl IdentityService {
             org_handle: membership.handle,
             role: membership.role,
         });
-        Ok(Authentication { caller, actor })
+        Ok(Authentication {
+            caller,
+            actor,
+            grants,
+        })
     }
 
     /// The first step of a login (blocking: one query): who `email` names, with the
@@ -341,6 +348,7 @@ impl IdentityService {
             kind: TokenKind::Login,
             parent: None,
             limit: TokenLimit::for_login(),
+            scopes: None,
         };
         self.store_token(user, LOGIN_TOKEN_NAME, now, expires_at, lineage)
             .map_err(|error| match error {
@@ -377,20 +385,81 @@ impl IdentityService {
         name: &str,
         expires_in_days: Option<u32>,
     ) -> Result<IssuedToken, IssueTokenError> {
+        self.issue_scoped_token_for(caller, name, expires_in_days, None)
+    }
+
+    /// [`IdentityService::issue_token_for`] with `scopes` (`None`: the creating
+    /// token's). A token never carries a scope the token creating it lacks, nor one
+    /// the caller's role could use in none of its organizations; the one exception
+    /// is `credentials:reveal`, which an owner or admin may add with an unnarrowed
+    /// token of their own (a login token, or one created without `scopes`): only
+    /// owners and admins may grant it.
+    ///
+    /// # Errors
+    /// As [`IdentityService::issue_token_for`], and
+    /// [`IssueTokenError::ScopeNotAllowed`].
+    pub fn issue_scoped_token_for(
+        &self,
+        caller: Caller,
+        name: &str,
+        expires_in_days: Option<u32>,
+        scopes: Option<ScopeSet>,
+    ) -> Result<IssuedToken, IssueTokenError> {
         check_token_request(name, expires_in_days)?;
         let parent = self
             .repository
             .token(caller.token_id)?
             .filter(|parent| parent.revoked_at.is_none())
             .ok_or(IssueTokenError::ParentGone)?;
+        if let Some(requested) = scopes {
+            self.check_grantable(caller, &parent, requested)?;
+        }
         let now = self.clock.now();
         let expires_at = minted_token_expiry(now, expires_in_days, parent.expires_at)?;
         let lineage = Lineage {
             kind: TokenKind::Api,
             parent: Some(caller.token_id),
             limit: TokenLimit::refuse(),
+            scopes: scopes.or(parent.scopes),
         };
         self.store_token(caller.user_id, name, now, expires_at, lineage)
+    }
+
+    /// Whether `caller`, through `parent`, may give a token `requested`.
+    fn check_grantable(
+        &self,
+        caller: Caller,
+        parent: &TokenRecord,
+        requested: ScopeSet,
+    ) -> Result<(), IssueTokenError> {
+        let memberships = self.repository.organizations_of(caller.user_id)?;
+        let usable = memberships
+            .iter()
+            .fold(ScopeSet::empty(), |usable, membership| {
+                membership
+                    .role
+                    .usable_scopes(false)
+                    .iter()
+                    .fold(usable, ScopeSet::with)
+            });
+        if !requested.is_subset_of(usable) {
+            return Err(IssueTokenError::ScopeNotAllowed);
+        }
+        let held = Grants::of(parent.scopes, false).scopes;
+        let beyond = requested.iter().filter(|scope| !held.contains(*scope));
+        for scope in beyond {
+            // Only an owner's or admin's unnarrowed token may add reveal, which no
+            // such token holds; a narrowed token never widens.
+            let may_add = scope == Scope::CredentialsReveal
+                && parent.scopes.is_none()
+                && memberships
+                    .iter()
+                    .any(|membership| matches!(membership.role, Role::Owner | Role::Admin));
+            if !may_add {
+                return Err(IssueTokenError::ScopeNotAllowed);
+            }
+        }
+        Ok(())
     }
 
     /// The caller's tokens, newest first (never their secrets).
@@ -515,6 +584,20 @@ impl IdentityService {
             .ok_or(CreateUserError::Duplicate)
     }
 
+    /// The id of the organization with `handle` (`None`: no such organization).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn organization_id(&self, handle: &str) -> Result<Option<OrgId>, RepositoryError> {
+        let Ok(handle) = DomainHandle::parse(handle) else {
+            return Ok(None);
+        };
+        Ok(self
+            .repository
+            .organization_by_handle(&handle)?
+            .map(|organization| organization.id))
+    }
+
     /// Adds a user to an organization with a role (or changes the role).
     ///
     /// # Errors
@@ -554,8 +637,66 @@ impl IdentityService {
             kind: TokenKind::Admin,
             parent: None,
             limit: TokenLimit::refuse(),
+            scopes: None,
         };
         self.store_token(user, name, now, expires_at, lineage)
+    }
+
+    /// Issues a token to a service account's user (no parent: it lives with the
+    /// service account), with `scopes`, expiring after `expires_in_days`.
+    ///
+    /// # Errors
+    /// [`IssueTokenError`] for a bad name or expiry, or a user at the token limit.
+    pub(crate) fn issue_service_token(
+        &self,
+        user: UserId,
+        name: &str,
+        expires_in_days: Option<u32>,
+        scopes: ScopeSet,
+    ) -> Result<IssuedToken, IssueTokenError> {
+        check_token_request(name, expires_in_days)?;
+        let now = self.clock.now();
+        let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
+        let lineage = Lineage {
+            kind: TokenKind::Admin,
+            parent: None,
+            limit: TokenLimit::refuse(),
+            scopes: Some(scopes),
+        };
+        self.store_token(user, name, now, expires_at, lineage)
+    }
+
+    /// The tokens of `user`, newest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub(crate) fn tokens_of_user(&self, user: UserId) -> Result<Vec<TokenRecord>, RepositoryError> {
+        self.repository.tokens_of(user)
+    }
+
+    /// A fresh random name of 26 lowercase letters and digits (from the token
+    /// generator: cryptographically secure).
+    pub(crate) fn random_name(&self) -> String {
+        let token = self.token_generator.generate();
+        token
+            .expose()
+            .chars()
+            .skip(4)
+            .take(ApiToken::RANDOM_LEN)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    }
+
+    /// The clock of the service.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A hash no password matches, for service accounts' users.
+    pub(crate) fn no_password() -> switchboard_domain::identity::PasswordHash {
+        switchboard_domain::identity::PasswordHash(
+            switchboard_domain::identity::NO_PASSWORD.to_owned(),
+        )
     }
 
     /// Generates a token and stores its hash under `lineage`'s cap.
@@ -577,6 +718,7 @@ impl IdentityService {
             expires_at,
             kind: lineage.kind,
             parent: lineage.parent,
+            scopes: lineage.scopes,
         };
         match self.repository.insert_token(&record, lineage.limit)? {
             TokenInsert::Inserted(record) => Ok(IssuedToken { token, record }),
@@ -677,6 +819,7 @@ impl IdentityService {
             expires_at: None,
             kind: TokenKind::Admin,
             parent: None,
+            scopes: None,
         };
         let created = self
             .repository
@@ -695,6 +838,8 @@ struct Lineage {
     kind: TokenKind,
     parent: Option<TokenId>,
     limit: TokenLimit,
+    /// `None`: every scope except `credentials:reveal`.
+    scopes: Option<ScopeSet>,
 }
 
 fn check_token_request(name: &str, expires_in_days: Option<u32>) -> Result<(), IssueTokenError> {

@@ -7,14 +7,18 @@
 
 pub mod audit;
 pub mod bridges;
+pub mod credential_use;
 pub mod idempotency;
 pub mod identity;
 pub mod key_rotation;
 pub mod limits;
+pub mod service_accounts;
 pub mod telephony;
 
 pub use audit::AuditService;
 pub use bridges::BridgeService;
+pub use credential_use::CredentialUseService;
 pub use idempotency::IdempotencyService;
 pub use identity::{Actor, IdentityService};
+pub use service_accounts::ServiceAccountService;
 pub use telephony::{ProviderConfigService, WriteOptions};

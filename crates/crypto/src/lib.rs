@@ -3,12 +3,15 @@
 //! generator. Nothing here logs, and no error or `Debug` output carries key bytes,
 //! plaintexts or tokens.
 
+pub mod access_tokens;
 mod hash_pool;
 mod keyring;
 mod password;
+pub mod provider_signatures;
 mod token;
 
 pub use hash_pool::{HASHING_NICENESS, PooledPasswordHasher};
 pub use keyring::{AesGcmKeyring, KeyringError, generate_key_base64, parse_key_base64};
 pub use password::Argon2PasswordHasher;
+pub use provider_signatures::ProviderSignatures;
 pub use token::{HmacTokenHasher, RandomTokenGenerator};

@@ -37,11 +37,13 @@ pub enum AuditAction {
     Disconnected,
     /// Its credentials were checked against the provider's API.
     Verified,
+    /// Its secrets were revealed to a token holding `credentials:reveal`.
+    CredentialsRevealed,
 }
 
 impl AuditAction {
     /// Every action, in lifecycle order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Created,
         Self::Updated,
         Self::Rotated,
@@ -49,6 +51,7 @@ impl AuditAction {
         Self::Connected,
         Self::Disconnected,
         Self::Verified,
+        Self::CredentialsRevealed,
     ];
 
     /// The stored and wire form.
@@ -62,6 +65,7 @@ impl AuditAction {
             Self::Connected => "connected",
             Self::Disconnected => "disconnected",
             Self::Verified => "verified",
+            Self::CredentialsRevealed => "credentials_revealed",
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use actix_web::http::Method;
 use serde_json::Value;
+use switchboard_domain::identity::Scope;
 use switchboard_domain::telephony::ProviderCatalog;
 
 /// Base path of the platform API.
@@ -186,13 +187,22 @@ pub struct RouteSpec {
     /// Full path template from the server root, without a trailing slash.
     pub path: String,
     pub access: Access,
+    /// The scope a token needs on this route (organization routes; the role's
+    /// rights are narrowed to the token's scopes in the one authorization path).
+    /// `None`: the role alone decides (service-account management, which only
+    /// owners and admins reach).
+    pub scope: Option<Scope>,
     pub(crate) handler: fn() -> actix_web::Route,
     pub(crate) operation: Operation,
 }
 
 impl std::fmt::Debug for RouteSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
+        write!(
+            f,
+            "{} {} ({:?}, {:?})",
+            self.method, self.path, self.access, self.scope
+        )
     }
 }
 
@@ -213,9 +223,17 @@ impl RouteSpec {
             method,
             path,
             access,
+            scope: None,
             handler,
             operation,
         }
+    }
+
+    /// The route needs `scope`.
+    #[must_use]
+    pub(crate) fn needs(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
     }
 
     /// What `Idempotency-Key` does on this route.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
+    ProviderConfigService, ServiceAccountService,
 };
 
 use crate::wire::forwarded::TrustedProxies;
@@ -58,6 +59,9 @@ pub struct AppState {
     pub bridges: Arc<BridgeService>,
     pub audit: Arc<AuditService>,
     pub idempotency: Arc<IdempotencyService>,
+    pub service_accounts: Arc<ServiceAccountService>,
+    /// Reveal and the uses of secrets without revealing them.
+    pub credential_use: Arc<CredentialUseService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

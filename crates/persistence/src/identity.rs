@@ -9,10 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use switchboard_domain::identity::{
-    DomainHandle, Email, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId,
-    Organization, OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role,
-    TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary,
-    WhenFull,
+    DomainHandle, Email, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role, ScopeSet, TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary, WhenFull,
 };
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 
@@ -20,14 +17,14 @@ use crate::connection::DbConnection;
 use crate::connection::on_backend;
 use crate::database::{Backend, Database};
 use crate::error::{is_unique_violation, repository_error};
-use crate::schema::{api_tokens, memberships, organizations, users};
+use crate::schema::{api_tokens, memberships, organizations, service_accounts, users};
 use crate::time::{from_db, to_db};
 use crate::transaction::{TransactionError, write_transaction};
 
 /// [`IdentityRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
 pub struct DieselIdentityRepository {
-    db: Database,
+    pub(crate) db: Database,
 }
 
 impl DieselIdentityRepository {
@@ -73,14 +70,14 @@ struct NewOrganizationRow<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
-struct NewUserRow<'a> {
+pub(crate) struct NewUserRow<'a> {
     email: &'a str,
     password_hash: &'a str,
     created_at: NaiveDateTime,
 }
 
 impl<'a> NewUserRow<'a> {
-    fn from_domain(user: &'a NewUser) -> Self {
+    pub(crate) fn from_domain(user: &'a NewUser) -> Self {
         Self {
             email: user.email.as_str(),
             password_hash: &user.password_hash.0,
@@ -91,11 +88,11 @@ impl<'a> NewUserRow<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = memberships)]
-struct NewMembershipRow<'a> {
-    organization_id: i64,
-    user_id: i64,
-    role: &'a str,
-    created_at: NaiveDateTime,
+pub(crate) struct NewMembershipRow<'a> {
+    pub(crate) organization_id: i64,
+    pub(crate) user_id: i64,
+    pub(crate) role: &'a str,
+    pub(crate) created_at: NaiveDateTime,
 }
 
 /// A token row; field order is the table's column order (`RETURNING` relies on it).
@@ -112,6 +109,17 @@ struct ApiTokenRow {
     revoked_at: Option<NaiveDateTime>,
     kind: String,
     parent_id: Option<i64>,
+    scopes: Option<String>,
+}
+
+/// Parses stored scopes; an unknown name is an internal error.
+fn parse_scopes(stored: Option<&str>) -> Result<Option<ScopeSet>, RepositoryError> {
+    stored
+        .map(|text| {
+            ScopeSet::from_stored(text)
+                .map_err(|_| RepositoryError::Internal("stored token has an unknown scope".into()))
+        })
+        .transpose()
 }
 
 impl ApiTokenRow {
@@ -130,6 +138,7 @@ impl ApiTokenRow {
             revoked_at: self.revoked_at.map(from_db),
             kind,
             parent: self.parent_id.map(TokenId),
+            scopes: parse_scopes(self.scopes.as_deref())?,
         })
     }
 }
@@ -145,6 +154,7 @@ struct NewApiTokenRow<'a> {
     expires_at: Option<NaiveDateTime>,
     kind: &'static str,
     parent_id: Option<i64>,
+    scopes: Option<String>,
 }
 
 impl<'a> NewApiTokenRow<'a> {
@@ -158,6 +168,7 @@ impl<'a> NewApiTokenRow<'a> {
             expires_at: token.expires_at.map(to_db),
             kind: token.kind.as_str(),
             parent_id: token.parent.map(|parent| parent.0),
+            scopes: token.scopes.map(ScopeSet::to_stored),
         }
     }
 }
@@ -170,11 +181,13 @@ struct PrincipalRow {
     user_id: i64,
     expires_at: Option<NaiveDateTime>,
     last_used_at: Option<NaiveDateTime>,
+    scopes: Option<String>,
+    service_account: Option<i64>,
     org_id: Option<i64>,
     role: Option<String>,
 }
 
-fn parse_role(text: &str) -> Result<Role, RepositoryError> {
+pub(crate) fn parse_role(text: &str) -> Result<Role, RepositoryError> {
     text.parse::<Role>()
         .map_err(|()| RepositoryError::Internal("stored membership has an unknown role".into()))
 }
@@ -221,7 +234,7 @@ const MAX_LINEAGE_DEPTH: usize = 1_000;
 /// was not live. The root is updated first, so that on PostgreSQL a concurrent
 /// mint, which holds a share lock on its parent, either commits before the walk
 /// below (and its child is found) or sees the parent revoked.
-fn revoke_lineage(
+pub(crate) fn revoke_lineage(
     conn: &mut DbConnection,
     root: TokenId,
     owner: Option<UserId>,
@@ -356,37 +369,55 @@ impl IdentityRepository for DieselIdentityRepository {
     ) -> Result<Option<Principal>, RepositoryError> {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
+        // A deleted service account's tokens were revoked with it; the filter on
+        // `deleted_at` refuses them even so.
         let live = api_tokens::token_hash
             .eq(hash.0.as_str())
-            .and(api_tokens::revoked_at.is_null());
+            .and(api_tokens::revoked_at.is_null())
+            .and(service_accounts::deleted_at.is_null());
         let Some(handle) = organization else {
-            type BareRow = (i64, i64, Option<NaiveDateTime>, Option<NaiveDateTime>);
+            type BareRow = (
+                i64,
+                i64,
+                Option<NaiveDateTime>,
+                Option<NaiveDateTime>,
+                Option<String>,
+                Option<i64>,
+            );
             let query = api_tokens::table
                 .inner_join(users::table)
+                .left_join(service_accounts::table.on(service_accounts::user_id.eq(users::id)))
                 .filter(live)
                 .select((
                     api_tokens::id,
                     users::id,
                     api_tokens::expires_at,
                     api_tokens::last_used_at,
+                    api_tokens::scopes,
+                    service_accounts::id.nullable(),
                 ));
             // On every request: run on the inner connection (see crate::connection).
             let row: Option<BareRow> = on_backend!(conn, |inner| query.first(inner).optional())
                 .map_err(repository_error)?;
-            return Ok(
-                row.map(|(token_id, user_id, expires_at, last_used_at)| Principal {
-                    user_id: UserId(user_id),
-                    token_id: TokenId(token_id),
-                    token_expires_at: expires_at.map(from_db),
-                    token_last_used_at: last_used_at.map(from_db),
-                    membership: None,
-                }),
-            );
+            let Some((token_id, user_id, expires_at, last_used_at, scopes, service_account)) = row
+            else {
+                return Ok(None);
+            };
+            return Ok(Some(Principal {
+                user_id: UserId(user_id),
+                token_id: TokenId(token_id),
+                token_expires_at: expires_at.map(from_db),
+                token_last_used_at: last_used_at.map(from_db),
+                token_scopes: parse_scopes(scopes.as_deref())?,
+                service_account: service_account.is_some(),
+                membership: None,
+            }));
         };
         // One query: the token and its user, the organization named by the handle
         // (at most one row: handles are unique) and the user's membership in it.
         let query = api_tokens::table
             .inner_join(users::table)
+            .left_join(service_accounts::table.on(service_accounts::user_id.eq(users::id)))
             .left_join(
                 // An owned bind: Diesel wants join conditions free of borrows.
                 organizations::table
@@ -403,6 +434,8 @@ impl IdentityRepository for DieselIdentityRepository {
                 users::id,
                 api_tokens::expires_at,
                 api_tokens::last_used_at,
+                api_tokens::scopes,
+                service_accounts::id.nullable(),
                 memberships::organization_id.nullable(),
                 memberships::role.nullable(),
             ));
@@ -414,6 +447,8 @@ impl IdentityRepository for DieselIdentityRepository {
             user_id,
             expires_at,
             last_used_at,
+            scopes,
+            service_account,
             org_id,
             role,
         }) = row
@@ -433,6 +468,8 @@ impl IdentityRepository for DieselIdentityRepository {
             token_id: TokenId(token_id),
             token_expires_at: expires_at.map(from_db),
             token_last_used_at: last_used_at.map(from_db),
+            token_scopes: parse_scopes(scopes.as_deref())?,
+            service_account: service_account.is_some(),
             membership,
         }))
     }
@@ -643,8 +680,13 @@ impl IdentityRepository for DieselIdentityRepository {
     ) -> Result<Option<(UserId, PasswordHash)>, RepositoryError> {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
+        // Service accounts never log in: their users are as unknown here as an
+        // email nobody registered.
         users::table
             .filter(users::email.eq(email.as_str()))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                service_accounts::table.filter(service_accounts::user_id.eq(users::id)),
+            )))
             .select((users::id, users::password_hash))
             .first::<(i64, String)>(conn)
             .optional()

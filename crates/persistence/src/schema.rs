@@ -46,6 +46,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         kind -> Text,
         parent_id -> Nullable<BigInt>,
+        scopes -> Nullable<Text>,
     }
 }
 
@@ -178,3 +179,26 @@ diesel::joinable!(phone_numbers -> provider_configurations (provider_config_id))
 diesel::allow_tables_to_appear_in_same_query!(bridges, phone_numbers);
 diesel::allow_tables_to_appear_in_same_query!(bridges, provider_configurations);
 diesel::allow_tables_to_appear_in_same_query!(phone_numbers, provider_configurations);
+
+// Service accounts (migration 2026-12-06-000500_scopes_and_service_accounts; the
+// same migration adds api_tokens.scopes).
+
+diesel::table! {
+    service_accounts (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(service_accounts -> organizations (organization_id));
+diesel::joinable!(service_accounts -> users (user_id));
+
+// Pairs only, as above.
+diesel::allow_tables_to_appear_in_same_query!(service_accounts, organizations);
+diesel::allow_tables_to_appear_in_same_query!(service_accounts, users);
+diesel::allow_tables_to_appear_in_same_query!(service_accounts, memberships);
+diesel::allow_tables_to_appear_in_same_query!(service_accounts, api_tokens);

@@ -15,8 +15,9 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use serde_json::{Map, Value, json};
 use switchboard_domain::audit::{AuditAction, AuditActor, AuditChanges, AuditEntry};
 use switchboard_domain::identity::{
-    DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, PasswordHash, Role,
-    TokenHash, TokenKind, TokenLimit, UserId,
+    DomainHandle, Email, IdentityRepository, NO_PASSWORD, NewApiTokenRecord, NewServiceAccount,
+    NewUser, OrgId, PasswordHash, Role, ScopeSet, ServiceAccountRepository, TokenHash, TokenKind,
+    TokenLimit, UserId,
 };
 use switchboard_domain::shared::{
     Clock, PageRequest, RepositoryError, SystemClock, Timestamp, WriteError,
@@ -48,6 +49,7 @@ on_both_backends!(
     updates_change_fields_and_version,
     deletes_remove_only_the_named_configuration,
     a_held_lock_is_unavailable_not_internal,
+    service_accounts_never_log_in_and_take_their_tokens_along,
 );
 
 fn open(test_db: &TestDatabase) -> Database {
@@ -82,6 +84,7 @@ fn new_token(user: UserId, hash: &str) -> NewApiTokenRecord {
         expires_at: Some(now() + TimeDelta::days(30)),
         kind: TokenKind::Admin,
         parent: None,
+        scopes: None,
     }
 }
 
@@ -1162,4 +1165,64 @@ fn operators_list_organizations_users_and_members(test_db: &TestDatabase) {
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].role, Role::Admin);
     assert!(repo.members_of(OrgId(9999)).unwrap().is_empty());
+}
+
+fn service_accounts_never_log_in_and_take_their_tokens_along(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let repo = DieselIdentityRepository::new(db);
+    let acme = repo
+        .insert_organization("Acme", &handle("acme"), now())
+        .unwrap()
+        .unwrap();
+    let email = "sa-robot@service-accounts.invalid";
+    let account = repo
+        .insert_service_account(&NewServiceAccount {
+            user: NewUser {
+                email: Email::parse(email).unwrap(),
+                password_hash: PasswordHash(NO_PASSWORD.into()),
+                created_at: now(),
+            },
+            org_id: acme.id,
+            name: "robot".into(),
+            role: Role::Member,
+        })
+        .unwrap();
+    assert_eq!(account.role, Role::Member);
+    assert_eq!(
+        repo.service_accounts_of(acme.id).unwrap(),
+        vec![account.clone()]
+    );
+    // Login never sees a service account's user.
+    assert_eq!(
+        repo.login_credentials(&Email::parse(email).unwrap())
+            .unwrap(),
+        None
+    );
+    let mut record = new_token(account.user_id, "sa11");
+    record.scopes = Some(ScopeSet::empty());
+    repo.insert_token(&record, TokenLimit::refuse())
+        .unwrap()
+        .inserted()
+        .unwrap();
+    let principal = repo
+        .principal(&TokenHash("sa11".into()), Some(&handle("acme")))
+        .unwrap()
+        .unwrap();
+    assert!(principal.service_account);
+    assert_eq!(principal.token_scopes, Some(ScopeSet::empty()));
+    assert_eq!(principal.membership.unwrap().role, Role::Member);
+    assert!(
+        repo.delete_service_account(acme.id, account.id, now())
+            .unwrap()
+    );
+    assert_eq!(
+        repo.principal(&TokenHash("sa11".into()), None).unwrap(),
+        None
+    );
+    assert!(repo.service_accounts_of(acme.id).unwrap().is_empty());
+    assert!(
+        !repo
+            .delete_service_account(acme.id, account.id, now())
+            .unwrap()
+    );
 }

@@ -82,6 +82,7 @@ fn scope(db: &Database, handle: &str) -> IdempotencyScope {
                 expires_at: None,
                 kind: TokenKind::Admin,
                 parent: None,
+                scopes: None,
             },
             TokenLimit::refuse(),
         )

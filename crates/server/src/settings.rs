@@ -217,6 +217,20 @@ pub struct RateLimitSettings {
     pub burst: u32,
     pub per_user_per_second: u32,
     pub per_user_burst: u32,
+    /// Uses of stored secrets (reveal, signature checks, access tokens, verify,
+    /// import) per second per token, one bucket for all of them; 0 turns it off.
+    #[serde(default = "default_secret_use_per_second")]
+    pub secret_use_per_second: u32,
+    #[serde(default = "default_secret_use_burst")]
+    pub secret_use_burst: u32,
+}
+
+fn default_secret_use_per_second() -> u32 {
+    10
+}
+
+fn default_secret_use_burst() -> u32 {
+    20
 }
 
 /// `[verify]`: where each provider's API lives for credential verification, and

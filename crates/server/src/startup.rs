@@ -11,14 +11,16 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
+use switchboard_application::credential_use::SecretUseLimits;
 use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
+    ProviderConfigService, ServiceAccountService,
 };
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
-    RandomTokenGenerator, parse_key_base64,
+    ProviderSignatures, RandomTokenGenerator, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
@@ -97,6 +99,7 @@ pub struct Services {
     pub bridges: Arc<BridgeService>,
     pub audit: Arc<AuditService>,
     pub idempotency: Arc<IdempotencyService>,
+    pub service_accounts: Arc<ServiceAccountService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -227,8 +230,9 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
     let token_hasher = token_hasher(settings)?;
     let verifier = credential_verifier(settings)?;
     let clock = Arc::new(SystemClock);
+    let identity_repository = Arc::new(DieselIdentityRepository::new(database.clone()));
     let identity = IdentityService::new(
-        Arc::new(DieselIdentityRepository::new(database.clone())),
+        identity_repository.clone(),
         Arc::new(token_hasher),
         Arc::new(RandomTokenGenerator),
         // Argon2id on its own low-priority threads (see switchboard_crypto::hash_pool).
@@ -263,9 +267,12 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselIdempotencyStore::new(database.clone())),
         clock,
     );
+    let identity = Arc::new(identity);
+    let service_accounts = ServiceAccountService::new(identity_repository, identity.clone());
     Ok(Services {
         database,
-        identity: Arc::new(identity),
+        service_accounts: Arc::new(service_accounts),
+        identity,
         provider_configs: Arc::new(provider_configs),
         key_rotation: Arc::new(key_rotation),
         bridges: Arc::new(bridges),
@@ -437,6 +444,22 @@ impl Application {
             bridges: services.bridges.clone(),
             audit: services.audit.clone(),
             idempotency: services.idempotency.clone(),
+            service_accounts: services.service_accounts.clone(),
+            credential_use: Arc::new(CredentialUseService::new(
+                services.provider_configs.clone(),
+                services.audit.clone(),
+                Arc::new(SecretUseLimits::new(
+                    limits.clone(),
+                    Policy::per_second(
+                        "secret_use",
+                        rate.secret_use_per_second,
+                        rate.secret_use_burst,
+                    ),
+                )),
+                Arc::new(ProviderSignatures),
+                Arc::new(ProviderSignatures),
+                Arc::new(SystemClock),
+            )),
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,

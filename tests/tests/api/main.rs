@@ -5,6 +5,7 @@
 //! To add a topic, put it in `tests/tests/api/<topic>.rs` and name it below.
 
 mod access;
+mod access_tokens;
 mod audit;
 mod bridge_audit;
 mod bridges;
@@ -19,7 +20,11 @@ mod openapi;
 mod provider_configurations;
 mod rate_limit_metrics;
 mod request_rules;
+mod reveal;
 mod roles_matrix;
+mod scopes;
 mod secrets;
+mod service_accounts;
+mod signatures;
 mod unavailable;
 mod verify;

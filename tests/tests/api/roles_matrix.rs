@@ -4,6 +4,11 @@
 //! status is in [`expected`]; the test fails when the server has a route the table
 //! does not list (the route table is the one the server registers from), or the
 //! table lists a route the server does not have.
+//!
+//! The scopes dimension: [`expected_scope`] names the scope each route needs; the
+//! test fails when the route table names another (or a route is missing), and on
+//! both backends the owner calls every scoped route with a token holding every scope
+//! but that one (403) and with a token holding only that one (the owner's status).
 
 #![expect(
     clippy::expect_used,
@@ -73,6 +78,22 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
             (Method::DELETE, api(&format!("{base}/{{id}}")), delete),
             (Method::POST, api(&format!("{base}/{{id}}/verify")), write),
             (Method::GET, api(&format!("{base}/{{id}}/history")), read),
+            // Tokens issued without scopes lack credentials:reveal.
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/reveal")),
+                [403, 403, 403, 403, 403, 401],
+            ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/signature-checks")),
+                write,
+            ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/access-tokens")),
+                create,
+            ),
         ]);
     }
     rows.extend([
@@ -99,8 +120,81 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
             api("/audit-events"),
             [200, 200, 403, 403, 403, 401],
         ),
+        (
+            Method::GET,
+            api("/service-accounts"),
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            api("/service-accounts"),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            api("/service-accounts/{id}"),
+            [204, 204, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            api("/service-accounts/{id}/tokens"),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            api("/service-accounts/{id}/tokens/{token_id}"),
+            [204, 204, 403, 403, 403, 401],
+        ),
     ]);
     rows
+}
+
+/// The scope each route needs (`None`: none; the role decides alone).
+fn expected_scope(method: &Method, template: &str) -> Option<&'static str> {
+    let relative = template.strip_prefix(API_BASE)?;
+    let read = *method == Method::GET;
+    if relative.ends_with("/reveal") {
+        return Some("credentials:reveal");
+    }
+    if relative.ends_with("/signature-checks") || relative.ends_with("/access-tokens") {
+        return Some("credentials:use");
+    }
+    if CONFIG_PATHS.iter().any(|base| relative.starts_with(base)) {
+        return Some(
+            if read || relative.ends_with("/verify") || relative.ends_with("/history") {
+                "configurations:read"
+            } else {
+                "configurations:write"
+            },
+        );
+    }
+    if relative.starts_with("/telephony/numbers") || relative.starts_with("/telephony/bridges") {
+        return Some(if read {
+            "bridges:read"
+        } else {
+            "bridges:write"
+        });
+    }
+    if relative.starts_with("/audit-events") {
+        return Some("audit:read");
+    }
+    None
+}
+
+#[test]
+fn the_matrix_names_the_scope_of_every_route() {
+    let table = route_table();
+    for (method, path, _) in expected() {
+        let route = table
+            .iter()
+            .find(|route| route.method.as_str() == method.as_str() && route.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is not served"));
+        assert_eq!(
+            route.scope.map(|scope| scope.as_str()),
+            expected_scope(&method, &path),
+            "{method} {path}: the scope differs from the matrix"
+        );
+    }
 }
 
 #[test]
@@ -202,6 +296,14 @@ impl Fixture {
         (data["id"].as_i64().expect("number id"), number)
     }
 
+    async fn service_account(&self) -> i64 {
+        let name = format!("robot {}", self.next());
+        self.owner_post("/service-accounts", json!({"name": name, "role": "member"}))
+            .await["id"]
+            .as_i64()
+            .expect("service account id")
+    }
+
     async fn bridge(&self, number_ids: &[i64]) -> String {
         let name = format!("bridge {}", self.next());
         self.owner_post(
@@ -273,11 +375,29 @@ impl Fixture {
                     ),
                 )
             }
+            (_, path) if config_base.is_some() && path.ends_with("/access-tokens") => {
+                let n = self.next() + 1000;
+                let id = self
+                    .owner_post(
+                        CONFIG_PATHS[0],
+                        json!({"provider": "livekit", "account_sid": format!("API{n:08}"), "auth_token": format!("secret-{n}")}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("config id");
+                (
+                    path.replace("{id}", &id.to_string()),
+                    Some(json!({"identity": "agent", "room": "room-1"})),
+                )
+            }
             (_, path) if config_base.is_some() && path.contains("{id}") => {
                 let id = self.config().await;
                 let concrete = path.replace("{id}", &id.to_string());
                 let body = match method.as_str() {
                     "PATCH" => Some(json!({"name": format!("renamed {n}")})),
+                    _ if path.ends_with("/signature-checks") => Some(
+                        json!({"url": "https://hooks.example.test/", "params": {}, "signature": "AAAA"}),
+                    ),
                     _ => None,
                 };
                 (concrete, body)
@@ -316,6 +436,33 @@ impl Fixture {
                     format!("/telephony/bridges/{slug}/disconnect-provider"),
                     Some(json!({"phone_number": number})),
                 )
+            }
+            ("POST", "/service-accounts") => (
+                relative,
+                Some(json!({"name": format!("matrix robot {n}"), "role": "viewer"})),
+            ),
+            ("DELETE", "/service-accounts/{id}") => {
+                let id = self.service_account().await;
+                (format!("/service-accounts/{id}"), None)
+            }
+            ("POST", "/service-accounts/{id}/tokens") => {
+                let id = self.service_account().await;
+                (
+                    format!("/service-accounts/{id}/tokens"),
+                    Some(json!({"name": "robot token", "scopes": ["configurations:read"]})),
+                )
+            }
+            ("DELETE", "/service-accounts/{id}/tokens/{token_id}") => {
+                let id = self.service_account().await;
+                let token = self
+                    .owner_post(
+                        &format!("/service-accounts/{id}/tokens"),
+                        json!({"name": "robot token", "scopes": ["bridges:read"]}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("token id");
+                (format!("/service-accounts/{id}/tokens/{token}"), None)
             }
             (_, path) if path.contains("{slug}") => {
                 let slug = self.bridge(&[]).await;
@@ -408,4 +555,92 @@ async fn every_route_for_every_role(backend: Backend) {
     );
 }
 
-on_both_backends!(every_route_for_every_role);
+/// Every scoped route, called by the owner with a token lacking only its scope (403
+/// `permission_denied`), and with a token holding only its scope (the owner's
+/// status).
+async fn every_route_needs_its_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("org-a");
+    let owner = app.user_in("org-a", Role::Owner);
+    let fixture = Fixture {
+        app,
+        owner: owner.token.clone(),
+        callers: vec![Caller {
+            email: Some(owner.email.clone()),
+            token: Some(owner.token.clone()),
+        }],
+        counter: std::sync::atomic::AtomicU32::new(0),
+    };
+    let everything = [
+        "configurations:read",
+        "configurations:write",
+        "bridges:read",
+        "bridges:write",
+        "credentials:use",
+        "credentials:reveal",
+        "audit:read",
+        "webhooks:manage",
+    ];
+    let mut failures = Vec::new();
+    for (method, template, statuses) in expected() {
+        let Some(scope) = expected_scope(&method, &template) else {
+            continue;
+        };
+        let without: Vec<&str> = everything
+            .iter()
+            .copied()
+            .filter(|name| *name != scope)
+            .collect();
+        // With its scope the owner may reveal, which no unscoped token may.
+        let with_scope = if scope == "credentials:reveal" {
+            200
+        } else {
+            statuses[0]
+        };
+        for (scopes, want) in [(without, 403), (vec![scope], with_scope)] {
+            let token = fixture
+                .app
+                .call(
+                    Method::POST,
+                    "/auth/tokens/",
+                    Some(&owner.token),
+                    None,
+                    Some(&json!({"name": "scoped", "scopes": scopes})),
+                    &[],
+                )
+                .await;
+            assert_eq!(token.status, 201, "{}", token.text);
+            let token = token.body["data"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned();
+            let (path, body) = fixture.request(&method, &template, 0).await;
+            let answer = fixture
+                .app
+                .call(
+                    method.clone(),
+                    &path,
+                    Some(&token),
+                    Some("org-a"),
+                    body.as_ref(),
+                    &[],
+                )
+                .await;
+            let code_ok = want != 403 || answer.body["code"] == "permission_denied";
+            if answer.status != want || !code_ok {
+                failures.push(format!(
+                    "{method} {template} with {scopes:?}: expected {want}, got {} {}",
+                    answer.status, answer.text
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+on_both_backends!(every_route_for_every_role, every_route_needs_its_scope);

@@ -298,6 +298,118 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert_eq!(revealed.expose_secret(), rotated);
     assert!(!format!("{revealed:?}").contains(&rotated));
 
+    // Machines (contract section 11): a reveal shows the secret in its own answer
+    // only; a signature check and a service account's token never show it; the
+    // audit trail of the reveal holds none of it. Tokens minted here are secrets
+    // outside the one answer that shows them.
+    let revealer = app
+        .create_token(
+            &owner,
+            &json!({"name": "revealer", "scopes": ["credentials:reveal"]}),
+        )
+        .await;
+    assert_eq!(revealer.status, 201, "{}", revealer.text);
+    let revealer = revealer.body["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let answer = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}{id}/reveal/"),
+            Some(&revealer),
+            org,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    // A sip configuration: its primary secret is `password`.
+    assert!(
+        answer.body["data"]["credentials"]
+            .as_object()
+            .is_some_and(|fields| fields.values().any(|value| *value == json!(rotated))),
+        "the reveal shows the secret"
+    );
+    let account = app
+        .call(
+            Method::POST,
+            "/service-accounts/",
+            token,
+            org,
+            Some(&json!({"name": "runtime", "role": "member"})),
+            &[],
+        )
+        .await;
+    assert_eq!(account.status, 201, "{}", account.text);
+    bodies.push(account.text.clone());
+    let account = account.body["data"]["id"].as_i64().expect("id");
+    let machine = app
+        .call(
+            Method::POST,
+            &format!("/service-accounts/{account}/tokens/"),
+            token,
+            org,
+            Some(&json!({"name": "runtime", "scopes": ["credentials:use"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(machine.status, 201, "{}", machine.text);
+    let machine = machine.body["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let answer = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}{verified_id}/signature-checks/"),
+            Some(&machine),
+            org,
+            Some(
+                &json!({"url": "https://hooks.example.test/", "params": {"Body": sentinel},
+                         "signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["data"]["valid"], false);
+    bodies.push(answer.text);
+    // A LiveKit access token minted from a secret: the token only in its own 201.
+    let livekit = app
+        .create_config(
+            &owner,
+            &json!({"provider": "livekit", "account_sid": "APIsentinel01", "auth_token": sentinel}),
+        )
+        .await;
+    assert_eq!(livekit.status, 201, "{}", livekit.text);
+    bodies.push(livekit.text.clone());
+    let livekit = livekit.body["data"]["id"].as_i64().expect("id");
+    let minted = app
+        .call(
+            Method::POST,
+            &format!("{CONFIGS}{livekit}/access-tokens/"),
+            Some(&machine),
+            org,
+            Some(&json!({"identity": "agent", "room": "call"})),
+            &[],
+        )
+        .await;
+    assert_eq!(minted.status, 201, "{}", minted.text);
+    assert!(!minted.text.contains(&sentinel));
+    let minted = minted.body["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    for path in [
+        "/service-accounts/",
+        "/audit-events/?action=credentials_revealed",
+    ] {
+        let answer = app.call(Method::GET, path, token, org, None, &[]).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        bodies.push(answer.text);
+    }
+
     let secrets = [
         sentinel.clone(),
         rotated.clone(),
@@ -306,6 +418,9 @@ async fn nothing_secret_leaks(backend: Backend) {
         verified_rotated.clone(),
         refused.clone(),
         owner.token.clone(),
+        revealer.clone(),
+        machine.clone(),
+        minted.clone(),
         app.settings.crypto.keys.expose_secret().to_owned(),
         app.settings.auth.token_hmac_key.expose_secret().to_owned(),
     ];

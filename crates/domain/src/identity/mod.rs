@@ -3,6 +3,8 @@
 mod lineage;
 mod organization;
 mod ports;
+mod scope;
+mod service_account;
 mod token;
 mod user;
 
@@ -15,6 +17,11 @@ pub use organization::{
 pub use ports::{
     IdentityRepository, Member, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification,
     Principal, PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord, UserSummary,
+};
+pub use scope::{Grants, Scope, ScopeSet, UnknownScope};
+pub use service_account::{
+    NO_PASSWORD, NewServiceAccount, SERVICE_ACCOUNT_EMAIL_DOMAIN, ServiceAccount, ServiceAccountId,
+    ServiceAccountRepository, service_account_role,
 };
 pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
 pub use user::{Email, EmailError, PasswordHash, UserId};

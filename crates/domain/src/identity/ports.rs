@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use super::{
     ApiToken, DomainHandle, Email, OrgId, Organization, OrganizationMembership, PasswordHash, Role,
-    TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, UserId,
+    ScopeSet, TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, UserId,
 };
 use crate::shared::{RepositoryError, Timestamp};
 
@@ -55,6 +55,10 @@ pub struct Principal {
     pub token_expires_at: Option<Timestamp>,
     /// When the token was last recorded as used (recorded at most once a minute).
     pub token_last_used_at: Option<Timestamp>,
+    /// The token's stored scopes (`None`: every scope except `credentials:reveal`).
+    pub token_scopes: Option<ScopeSet>,
+    /// Whether the token's user is a service account.
+    pub service_account: bool,
     pub membership: Option<PrincipalMembership>,
 }
 
@@ -87,6 +91,8 @@ pub struct NewApiTokenRecord {
     /// The token that minted this one (`POST /auth/tokens/`): this one is revoked
     /// with it.
     pub parent: Option<TokenId>,
+    /// Its scopes (`None`: every scope except `credentials:reveal`).
+    pub scopes: Option<ScopeSet>,
 }
 
 /// A stored token, as its owner may see it (never the secret).
@@ -102,6 +108,8 @@ pub struct TokenRecord {
     pub revoked_at: Option<Timestamp>,
     pub kind: TokenKind,
     pub parent: Option<TokenId>,
+    /// Its scopes (`None`: every scope except `credentials:reveal`).
+    pub scopes: Option<ScopeSet>,
 }
 
 /// A user as operators list it (never the password hash).

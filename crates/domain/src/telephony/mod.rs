@@ -11,6 +11,7 @@ mod number;
 mod ports;
 mod provider;
 mod secret;
+mod signatures;
 mod verification;
 
 pub use bridge::{
@@ -42,6 +43,9 @@ pub use provider::{
 };
 pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
+};
+pub use signatures::{
+    AccessTokenMinter, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook, WebhookSignatures,
 };
 pub use verification::{
     CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,

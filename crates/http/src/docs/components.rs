@@ -96,7 +96,7 @@ pub(crate) fn component_schemas() -> Value {
         "Bridge": view(bridge_props, &bridge_required),
         "BridgeDetail": view(detail_props, &detail_required),
         "AuditEvent": view(json!({"id": {"type": "integer"},
-            "action": {"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified"]},
+            "action": {"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed"]},
             "provider_config_id": {"type": ["integer", "null"]}, "user_id": {"type": ["integer", "null"]},
             "token_id": {"type": ["integer", "null"]}, "request_id": {"type": ["string", "null"]},
             "changes": {"type": "object", "additionalProperties": true,
@@ -104,12 +104,18 @@ pub(crate) fn component_schemas() -> Value {
             &["id", "action", "provider_config_id", "user_id", "token_id", "request_id", "changes", "created_at"]),
         "Token": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "prefix": {"type": "string"}, "created_at": timestamp(),
-            "last_used_at": nullable(timestamp()), "expires_at": nullable(timestamp())}),
-            &["id", "name", "prefix", "created_at", "last_used_at", "expires_at"]),
+            "last_used_at": nullable(timestamp()), "expires_at": nullable(timestamp()),
+            "scopes": scope_list()}),
+            &["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "scopes"]),
         "CreatedToken": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
             "token": {"type": "string"}, "prefix": {"type": "string"}, "created_at": timestamp(),
-            "expires_at": nullable(timestamp())}),
-            &["id", "name", "token", "prefix", "created_at", "expires_at"]),
+            "expires_at": nullable(timestamp()), "scopes": scope_list()}),
+            &["id", "name", "token", "prefix", "created_at", "expires_at", "scopes"]),
+        "ServiceAccount": view(json!({"id": {"type": "integer"}, "name": {"type": "string"},
+            "role": {"enum": ["admin", "member", "viewer"]}, "created_at": timestamp(),
+            "tokens": {"type": "array", "description": "In listings: the live tokens (never the secret).",
+                       "items": {"$ref": "#/components/schemas/Token"}}}),
+            &["id", "name", "role", "created_at"]),
         "Login": view(json!({"id": {"type": "integer"}, "token": {"type": "string"},
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
     })
@@ -151,4 +157,13 @@ pub(crate) fn component_responses() -> Value {
         "InternalError": error("InternalError", "`internal_error`: opaque; the cause is logged.", json!(null)),
         "Unavailable": error("Unavailable", "`unavailable`: the database is unreachable or the pool exhausted.", json!({"Retry-After": retry_after()})),
     })
+}
+
+/// A token's scopes.
+fn scope_list() -> Value {
+    let names: Vec<&str> = switchboard_domain::identity::Scope::ALL
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect();
+    json!({"type": "array", "items": {"enum": names}})
 }

@@ -118,7 +118,7 @@ fn error_answers(route: &RouteSpec) -> Vec<(u16, &'static str)> {
     if authenticated {
         errors.push((401, "Unauthorized"));
     }
-    if org {
+    if org || own(403) {
         errors.push((403, "Forbidden"));
     }
     for (status, name) in [
@@ -206,12 +206,17 @@ fn operation(route: &RouteSpec, catalog: &ProviderCatalog) -> Value {
         Access::Token => json!([{"token": []}]),
         _ => json!([{"token": [], "org_handle": []}]),
     };
-    if let Some(access) = match route.access {
+    let access = match route.access {
         Access::OrgWrite => Some("Owners, admins and members (viewers: 403)."),
         Access::OrgAdmin => Some("Owners and admins only."),
         _ => None,
-    } {
-        operation["description"] = json!(access);
+    };
+    let scope = route
+        .scope
+        .map(|scope| format!("Token scope `{scope}` (else 403)."));
+    let description: Vec<String> = access.map(str::to_owned).into_iter().chain(scope).collect();
+    if !description.is_empty() {
+        operation["description"] = json!(description.join(" "));
     }
     if let Some((schema, required)) = spec.body {
         let mut media = json!({"schema": schema(catalog)});

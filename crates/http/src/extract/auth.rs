@@ -13,18 +13,27 @@
 //!
 //! The order of checks is the contract's (section 3): a header sent twice (400, at
 //! the authentication step), missing credentials (401), a bad token (401), the rate
-//! limits (429), a missing `Org-Handle` (400), organization access (403). The
-//! token's shape and checksum are checked before any database access.
+//! limits (429), a missing `Org-Handle` (400), organization access (403), then the
+//! token's scopes (403 `permission_denied`: the route table names the scope each
+//! organization route needs, [`RouteScopes`]). The token's shape and checksum are
+//! checked before any database access.
+//!
+//! Rights are the role's narrowed to the token's scopes: the scope is checked here
+//! for every route; the role where no service already checks it (the credential
+//! scopes, whose routes are new), so that the contract's order of a role's 403 after
+//! the body's 400 holds for the routes that had it.
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use switchboard_application::Actor;
 use switchboard_application::identity::Caller;
 use switchboard_application::limits::RequestVerdict;
+use switchboard_domain::identity::{Grants, Scope};
 use switchboard_domain::shared::NON_FIELD_ERRORS;
 
 use crate::middleware::metrics::count_rate_limited;
@@ -35,6 +44,22 @@ use crate::wire::rate_limit::RateLimitStatus;
 /// Name of the organization header.
 pub(crate) const ORG_HANDLE_HEADER: &str = "org-handle";
 
+/// The scope each method of one resource needs, registered with the resource by the
+/// route table.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouteScopes(pub(crate) Vec<(Method, Scope)>);
+
+/// The scope the request's route needs, if any.
+fn route_scope(req: &HttpRequest) -> Option<Scope> {
+    req.app_data::<RouteScopes>().and_then(|scopes| {
+        scopes
+            .0
+            .iter()
+            .find(|(method, _)| method == req.method())
+            .map(|(_, scope)| *scope)
+    })
+}
+
 /// What a request presents, read from its headers without any database access.
 #[derive(Debug, Clone)]
 pub(crate) struct Presented {
@@ -42,9 +67,17 @@ pub(crate) struct Presented {
     /// `None` on routes without an organization; `Some(None)` when the header is
     /// missing.
     org_handle: Option<Option<String>>,
+    /// The scope the route needs.
+    scope: Option<Scope>,
 }
 
 impl Presented {
+    /// Names the scope the route needs.
+    fn needing(mut self, scope: Option<Scope>) -> Self {
+        self.scope = scope;
+        self
+    }
+
     /// The token of a route that needs no organization.
     fn token_only(headers: &HeaderMap) -> Result<Self, ApiError> {
         once(
@@ -55,6 +88,7 @@ impl Presented {
         Ok(Self {
             token: presented_token(headers)?,
             org_handle: None,
+            scope: None,
         })
     }
 
@@ -77,6 +111,7 @@ impl Presented {
         Ok(Self {
             token: presented_token(headers)?,
             org_handle: Some(handle),
+            scope: None,
         })
     }
 }
@@ -117,6 +152,8 @@ pub(crate) struct Authorized {
     pub(crate) caller: Caller,
     /// The membership, on organization routes (always `Some` there).
     pub(crate) actor: Option<Actor>,
+    /// The token's scopes, and whether its user is a service account.
+    pub(crate) grants: Grants,
     /// The token's bucket for the answer's headers (`None`: limits are off).
     pub(crate) rate: Option<RateLimitStatus>,
 }
@@ -158,9 +195,24 @@ pub(crate) fn authorize(state: &AppState, presented: &Presented) -> Result<Autho
                 .ok_or(ApiError::ForbiddenOrganization)?,
         ),
     };
+    let grants = authentication.grants;
+    if let (Some(scope), Some(actor)) = (presented.scope, &actor) {
+        // The credential scopes' routes are new: no service checks their role, so
+        // it is checked here with the scope.
+        let role_here = matches!(scope, Scope::CredentialsUse | Scope::CredentialsReveal);
+        let allowed = if role_here {
+            grants.allow(actor.role, scope)
+        } else {
+            grants.scopes.contains(scope)
+        };
+        if !allowed {
+            return Err(ApiError::PermissionDenied);
+        }
+    }
     Ok(Authorized {
         caller: authentication.caller,
         actor,
+        grants,
         rate,
     })
 }
@@ -206,8 +258,8 @@ impl FromRequest for OrgActor {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let prepared =
-            Presented::with_organization(req.headers()).and_then(|p| Ok((p, state(req)?)));
+        let prepared = Presented::with_organization(req.headers())
+            .and_then(|p| Ok((p.needing(route_scope(req)), state(req)?)));
         let req = req.clone();
         Box::pin(async move {
             let actor = authorized(req, prepared)
@@ -215,6 +267,34 @@ impl FromRequest for OrgActor {
                 .actor
                 .ok_or(ApiError::ForbiddenOrganization)?;
             Ok(Self(actor))
+        })
+    }
+}
+
+/// An authenticated member acting in the `Org-Handle` organization, with the
+/// token's grants (for routes that pass them on: a token created by this one never
+/// carries more, and secret uses are limited per token).
+#[derive(Debug, Clone)]
+pub(crate) struct OrgGranted {
+    pub(crate) actor: Actor,
+    pub(crate) grants: Grants,
+}
+
+impl FromRequest for OrgGranted {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let prepared = Presented::with_organization(req.headers())
+            .and_then(|p| Ok((p.needing(route_scope(req)), state(req)?)));
+        let req = req.clone();
+        Box::pin(async move {
+            let authorized = authorized(req, prepared).await?;
+            let actor = authorized.actor.ok_or(ApiError::ForbiddenOrganization)?;
+            Ok(Self {
+                actor,
+                grants: authorized.grants,
+            })
         })
     }
 }
@@ -235,7 +315,7 @@ impl FromRequest for OrgCredentials {
         ready(Ok(Self {
             req: req.clone(),
             prepared: Presented::with_organization(req.headers())
-                .and_then(|p| Ok((p, state(req)?))),
+                .and_then(|p| Ok((p.needing(route_scope(req)), state(req)?))),
         }))
     }
 }

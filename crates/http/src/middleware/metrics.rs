@@ -30,6 +30,8 @@ const REQUESTS_TOTAL: &str = "http_requests_total";
 const REQUEST_DURATION: &str = "http_request_duration_seconds";
 /// Name of the rate-limit rejection counter.
 const RATE_LIMITED_TOTAL: &str = "rate_limited_total";
+/// Name of the counter of uses of stored secrets (contract section 11).
+const CREDENTIAL_USES_TOTAL: &str = "switchboard_credential_uses_total";
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -207,6 +209,12 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// Counts a rejection by a rate limit (`kind`: `token`, `user` or `login`).
 pub(crate) fn count_rate_limited(kind: &'static str) {
     metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).increment(1);
+}
+
+/// Counts one use of a stored secret (`kind`: `reveal`, `signature_check`,
+/// `access_token`, `verify` or `import`).
+pub(crate) fn count_credential_use(kind: &'static str) {
+    metrics::counter!(CREDENTIAL_USES_TOTAL, "kind" => kind).increment(1);
 }
 
 /// Middleware (with `actix_web::middleware::from_fn`) recording each request.

@@ -5,10 +5,12 @@
 pub(crate) mod audit;
 pub(crate) mod bridges;
 pub(crate) mod catalog;
+pub(crate) mod credential_use;
 pub(crate) mod health;
 pub(crate) mod identity;
 pub(crate) mod numbers;
 pub(crate) mod provider_configs;
+pub(crate) mod service_accounts;
 pub(crate) mod table;
 pub(crate) mod tokens;
 pub(crate) mod verification;

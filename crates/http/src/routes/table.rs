@@ -12,12 +12,15 @@ use actix_web::http::header::{ALLOW, CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, ResponseError, web};
 
+use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
-    audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
+    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
+    service_accounts, tokens, verification,
 };
-use crate::spec::{API_BASE, CONFIG_PATHS, Idempotency, RouteSpec};
+use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
+use switchboard_domain::identity::Scope;
 
 /// Every route the server serves.
 #[must_use]
@@ -30,6 +33,7 @@ pub fn route_table() -> Vec<RouteSpec> {
         let mut spelling = provider_configs::routes(base);
         spelling.extend(verification::routes(base));
         spelling.extend(audit::history_routes(base));
+        spelling.extend(credential_use::routes(base));
         if index > 0 {
             // Served for older clients, documented once: under the contract's
             // spelling, whose path item names this one.
@@ -42,7 +46,49 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(numbers::routes());
     routes.extend(bridges::routes());
     routes.extend(audit::routes());
+    routes.extend(service_accounts::routes());
+    name_scopes(&mut routes);
     routes
+}
+
+/// Gives every organization route that names no scope itself the scope of its
+/// resource (contract section 11 and 16): configurations and their verification and
+/// history `configurations:read` (`:write` to change them), numbers and bridges
+/// `bridges:read`/`:write`, the audit trail `audit:read`, webhooks and events
+/// `webhooks:manage`. Service-account management names none: only owners and admins
+/// reach it, and a token they create never carries a scope theirs lacks.
+fn name_scopes(routes: &mut [RouteSpec]) {
+    for route in routes.iter_mut() {
+        let org = matches!(
+            route.access,
+            Access::OrgRead | Access::OrgWrite | Access::OrgAdmin
+        );
+        if route.scope.is_some() || !org {
+            continue;
+        }
+        let path = route.path.strip_prefix(API_BASE).unwrap_or(&route.path);
+        let read = route.method == Method::GET;
+        route.scope = if CONFIG_PATHS.iter().any(|base| path.starts_with(base)) {
+            let reads = read || path.ends_with("/verify") || path.ends_with("/history");
+            Some(if reads {
+                Scope::ConfigurationsRead
+            } else {
+                Scope::ConfigurationsWrite
+            })
+        } else if path.starts_with("/telephony/numbers") || path.starts_with("/telephony/bridges") {
+            Some(if read {
+                Scope::BridgesRead
+            } else {
+                Scope::BridgesWrite
+            })
+        } else if path.starts_with("/audit-events") {
+            Some(Scope::AuditRead)
+        } else if path.starts_with("/webhooks") || path.starts_with("/events") {
+            Some(Scope::WebhooksManage)
+        } else {
+            None
+        };
+    }
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -84,11 +130,17 @@ fn resources(routes: &[RouteSpec], strip: &str) -> Vec<actix_web::Resource> {
             let stored = of_path().any(|route| {
                 route.method == Method::POST && route.idempotency() == Idempotency::Replayed
             });
+            let scopes = RouteScopes(
+                of_path()
+                    .filter_map(|route| route.scope.map(|scope| (route.method.clone(), scope)))
+                    .collect(),
+            );
             of_path()
                 .fold(web::resource(relative), |resource, route| {
                     resource.route((route.handler)())
                 })
                 .app_data(StoredAnswers(stored))
+                .app_data(scopes)
                 .default_service(method_not_allowed(allow))
         })
         .collect()
@@ -117,7 +169,22 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Access;
+
+    #[test]
+    fn every_organization_route_names_its_scope() {
+        for route in route_table() {
+            let org = matches!(
+                route.access,
+                Access::OrgRead | Access::OrgWrite | Access::OrgAdmin
+            );
+            let role_only = route.path.contains("/service-accounts");
+            assert_eq!(
+                route.scope.is_some(),
+                org && !role_only,
+                "{route:?} must name a scope exactly when it acts in an organization"
+            );
+        }
+    }
 
     #[test]
     fn the_table_lists_each_method_and_path_once() {

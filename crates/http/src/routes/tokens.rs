@@ -17,7 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Value, json};
-use switchboard_application::identity::LoginError;
+use switchboard_application::identity::{IssuedToken, LoginError};
 use switchboard_application::limits::LoginThrottleError;
 use switchboard_domain::identity::{Email, TokenId, TokenRecord};
 use switchboard_domain::shared::NON_FIELD_ERRORS;
@@ -34,6 +34,7 @@ use crate::state::AppState;
 use crate::wire::envelope::{respond, respond_list};
 use crate::wire::error::{ApiError, blocking};
 use crate::wire::fields::{Field, FieldTable, Kind, positive_id, rfc3339};
+use crate::wire::scopes::{scope_names, scopes_field};
 
 #[derive(Debug, Serialize)]
 struct LoginView {
@@ -50,16 +51,32 @@ struct TokenView {
     created_at: String,
     last_used_at: Option<String>,
     expires_at: Option<String>,
+    scopes: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
-struct CreatedTokenView {
-    id: i64,
-    name: String,
-    token: String,
-    prefix: String,
-    created_at: String,
-    expires_at: Option<String>,
+pub(crate) struct CreatedTokenView {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) token: String,
+    pub(crate) prefix: String,
+    pub(crate) created_at: String,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) scopes: Vec<&'static str>,
+}
+
+impl From<IssuedToken> for CreatedTokenView {
+    fn from(issued: IssuedToken) -> Self {
+        Self {
+            id: issued.record.id.0,
+            name: issued.record.name.clone(),
+            token: issued.token.expose().to_owned(),
+            prefix: issued.record.prefix.clone(),
+            created_at: rfc3339(&issued.record.created_at),
+            expires_at: issued.record.expires_at.as_ref().map(rfc3339),
+            scopes: scope_names(issued.record.scopes),
+        }
+    }
 }
 
 impl From<TokenRecord> for TokenView {
@@ -71,6 +88,7 @@ impl From<TokenRecord> for TokenView {
             created_at: rfc3339(&record.created_at),
             last_used_at: record.last_used_at.as_ref().map(rfc3339),
             expires_at: record.expires_at.as_ref().map(rfc3339),
+            scopes: scope_names(record.scopes),
         }
     }
 }
@@ -94,6 +112,7 @@ static TOKEN_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
         )
         .nullable()
         .message("must be an integer from 1 to 3650"),
+        Field::new("scopes", Kind::TextList),
     ])
 });
 
@@ -214,19 +233,15 @@ async fn create(
     let expires_in_days = fields
         .integer("expires_in_days")
         .and_then(|days| u32::try_from(days).ok());
+    let scopes = scopes_field(&mut fields)?;
     let identity = state.identity.clone();
-    let issued = blocking(move || identity.issue_token_for(caller, &name, expires_in_days)).await?;
+    let issued =
+        blocking(move || identity.issue_scoped_token_for(caller, &name, expires_in_days, scopes))
+            .await?;
     Ok(respond(
         StatusCode::CREATED,
         "Token created successfully.",
-        CreatedTokenView {
-            id: issued.record.id.0,
-            name: issued.record.name.clone(),
-            token: issued.token.expose().to_owned(),
-            prefix: issued.record.prefix.clone(),
-            created_at: rfc3339(&issued.record.created_at),
-            expires_at: issued.record.expires_at.as_ref().map(rfc3339),
-        },
+        CreatedTokenView::from(issued),
     ))
 }
 
@@ -281,9 +296,20 @@ fn tokens_answer() -> Value {
 fn token_body(_: &switchboard_domain::telephony::ProviderCatalog) -> Value {
     object(
         json!({"name": text(1, 100),
-               "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650}}),
+               "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+               "scopes": scopes_schema()}),
         &["name"],
     )
+}
+
+/// The schema of a list of scopes.
+pub(crate) fn scopes_schema() -> Value {
+    let names: Vec<&str> = switchboard_domain::identity::Scope::ALL
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect();
+    json!({"type": "array", "items": {"enum": names}, "uniqueItems": true,
+           "description": "The token's scopes; without it, the creating token's. Rights are the role's narrowed to these."})
 }
 
 fn created_token_answer() -> Value {
@@ -326,7 +352,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
                 .body(token_body, true)
                 .status(201)
                 .answer(created_token_answer)
-                .errors(&[400])
+                .errors(&[400, 403])
                 .idempotency(Idempotency::NeverStored),
         ),
         RouteSpec::new(

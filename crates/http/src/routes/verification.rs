@@ -11,10 +11,13 @@ use serde_json::{Value, json};
 use switchboard_application::WriteOptions;
 use switchboard_domain::telephony::{ProviderCatalog, ProviderConfigId};
 
+use switchboard_application::credential_use::SecretUse;
+
 use crate::extract::auth::OrgActor;
 use crate::extract::body::{BodyLimits, has_body, read_json_object};
 use crate::middleware::idempotency::idempotent;
 use crate::middleware::request_id::request_id_of;
+use crate::routes::credential_use::counted;
 use crate::routes::provider_configs::{config_answer, config_id, single};
 use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
 use crate::state::AppState;
@@ -50,8 +53,15 @@ async fn verify(
         let (state, actor) = (state.clone(), actor.clone());
         async move {
             let service = state.provider_configs.clone();
+            let uses = state.credential_use.clone();
             let handle = actor.org_handle.as_str().to_owned();
-            let verified = blocking(move || service.verify(&actor, id, &options)).await?;
+            // A use of the secret: one cell of the token's secret-use bucket.
+            let verified = blocking(move || {
+                uses.limits().take(&actor)?;
+                service.verify(&actor, id, &options).map_err(ApiError::from)
+            })
+            .await;
+            let verified = counted(SecretUse::Verify, verified)?;
             Ok(single(
                 StatusCode::OK,
                 "Provider configuration verified.",

@@ -47,6 +47,9 @@ pub enum ApiError {
     CredentialsUnreadable,
     /// The user holds the most live tokens allowed (409).
     TokenLimit,
+    /// A secret of an inactive configuration was asked for (409).
+    ConfigurationInactive,
+
     PayloadTooLarge,
     UnsupportedMediaType,
     /// An `Idempotency-Key` already used for a different request.
@@ -108,6 +111,7 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::CredentialsUnreadable => "credentials_unreadable",
             Self::TokenLimit => "token_limit",
+            Self::ConfigurationInactive => "configuration_inactive",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -136,6 +140,9 @@ impl ApiError {
             }
             Self::TokenLimit => {
                 "This user holds the maximum number of live tokens (200): revoke one first."
+            }
+            Self::ConfigurationInactive => {
+                "This provider configuration is inactive: activate it to use its credentials."
             }
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
@@ -176,6 +183,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_)
             | Self::ConflictWith(..)
             | Self::CredentialsUnreadable
+            | Self::ConfigurationInactive
             | Self::TokenLimit => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

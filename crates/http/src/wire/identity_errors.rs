@@ -6,6 +6,9 @@ use switchboard_application::identity::{
     AuthenticateError, IssueTokenError, LoginError, RevokeTokenError,
 };
 use switchboard_application::limits::LoginThrottleError;
+use switchboard_application::service_accounts::{
+    CreateServiceAccountError, IssueServiceTokenError, ServiceAccountError,
+};
 
 use crate::wire::error::ApiError;
 
@@ -60,6 +63,7 @@ impl From<IssueTokenError> for ApiError {
                 ),
             ),
             IssueTokenError::TokenLimit => Self::TokenLimit,
+            IssueTokenError::ScopeNotAllowed => Self::PermissionDenied,
             IssueTokenError::UnknownUser | IssueTokenError::ParentGone => Self::InvalidToken,
             IssueTokenError::Repository(error) => error.into(),
         }
@@ -71,6 +75,45 @@ impl From<RevokeTokenError> for ApiError {
         match error {
             RevokeTokenError::NotFound => Self::NotFound,
             RevokeTokenError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<CreateServiceAccountError> for ApiError {
+    fn from(error: CreateServiceAccountError) -> Self {
+        match error {
+            CreateServiceAccountError::InvalidName => Self::invalid(
+                "name",
+                "must be 1 to 100 characters without control characters",
+            ),
+            CreateServiceAccountError::InvalidRole => {
+                Self::invalid("role", "must be one of admin, member, viewer")
+            }
+            CreateServiceAccountError::PermissionDenied => Self::PermissionDenied,
+            CreateServiceAccountError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<ServiceAccountError> for ApiError {
+    fn from(error: ServiceAccountError) -> Self {
+        match error {
+            ServiceAccountError::PermissionDenied => Self::PermissionDenied,
+            ServiceAccountError::NotFound => Self::NotFound,
+            ServiceAccountError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<IssueServiceTokenError> for ApiError {
+    fn from(error: IssueServiceTokenError) -> Self {
+        match error {
+            IssueServiceTokenError::PermissionDenied | IssueServiceTokenError::ScopeNotAllowed => {
+                Self::PermissionDenied
+            }
+            IssueServiceTokenError::NotFound => Self::NotFound,
+            IssueServiceTokenError::Issue(error) => error.into(),
+            IssueServiceTokenError::Repository(error) => error.into(),
         }
     }
 }

@@ -13,4 +13,5 @@ mod identity_errors;
 pub(crate) mod json;
 pub(crate) mod query;
 pub(crate) mod rate_limit;
+pub(crate) mod scopes;
 mod telephony_errors;

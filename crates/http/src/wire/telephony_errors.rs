@@ -5,6 +5,9 @@
 //! object and never repeat a submitted value.
 
 use switchboard_application::audit::{ListAuditEventsError, ProviderConfigHistoryError};
+use switchboard_application::credential_use::{
+    AccessTokenError, RevealError, SecretUseLimitError, SignatureCheckError,
+};
 use switchboard_application::telephony::{
     CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
     GetProviderConfigError, ListProviderConfigsError, UpdateProviderConfigError,
@@ -131,6 +134,55 @@ impl From<DeleteProviderConfigError> for ApiError {
             DeleteProviderConfigError::PreconditionFailed => Self::PreconditionFailed,
             DeleteProviderConfigError::Contended => Self::Conflict(CONTENDED_CONFIG),
             DeleteProviderConfigError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<SecretUseLimitError> for ApiError {
+    fn from(error: SecretUseLimitError) -> Self {
+        match error {
+            SecretUseLimitError::Limited(decision) => Self::RateLimited {
+                retry_after_seconds: decision.retry_after_seconds(),
+                status: None,
+            },
+            SecretUseLimitError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<RevealError> for ApiError {
+    fn from(error: RevealError) -> Self {
+        match error {
+            RevealError::NotFound => Self::NotFound,
+            RevealError::Inactive => Self::ConfigurationInactive,
+            RevealError::Unreadable => Self::CredentialsUnreadable,
+            RevealError::Limit(error) => error.into(),
+            RevealError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<SignatureCheckError> for ApiError {
+    fn from(error: SignatureCheckError) -> Self {
+        match error {
+            SignatureCheckError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "signature checks exist for these providers only: twilio",
+            ),
+            SignatureCheckError::Use(error) => error.into(),
+        }
+    }
+}
+
+impl From<AccessTokenError> for ApiError {
+    fn from(error: AccessTokenError) -> Self {
+        match error {
+            AccessTokenError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "access tokens are minted for livekit configurations, and twilio ones holding api_key_sid and api_key_secret",
+            ),
+            AccessTokenError::RoomRequired => Self::invalid("room", "This field is required."),
+            AccessTokenError::Use(error) => error.into(),
         }
     }
 }

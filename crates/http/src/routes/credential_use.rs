@@ -1,0 +1,384 @@
+//! Using a configuration's credentials (contract section 11), under both path
+//! spellings: `POST .../{id}/reveal/` (scope `credentials:reveal`) and
+//! `POST .../{id}/signature-checks/` and `POST .../{id}/access-tokens/` (scope
+//! `credentials:use`). Every use takes
+//! a cell of the token's secret-use bucket (429 past it), counts in
+//! `switchboard_credential_uses_total{kind}`, and is never stored for
+//! `Idempotency-Key`. Answers carrying a secret send `Cache-Control: no-store`.
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
+
+use switchboard_application::credential_use::{SecretUse, UseContext};
+use switchboard_domain::identity::Scope;
+use switchboard_domain::shared::has_control_chars;
+use switchboard_domain::telephony::{
+    LiveKitGrant, ProviderCatalog, ProviderConfigId, SignedWebhook,
+};
+
+use crate::docs::schema::envelope;
+use crate::extract::auth::OrgGranted;
+use crate::extract::body::{BodyLimits, read_json_object};
+use crate::extract::client_address::client_address;
+use crate::middleware::metrics::{count_credential_use, count_rate_limited};
+use crate::middleware::request_id::request_id_of;
+use crate::routes::provider_configs::config_id;
+use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
+use crate::state::AppState;
+use crate::wire::envelope::respond;
+use crate::wire::error::{ApiError, blocking};
+use crate::wire::fields::{Field, FieldTable, Kind, rfc3339};
+
+/// What a reveal answers: every field of the credentials, secrets in plain.
+#[derive(Serialize)]
+struct RevealView {
+    id: i64,
+    provider: String,
+    version: i64,
+    credentials: Map<String, Value>,
+    /// The previous version during a staged rotation's overlap (none yet).
+    previous: Option<Value>,
+}
+
+/// Counts a use, or a refusal by the secret-use limit.
+pub(crate) fn counted<T>(kind: SecretUse, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+    match &outcome {
+        Ok(_) => count_credential_use(kind.as_str()),
+        Err(ApiError::RateLimited { .. }) => count_rate_limited("secret_use"),
+        Err(_) => {}
+    }
+    outcome
+}
+
+/// The context of a use, for its audit event.
+fn context(req: &HttpRequest, state: &AppState) -> UseContext {
+    UseContext {
+        request_id: request_id_of(req),
+        client_address: Some(client_address(req, &state.trusted_proxies)),
+    }
+}
+
+/// An answer that caches must never store.
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    if let Ok(value) = "no-store".parse() {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    response
+}
+
+async fn reveal(
+    granted: OrgGranted,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let context = context(&req, &state);
+    let service = state.credential_use.clone();
+    let actor = granted.actor;
+    let revealed = counted(
+        SecretUse::Reveal,
+        blocking(move || service.reveal(&actor, id, &context)).await,
+    )?;
+    let provider = state
+        .provider_configs
+        .catalog()
+        .by_id(revealed.config.provider_id)
+        .map(|provider| provider.slug.clone())
+        .unwrap_or_default();
+    // Every field: the public ones as stored, the secrets in plain.
+    let mut credentials = revealed.config.public_fields.clone();
+    for (name, secret) in &revealed.secrets {
+        credentials.insert(name.clone(), Value::from(secret.expose_secret()));
+    }
+    Ok(no_store(respond(
+        StatusCode::OK,
+        "Provider configuration credentials revealed successfully.",
+        RevealView {
+            id: revealed.config.id.0,
+            provider,
+            version: revealed.config.credential_version,
+            credentials,
+            previous: None,
+        },
+    )))
+}
+
+static SIGNATURE_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
+    FieldTable::new(vec![
+        Field::new("url", Kind::Text).required(),
+        Field::new("params", Kind::Object),
+        Field::new("signature", Kind::Text).required(),
+    ])
+});
+
+const PARAMS_MESSAGE: &str = "must map names to strings or lists of strings";
+
+/// The webhook of a signature-check body: `params` maps each name to a string or
+/// a list of strings (a parameter sent several times).
+fn signed_webhook(body: &Map<String, Value>) -> Result<SignedWebhook, ApiError> {
+    let mut fields = SIGNATURE_FIELDS.read(body)?;
+    let url = fields.text("url").unwrap_or_default();
+    let signature = fields.text("signature").unwrap_or_default();
+    let mut params = Vec::new();
+    for (name, value) in fields.object("params").unwrap_or_default() {
+        match value {
+            Value::String(text) => params.push((name, text)),
+            Value::Array(items) => {
+                for item in items {
+                    let Value::String(text) = item else {
+                        return Err(ApiError::invalid("params", PARAMS_MESSAGE));
+                    };
+                    params.push((name.clone(), text));
+                }
+            }
+            _ => return Err(ApiError::invalid("params", PARAMS_MESSAGE)),
+        }
+    }
+    if url.is_empty() {
+        return Err(ApiError::invalid(
+            "url",
+            "must be the full URL the webhook was sent to",
+        ));
+    }
+    Ok(SignedWebhook {
+        url,
+        params,
+        signature,
+    })
+}
+
+#[derive(Serialize)]
+struct SignatureView {
+    valid: bool,
+    matched: Option<&'static str>,
+}
+
+async fn check_signature(
+    granted: OrgGranted,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let webhook = signed_webhook(&body)?;
+    let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let service = state.credential_use.clone();
+    let actor = granted.actor;
+    let matched = counted(
+        SecretUse::SignatureCheck,
+        blocking(move || service.check_signature(&actor, id, &webhook)).await,
+    )?;
+    Ok(no_store(respond(
+        StatusCode::OK,
+        "Signature checked successfully.",
+        SignatureView {
+            valid: matched.is_some(),
+            matched: matched.map(|matched| matched.as_str()),
+        },
+    )))
+}
+
+fn signature_body(_: &ProviderCatalog) -> Value {
+    json!({"type": "object", "additionalProperties": false,
+        "properties": {
+            "url": {"type": "string", "description": "The full URL the provider sent the webhook to."},
+            "params": {"type": "object", "description": "The webhook's POST parameters: name to value (or list of values).",
+                       "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+            "signature": {"type": "string", "description": "The signature header's value (Twilio: X-Twilio-Signature)."}},
+        "required": ["url", "signature"]})
+}
+
+fn signature_answer() -> Value {
+    envelope(json!({"type": "object",
+        "properties": {"valid": {"type": "boolean"},
+                       "matched": {"enum": ["current", "previous", null]}},
+        "required": ["valid", "matched"]}))
+}
+
+static ACCESS_TOKEN_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
+    FieldTable::new(vec![
+        Field::new("identity", Kind::Text).required(),
+        Field::new("room", Kind::Text),
+        Field::new("name", Kind::Text),
+        Field::new(
+            "ttl_seconds",
+            Kind::Integer {
+                min: MIN_TTL_SECONDS,
+                max: MAX_TTL_SECONDS,
+            },
+        )
+        .message("must be an integer from 60 to 21600"),
+        Field::new("grants", Kind::Object),
+    ])
+});
+
+const MIN_TTL_SECONDS: i64 = 60;
+const MAX_TTL_SECONDS: i64 = 21_600;
+const DEFAULT_TTL_SECONDS: u32 = 600;
+const GRANT_FLAGS: [&str; 3] = ["can_publish", "can_subscribe", "can_publish_data"];
+
+/// A name of 1 to 256 characters without control characters.
+fn text_field(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(text)
+            if text.trim().is_empty() || text.chars().count() > 256 || has_control_chars(&text) =>
+        {
+            Err(ApiError::invalid(
+                name,
+                "must be 1 to 256 characters without control characters",
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The grant and lifetime of an access-token body.
+fn access_token_request(body: &Map<String, Value>) -> Result<(LiveKitGrant, u32), ApiError> {
+    let mut fields = ACCESS_TOKEN_FIELDS.read(body)?;
+    let identity = text_field("identity", fields.text("identity"))?.unwrap_or_default();
+    let room = text_field("room", fields.text("room"))?;
+    let name = text_field("name", fields.text("name"))?;
+    let ttl = fields
+        .integer("ttl_seconds")
+        .and_then(|ttl| u32::try_from(ttl).ok())
+        .unwrap_or(DEFAULT_TTL_SECONDS);
+    let grants = fields.object("grants").unwrap_or_default();
+    let mut flags = [true; 3];
+    for (key, value) in grants {
+        let Some(index) = GRANT_FLAGS.iter().position(|flag| *flag == key) else {
+            return Err(ApiError::invalid(
+                "grants",
+                "may hold only can_publish, can_subscribe and can_publish_data",
+            ));
+        };
+        let Value::Bool(flag) = value else {
+            return Err(ApiError::invalid("grants", "flags must be booleans"));
+        };
+        flags[index] = flag;
+    }
+    // LiveKit needs it (the service says so); Twilio's body has none.
+    let room = room.unwrap_or_default();
+    Ok((
+        LiveKitGrant {
+            identity,
+            name,
+            room,
+            can_publish: flags[0],
+            can_subscribe: flags[1],
+            can_publish_data: flags[2],
+        },
+        ttl,
+    ))
+}
+
+#[derive(Serialize)]
+struct AccessTokenView {
+    token: String,
+    expires_at: String,
+}
+
+async fn access_token(
+    granted: OrgGranted,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
+    let (grant, ttl) = access_token_request(&body)?;
+    let id = config_id(&path).unwrap_or(ProviderConfigId(0));
+    let service = state.credential_use.clone();
+    let actor = granted.actor;
+    let minted = counted(
+        SecretUse::AccessToken,
+        blocking(move || service.mint_access_token(&actor, id, &grant, ttl)).await,
+    )?;
+    Ok(no_store(respond(
+        StatusCode::CREATED,
+        "Access token created successfully.",
+        AccessTokenView {
+            token: minted.token.expose_secret().to_owned(),
+            expires_at: rfc3339(&minted.expires_at),
+        },
+    )))
+}
+
+fn access_token_body(_: &ProviderCatalog) -> Value {
+    json!({"type": "object", "additionalProperties": false,
+        "properties": {
+            "identity": {"type": "string", "minLength": 1, "maxLength": 256},
+            "room": {"type": "string", "minLength": 1, "maxLength": 256, "description": "LiveKit: the room the participant joins (required)."},
+            "name": {"type": "string", "minLength": 1, "maxLength": 256},
+            "ttl_seconds": {"type": "integer", "minimum": MIN_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": DEFAULT_TTL_SECONDS},
+            "grants": {"type": "object", "additionalProperties": false,
+                       "properties": {"can_publish": {"type": "boolean"}, "can_subscribe": {"type": "boolean"},
+                                      "can_publish_data": {"type": "boolean"}}}},
+        "required": ["identity"]})
+}
+
+fn access_token_answer() -> Value {
+    envelope(json!({"type": "object",
+        "properties": {"token": {"type": "string", "description": "The access token (a JWT), shown once."},
+                       "expires_at": {"type": "string", "format": "date-time"}},
+        "required": ["token", "expires_at"]}))
+}
+
+fn reveal_answer() -> Value {
+    envelope(json!({"type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "provider": {"type": "string"},
+            "version": {"type": "integer"},
+            "credentials": {"type": "object", "description": "Every field of the credentials; secrets in plain."},
+            "previous": {"type": ["object", "null"], "description": "The previous version during a staged rotation's overlap: `{credentials, expires_at}`; null otherwise."}},
+        "required": ["id", "provider", "version", "credentials", "previous"]}))
+}
+
+/// The credential-use routes under `base` (one of [`crate::routes::CONFIG_PATHS`]).
+pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
+    let uses = |summary| Operation::new("credential use", summary);
+    vec![
+        RouteSpec::new(
+            Method::POST,
+            api(&format!("{base}/{{id}}/reveal")),
+            Access::OrgRead,
+            || web::post().to(reveal),
+            uses("Reveal the credentials (owners and admins, or service accounts of role member and above; audited)")
+                .answer(reveal_answer)
+                .errors(&[404, 409])
+                .idempotency(Idempotency::NeverStored),
+        )
+        .needs(Scope::CredentialsReveal),
+        RouteSpec::new(
+            Method::POST,
+            api(&format!("{base}/{{id}}/signature-checks")),
+            Access::OrgWrite,
+            || web::post().to(check_signature),
+            uses("Check a provider's webhook signature with the stored secret, without revealing it (Twilio)")
+                .body(signature_body, true)
+                .answer(signature_answer)
+                .errors(&[400, 404, 409])
+                .idempotency(Idempotency::NeverStored),
+        )
+        .needs(Scope::CredentialsUse),
+        RouteSpec::new(
+            Method::POST,
+            api(&format!("{base}/{{id}}/access-tokens")),
+            Access::OrgWrite,
+            || web::post().to(access_token),
+            uses("Mint a provider access token from the stored keys (LiveKit), shown once")
+                .body(access_token_body, true)
+                .status(201)
+                .answer(access_token_answer)
+                .errors(&[400, 404, 409])
+                .idempotency(Idempotency::NeverStored),
+        )
+        .needs(Scope::CredentialsUse),
+    ]
+}
