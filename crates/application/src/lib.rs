@@ -12,9 +12,11 @@ pub mod identity;
 pub mod key_rotation;
 pub mod limits;
 pub mod telephony;
+pub mod webhooks;
 
 pub use audit::AuditService;
 pub use bridges::BridgeService;
 pub use idempotency::IdempotencyService;
 pub use identity::{Actor, IdentityService};
 pub use telephony::{ProviderConfigService, WriteOptions};
+pub use webhooks::WebhookService;

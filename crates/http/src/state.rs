@@ -10,6 +10,7 @@ use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+    WebhookService,
 };
 
 use crate::wire::forwarded::TrustedProxies;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub bridges: Arc<BridgeService>,
     pub audit: Arc<AuditService>,
     pub idempotency: Arc<IdempotencyService>,
+    /// Webhook endpoints, deliveries and the events feed.
+    pub webhooks: Arc<WebhookService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

@@ -15,10 +15,11 @@ use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
+    WebhookService,
 };
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
-    RandomTokenGenerator, parse_key_base64,
+    RandomTokenGenerator, StandardWebhookSigner, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
@@ -32,11 +33,13 @@ use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
     DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    DieselWebhookRepository,
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::readiness::{CredentialHealth, ServiceReadiness};
-use crate::settings::{Loaded, Profile, Settings};
+use crate::settings::{Loaded, Profile, Settings, WebhookSettings};
+use crate::webhooks::{DeliveryWorker, SystemTargetResolver};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
 /// material.
@@ -86,6 +89,7 @@ pub struct Services {
     pub bridges: Arc<BridgeService>,
     pub audit: Arc<AuditService>,
     pub idempotency: Arc<IdempotencyService>,
+    pub webhooks: Arc<WebhookService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -204,6 +208,14 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselAuditRepository::new(database.clone())),
         configs,
     );
+    let webhooks = WebhookService::new(
+        Arc::new(DieselWebhookRepository::new(database.clone())),
+        keyring.clone(),
+        Arc::new(StandardWebhookSigner),
+        Arc::new(SystemTargetResolver),
+        clock.clone(),
+        settings.webhooks.allow_private_targets,
+    );
     let key_rotation = KeyRotationService::new(
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
@@ -224,6 +236,7 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         bridges: Arc::new(bridges),
         audit: Arc::new(audit),
         idempotency: Arc::new(idempotency),
+        webhooks: Arc::new(webhooks),
     })
 }
 
@@ -281,6 +294,8 @@ pub struct Application {
     server: Server,
     services: Services,
     first_token: Option<ApiToken>,
+    /// The delivery worker's settings, when this process runs one.
+    webhook_worker: Option<WebhookSettings>,
 }
 
 impl std::fmt::Debug for Application {
@@ -375,6 +390,7 @@ impl Application {
             bridges: services.bridges.clone(),
             audit: services.audit.clone(),
             idempotency: services.idempotency.clone(),
+            webhooks: services.webhooks.clone(),
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,
@@ -418,6 +434,7 @@ impl Application {
             server,
             services,
             first_token,
+            webhook_worker: settings.webhooks.worker.then(|| settings.webhooks.clone()),
         })
     }
 
@@ -450,7 +467,21 @@ impl Application {
     /// # Errors
     /// The server's I/O error.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = match self.webhook_worker.as_ref() {
+            Some(settings) => match DeliveryWorker::new(self.services.webhooks.clone(), settings) {
+                Ok(worker) => Some(tokio::spawn(worker.run())),
+                Err(error) => {
+                    tracing::error!(%error, "the webhook delivery worker could not start");
+                    None
+                }
+            },
+            None => None,
+        };
+        let outcome = self.server.await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
+        outcome
     }
 }
 

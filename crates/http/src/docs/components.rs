@@ -43,7 +43,7 @@ pub(crate) fn component_schemas() -> Value {
     ];
     let mut detail_required = bridge_required.to_vec();
     detail_required.extend(["updated_at", "numbers"]);
-    json!({
+    let mut schemas = json!({
         "JsonValue": json_value_schema(),
         "Error": {"type": "object",
             "properties": {"status_code": {"type": "integer"}, "message": {"type": "string"},
@@ -96,7 +96,13 @@ pub(crate) fn component_schemas() -> Value {
             &["id", "name", "token", "prefix", "created_at", "expires_at"]),
         "Login": object(json!({"id": {"type": "integer"}, "token": {"type": "string"},
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
-    })
+    });
+    if let Value::Object(map) = &mut schemas {
+        for (name, schema) in crate::routes::webhooks::component_schemas() {
+            map.insert(name.to_owned(), schema);
+        }
+    }
+    schemas
 }
 
 /// Standard answers, one per status, in `components.responses`.

@@ -12,6 +12,7 @@ pub(crate) mod provider_configs;
 pub(crate) mod table;
 pub(crate) mod tokens;
 pub(crate) mod verification;
+pub(crate) mod webhooks;
 
 pub use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 pub use table::{configure, route_table};

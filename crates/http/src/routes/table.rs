@@ -15,6 +15,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
     audit, bridges, catalog, health, identity, numbers, provider_configs, tokens, verification,
+    webhooks,
 };
 use crate::spec::{API_BASE, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
@@ -43,6 +44,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(numbers::routes());
     routes.extend(bridges::routes());
     routes.extend(audit::routes());
+    routes.extend(webhooks::routes());
     routes
 }
 

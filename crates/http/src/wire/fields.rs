@@ -42,6 +42,8 @@ pub(crate) enum Kind {
     Integer { min: i64, max: i64 },
     /// A list of integers.
     IntegerList,
+    /// A list of strings.
+    TextList,
     /// A slug (a string) or an integer id.
     SlugOrId,
     /// An integer id, or a string of 1 to 19 digits.
@@ -57,6 +59,7 @@ impl Kind {
             (Self::Object, _) => "must be a JSON object",
             (Self::Integer { .. }, _) => "must be an integer",
             (Self::IntegerList, _) => "must be a list of integer ids",
+            (Self::TextList, _) => "must be a list of strings",
             (Self::SlugOrId, _) => "must be a provider slug or an integer id",
             (Self::IdOrDigits, _) => "must be an integer id",
         }
@@ -76,6 +79,14 @@ impl Kind {
                 .map(json_integer)
                 .collect::<Option<Vec<i64>>>()
                 .map(FieldValue::Integers),
+            (Self::TextList, Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(text) => Some(text),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()
+                .map(FieldValue::Texts),
             (Self::SlugOrId, Value::String(slug)) => Some(FieldValue::Text(slug)),
             (Self::SlugOrId, value @ Value::Number(_)) => {
                 json_integer(&value).map(FieldValue::Integer)
@@ -125,6 +136,7 @@ pub(crate) enum FieldValue {
     Object(Map<String, Value>),
     Integer(i64),
     Integers(Vec<i64>),
+    Texts(Vec<String>),
 }
 
 impl std::fmt::Debug for FieldValue {
@@ -137,6 +149,7 @@ impl std::fmt::Debug for FieldValue {
             Self::Object(_) => "Object",
             Self::Integer(_) => "Integer",
             Self::Integers(_) => "Integers",
+            Self::Texts(_) => "Texts",
         })
     }
 }
@@ -326,6 +339,14 @@ impl Fields {
     pub(crate) fn integers(&mut self, name: &str) -> Option<Vec<i64>> {
         match self.take(name)? {
             FieldValue::Integers(integers) => Some(integers),
+            _ => None,
+        }
+    }
+
+    /// A list of strings.
+    pub(crate) fn texts(&mut self, name: &str) -> Option<Vec<String>> {
+        match self.take(name)? {
+            FieldValue::Texts(texts) => Some(texts),
             _ => None,
         }
     }

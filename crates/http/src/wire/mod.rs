@@ -14,3 +14,4 @@ pub(crate) mod json;
 pub(crate) mod query;
 pub(crate) mod rate_limit;
 mod telephony_errors;
+mod webhook_errors;
