@@ -1,5 +1,6 @@
 //! `switchboard-admin`: operator commands over the same configuration and wiring as
-//! the server: migrations, organizations, users, memberships, tokens and keys.
+//! the server: migrations, organizations, users, memberships, tokens, keys and
+//! webhook redelivery.
 //!
 //! Output is plain text for people and scripts; `token create` prints the new token
 //! alone on the last line. Errors exit non-zero with one line on standard error.
@@ -53,6 +54,26 @@ enum Command {
     /// Manage idempotency keys.
     #[command(subcommand)]
     Idempotency(IdempotencyCommand),
+    /// Webhook deliveries.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Make failed and dead deliveries created since a time due again now (recovery
+    /// after a receiver's outage); the server's workers send them. An endpoint
+    /// disabled by a 410 stays disabled until it is enabled again (PATCH).
+    Redeliver {
+        /// RFC 3339 time, for example 2026-12-06T08:00:00Z.
+        #[arg(long)]
+        since: String,
+        /// Send the succeeded deliveries of that period again too.
+        #[arg(long)]
+        include_succeeded: bool,
+    },
+    /// Queue depth and the age of the oldest waiting delivery.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +278,34 @@ fn run(command: Command) -> anyhow::Result<()> {
             let services = services(&load()?)?;
             services.identity.revoke_token(TokenId(id))?;
             println!("revoked token {id}");
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Redeliver {
+            since,
+            include_succeeded,
+        }) => {
+            let since = chrono::DateTime::parse_from_rfc3339(since.trim())
+                .map_err(|_| {
+                    anyhow!("--since must be an RFC 3339 time such as 2026-12-06T08:00:00Z")
+                })?
+                .with_timezone(&chrono::Utc);
+            let services = services(&load()?)?;
+            let count = services
+                .webhooks
+                .redeliver_since(since, include_succeeded)?;
+            println!(
+                "{count} delivery(ies) due again since {}",
+                since.to_rfc3339()
+            );
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Status) => {
+            let services = services(&load()?)?;
+            let stats = services.webhooks.queue_stats()?;
+            println!(
+                "waiting deliveries: {}; oldest waiting: {} s",
+                stats.depth, stats.oldest_pending_age_s
+            );
             Ok(())
         }
         Command::Idempotency(IdempotencyCommand::Purge) => {

@@ -729,6 +729,9 @@ impl WebhookRepository for DieselWebhookRepository {
             let conn: &mut DbConnection = &mut reader;
             let anything: bool = diesel::select(exists(
                 wd::table
+                    .inner_join(we::table)
+                    .filter(we::enabled.eq(true))
+                    .filter(we::claimed_until.is_null().or(we::claimed_until.lt(now_db)))
                     .filter(wd::status.eq_any(WAITING))
                     .filter(wd::next_attempt_at.le(now_db)),
             ))

@@ -22,3 +22,4 @@ mod roles_matrix;
 mod secrets;
 mod unavailable;
 mod verify;
+mod webhooks;
