@@ -108,6 +108,7 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("server did not listen within 60 s");
     }
 

@@ -133,7 +133,7 @@ impl Receiver {
         self.state.received.lock().expect("receiver lock").clone()
     }
 
-    /// Waits until `count` requests arrived (a test failure after 20 s).
+    /// Waits until `count` requests arrived (a test failure after 60 s).
     async fn wait_for(&self, count: usize) -> Vec<Received> {
         let start = Instant::now();
         loop {
@@ -142,8 +142,8 @@ impl Receiver {
                 return received;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{} of {count} deliveries arrived",
+                start.elapsed() < Duration::from_secs(60),
+                "{} of {count} deliveries arrived within 60 s",
                 received.len()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -384,7 +384,7 @@ async fn retries_keep_the_webhook_id(backend: Backend) {
         if delivery["status"] == "succeeded" {
             break delivery;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "{delivery}");
+        assert!(start.elapsed() < Duration::from_secs(60), "{delivery}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(delivery["attempts"], 3);
@@ -446,7 +446,7 @@ async fn gone_disables_and_the_schedule_ends_dead(backend: Backend) {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < Duration::from_secs(60),
             "{} {}",
             endpoint.text,
             failed.text
