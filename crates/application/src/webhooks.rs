@@ -558,7 +558,7 @@ impl WebhookService {
     /// # Errors
     /// [`RepositoryError`].
     pub fn release(&self, worker: &str, endpoint: EndpointId) -> Result<(), RepositoryError> {
-        self.repo.release(worker, endpoint)
+        self.repo.release(worker, endpoint, self.clock.now())
     }
 
     /// Makes failed and dead deliveries since `since` due again (recovery after an

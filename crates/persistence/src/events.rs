@@ -751,7 +751,12 @@ impl WebhookRepository for DieselWebhookRepository {
                 .filter(we::enabled.eq(true))
                 .filter(we::claimed_until.is_null().or(we::claimed_until.lt(now_db)))
                 .filter(exists(due))
-                .order(we::id.asc())
+                // Never claimed first, then the least recently claimed.
+                .order((
+                    we::claimed_until.is_not_null().asc(),
+                    we::claimed_until.asc(),
+                    we::id.asc(),
+                ))
                 .limit(endpoints)
                 .select(we::id);
             let ids: Vec<i64> = match conn {
@@ -839,7 +844,12 @@ impl WebhookRepository for DieselWebhookRepository {
         .map_err(repository_error)
     }
 
-    fn release(&self, worker: &str, endpoint: EndpointId) -> Result<(), RepositoryError> {
+    fn release(
+        &self,
+        worker: &str,
+        endpoint: EndpointId,
+        at: Timestamp,
+    ) -> Result<(), RepositoryError> {
         let mut pooled = self.db.writer()?;
         let conn: &mut DbConnection = &mut pooled;
         diesel::update(
@@ -848,7 +858,8 @@ impl WebhookRepository for DieselWebhookRepository {
                 .filter(we::claimed_by.eq(worker)),
         )
         .set((
-            we::claimed_until.eq(None::<NaiveDateTime>),
+            // A lease that ended now: free, and last in the claim order.
+            we::claimed_until.eq(Some(to_db(at))),
             we::claimed_by.eq(None::<String>),
         ))
         .execute(conn)

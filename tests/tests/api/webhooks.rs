@@ -611,6 +611,90 @@ async fn events_are_recorded_without_endpoints_and_not_for_refused_changes(backe
     )
     .await;
     assert_eq!(probe.status, 404);
+
+    // Bridges and numbers.
+    let number = call(
+        &app,
+        &owner,
+        Method::POST,
+        "/telephony/numbers/",
+        Some(json!({"number": "+14155550100"})),
+    )
+    .await;
+    assert_eq!(number.status, 201, "{}", number.text);
+    let number_id = number.body["data"]["id"].as_i64().expect("number id");
+    let bridge = call(
+        &app,
+        &owner,
+        Method::POST,
+        "/telephony/bridges/",
+        Some(json!({"name": "Main line", "number_ids": [number_id]})),
+    )
+    .await;
+    assert_eq!(bridge.status, 201, "{}", bridge.text);
+    let slug = bridge.body["data"]["slug"]
+        .as_str()
+        .expect("slug")
+        .to_owned();
+    let renamed = call(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/telephony/bridges/{slug}/"),
+        Some(json!({"name": "Renamed line"})),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let refused = call(
+        &app,
+        &owner,
+        Method::DELETE,
+        &format!("/telephony/numbers/{number_id}/"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        refused.status, 409,
+        "an assigned number: no change, no event"
+    );
+    let deleted = call(
+        &app,
+        &owner,
+        Method::DELETE,
+        &format!("/telephony/bridges/{slug}/"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    let deleted = call(
+        &app,
+        &owner,
+        Method::DELETE,
+        &format!("/telephony/numbers/{number_id}/"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    let events = feed(&app, &owner, &format!("?after={first}")).await;
+    let types: Vec<&str> = events.body["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|event| event["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "number.created",
+            "bridge.created",
+            "bridge.updated",
+            "bridge.deleted",
+            "number.deleted"
+        ]
+    );
+    assert_eq!(events.body["data"][2]["data"]["name"], "Renamed line");
+    assert_eq!(events.body["data"][2]["data"]["slug"], slug.as_str());
+    assert_eq!(events.body["data"][4]["data"]["number"], "+14155550100");
 }
 
 async fn private_targets_are_refused_without_the_setting(backend: Backend) {

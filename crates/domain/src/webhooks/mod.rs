@@ -463,11 +463,17 @@ pub trait WebhookRepository: Send + Sync {
         outcome: &AttemptOutcome,
     ) -> Result<(), RepositoryError>;
 
-    /// Gives back the lease of `endpoint` held by `worker`.
+    /// Gives back the lease of `endpoint` held by `worker` at `at` (endpoints
+    /// claimed least recently are claimed first, so none starves).
     ///
     /// # Errors
     /// [`RepositoryError`].
-    fn release(&self, worker: &str, endpoint: EndpointId) -> Result<(), RepositoryError>;
+    fn release(
+        &self,
+        worker: &str,
+        endpoint: EndpointId,
+        at: Timestamp,
+    ) -> Result<(), RepositoryError>;
 
     /// Makes every failed or dead delivery created at or after `since` (and the
     /// succeeded ones too when `include_succeeded`) due again now; the number of
