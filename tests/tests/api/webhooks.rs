@@ -208,6 +208,27 @@ async fn feed(app: &TestApp, owner: &TestUser, query: &str) -> Answer {
     answer
 }
 
+/// The feed once it shows `count` events. On PostgreSQL an event becomes visible
+/// when every older transaction of the server has ended (the feed never passes an
+/// event a slower transaction may still commit), so a test sharing the server with
+/// other suites may wait a moment.
+async fn feed_with(app: &TestApp, owner: &TestUser, query: &str, count: usize) -> Answer {
+    let start = Instant::now();
+    loop {
+        let answer = feed(app, owner, query).await;
+        let seen = answer.body["data"].as_array().map_or(0, Vec::len);
+        if seen >= count {
+            return answer;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{seen} of {count} events: {}",
+            answer.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn ids_of(answer: &Answer) -> Vec<String> {
     answer.body["data"]
         .as_array()
@@ -299,7 +320,7 @@ async fn signed_ordered_and_secret_free(backend: Backend) {
             "provider_configuration.deleted",
         ]
     );
-    let all = feed(&app, &owner, "").await;
+    let all = feed_with(&app, &owner, "", 5).await;
     let delivered_ids: Vec<String> = received.iter().map(Received::id).collect();
     assert_eq!(
         ids_of(&all),
@@ -592,7 +613,7 @@ async fn events_are_recorded_without_endpoints_and_not_for_refused_changes(backe
     )
     .await;
     assert_eq!(duplicate.status, 409);
-    let events = feed(&app, &owner, "").await;
+    let events = feed_with(&app, &owner, "", 1).await;
     assert_eq!(events.body["data"].as_array().expect("list").len(), 1);
     assert_eq!(
         events.body["data"][0]["type"],
@@ -675,7 +696,7 @@ async fn events_are_recorded_without_endpoints_and_not_for_refused_changes(backe
     )
     .await;
     assert_eq!(deleted.status, 204);
-    let events = feed(&app, &owner, &format!("?after={first}")).await;
+    let events = feed_with(&app, &owner, &format!("?after={first}"), 5).await;
     let types: Vec<&str> = events.body["data"]
         .as_array()
         .expect("list")
