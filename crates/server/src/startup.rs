@@ -152,7 +152,8 @@ pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier
 }
 
 /// Opens the database. In development pending migrations are applied; in the other
-/// profiles they stop the start.
+/// profiles they stop the start. Either way the provider catalog compiled into the
+/// binary is written to the database.
 ///
 /// # Errors
 /// [`StartupError`].
@@ -170,6 +171,9 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
                 count: pending.len(),
             });
         }
+        // The provider catalog compiled into this binary (development did it with
+        // the migrations).
+        database.sync_builtin_catalog()?;
     }
     Ok(database)
 }
