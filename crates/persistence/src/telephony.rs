@@ -732,6 +732,20 @@ pub(crate) fn event_view(
             Value::Object(map)
         }),
     );
+    // The `credentials` view (contract section 10): public fields with their
+    // values, secrets that are set as `{"set": true, "last4"}`; never a secret.
+    let mut credentials = config.public_fields.clone();
+    for (name, last4) in &config.secret_last4 {
+        let mut secret = Map::new();
+        secret.insert("set".into(), Value::from(true));
+        secret.insert("last4".into(), Value::from(last4.clone()));
+        credentials.insert(name.clone(), Value::Object(secret));
+    }
+    view.insert("credentials".into(), Value::Object(credentials));
+    view.insert(
+        "credential_version".into(),
+        Value::from(config.credential_version),
+    );
     view.insert("version".into(), Value::from(config.version));
     view.insert("created_at".into(), time(config.created_at));
     view.insert("updated_at".into(), time(config.updated_at));

@@ -332,6 +332,11 @@ async fn signed_ordered_and_secret_free(backend: Backend) {
     assert_eq!(first["data"]["id"], ids[0]);
     assert_eq!(first["data"]["auth_token_last4"], tokens[0][28..]);
     assert!(first["data"].get("auth_token").is_none());
+    assert_eq!(
+        first["data"]["credentials"]["auth_token"]["last4"],
+        tokens[0][28..]
+    );
+    assert_eq!(first["data"]["credentials"]["account_sid"], twilio_sid(1));
     assert_eq!(received[3].json()["data"]["name"], "renamed");
 
     // Paging with next_after.
