@@ -1,5 +1,6 @@
 //! `switchboard-admin`: operator commands over the same configuration and wiring as
-//! the server: migrations, organizations, users, memberships, tokens and keys.
+//! the server: migrations, organizations, users, memberships, tokens, keys and
+//! webhook redelivery.
 //!
 //! Output is plain text for people and scripts (tab-separated tables); `--json`
 //! prints JSON instead, on standard output only. `token create` prints the new token
@@ -87,6 +88,9 @@ enum Command {
     /// Manage service accounts (members that are machines and never log in).
     #[command(subcommand)]
     ServiceAccount(ServiceAccountCommand),
+    /// Webhook deliveries: recovery after an outage, queue status.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +147,23 @@ enum ServiceAccountTokenCommand {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Make failed and dead deliveries created since a time due again now (recovery
+    /// after a receiver's outage); the server's workers send them. An endpoint
+    /// disabled by a 410 stays disabled until it is enabled again (PATCH).
+    Redeliver {
+        /// RFC 3339 time, for example 2026-12-06T08:00:00Z.
+        #[arg(long)]
+        since: String,
+        /// Send the succeeded deliveries of that period again too.
+        #[arg(long)]
+        include_succeeded: bool,
+    },
+    /// Queue depth and the age of the oldest waiting delivery.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +390,7 @@ fn run(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Member(command) => member(session, command),
         Command::Token(command) => token(session, command),
         Command::ServiceAccount(command) => service_account(session, command),
+        Command::Webhooks(command) => webhooks(session, command),
         Command::Idempotency(IdempotencyCommand::Purge) => {
             let services = session.services()?;
             let purged = services.idempotency.purge_expired()?;
@@ -596,6 +618,48 @@ fn token(session: &Session, command: TokenCommand) -> anyhow::Result<()> {
                 Session::print_json(&json!({"revoked": id}));
             } else {
                 println!("revoked token {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn webhooks(session: &Session, command: WebhooksCommand) -> anyhow::Result<()> {
+    let services = session.services()?;
+    match command {
+        WebhooksCommand::Redeliver {
+            since,
+            include_succeeded,
+        } => {
+            let since = chrono::DateTime::parse_from_rfc3339(since.trim())
+                .map_err(|_| {
+                    anyhow!("--since must be an RFC 3339 time such as 2026-12-06T08:00:00Z")
+                })?
+                .with_timezone(&chrono::Utc);
+            let count = services
+                .webhooks
+                .redeliver_since(since, include_succeeded)?;
+            if session.json {
+                Session::print_json(&json!({"due_again": count, "since": since.to_rfc3339()}));
+            } else {
+                println!(
+                    "{count} delivery(ies) due again since {}",
+                    since.to_rfc3339()
+                );
+            }
+        }
+        WebhooksCommand::Status => {
+            let stats = services.webhooks.queue_stats()?;
+            if session.json {
+                Session::print_json(&json!({
+                    "waiting": stats.depth,
+                    "oldest_waiting_s": stats.oldest_pending_age_s,
+                }));
+            } else {
+                println!(
+                    "waiting deliveries: {}; oldest waiting: {} s",
+                    stats.depth, stats.oldest_pending_age_s
+                );
             }
         }
     }

@@ -1276,3 +1276,95 @@ fn operators_manage_service_accounts_and_their_scoped_tokens() {
     );
     admin.fails(&["service-account", "delete", "--org", "acme", "--id", &id]);
 }
+
+#[test]
+fn webhooks_redeliver_makes_dead_deliveries_due_again() {
+    use switchboard_domain::webhooks::{AttemptOutcome, DeliveryStatus};
+
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let services = admin.services();
+    services
+        .identity
+        .create_user("ops@example.com", &SecretString::from("a long passphrase"))
+        .expect("user");
+    services
+        .identity
+        .add_member("acme", "ops@example.com", Role::Owner)
+        .expect("member");
+    let issued = services
+        .identity
+        .issue_token("ops@example.com", "t", None)
+        .expect("token");
+    let membership = services
+        .identity
+        .organizations_of(switchboard_application::identity::Caller {
+            user_id: issued.record.user_id,
+            token_id: issued.record.id,
+        })
+        .expect("organizations")
+        .remove(0);
+    let actor = switchboard_application::Actor {
+        user_id: issued.record.user_id,
+        token_id: issued.record.id,
+        org_id: membership.organization.id,
+        org_handle: membership.organization.domain_handle.clone(),
+        role: membership.role,
+    };
+    let webhooks = &services.webhooks;
+    // The services of the test profile allow loopback targets; nothing listens there.
+    let endpoint = webhooks
+        .create(
+            &actor,
+            &switchboard_application::webhooks::CreateEndpoint {
+                url: "http://127.0.0.1:9/hook".to_owned(),
+                ..Default::default()
+            },
+        )
+        .expect("endpoint")
+        .endpoint;
+    webhooks.send_test(&actor, endpoint.id).expect("test event");
+    let page = switchboard_domain::shared::PageRequest {
+        page: 1,
+        page_size: 10,
+    };
+    let delivery = webhooks
+        .deliveries(&actor, endpoint.id, page)
+        .expect("deliveries")
+        .items
+        .remove(0);
+    webhooks
+        .record_attempt(
+            delivery.id,
+            &AttemptOutcome {
+                status: DeliveryStatus::Dead,
+                status_code: Some(503),
+                error: Some("answered 503".into()),
+                next_attempt_at: None,
+                disable_endpoint: false,
+                at: webhooks.now(),
+            },
+        )
+        .expect("recorded");
+    let output = admin.ok(&["webhooks", "status"]);
+    assert!(output.contains("waiting deliveries: 0"), "{output}");
+
+    let error = admin.fails(&["webhooks", "redeliver", "--since", "yesterday"]);
+    assert!(error.contains("RFC 3339"), "{error}");
+    let since = (webhooks.now() - chrono::TimeDelta::hours(1)).to_rfc3339();
+    let output = admin.ok(&["webhooks", "redeliver", "--since", &since]);
+    assert!(output.starts_with("1 delivery(ies) due again"), "{output}");
+    let again = webhooks
+        .deliveries(&actor, endpoint.id, page)
+        .expect("deliveries")
+        .items
+        .remove(0);
+    assert_eq!(again.status, DeliveryStatus::Pending);
+    assert_eq!(again.attempts, 1, "attempts are kept");
+    let output = admin.ok(&["webhooks", "status"]);
+    assert!(output.contains("waiting deliveries: 1"), "{output}");
+    // Nothing dead or failed is left since then.
+    let output = admin.ok(&["webhooks", "redeliver", "--since", &since]);
+    assert!(output.starts_with("0 delivery(ies)"), "{output}");
+}

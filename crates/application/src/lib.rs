@@ -14,6 +14,7 @@ pub mod key_rotation;
 pub mod limits;
 pub mod service_accounts;
 pub mod telephony;
+pub mod webhooks;
 
 pub use audit::AuditService;
 pub use bridges::BridgeService;
@@ -22,3 +23,4 @@ pub use idempotency::IdempotencyService;
 pub use identity::{Actor, IdentityService};
 pub use service_accounts::ServiceAccountService;
 pub use telephony::{ProviderConfigService, WriteOptions};
+pub use webhooks::WebhookService;

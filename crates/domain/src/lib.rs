@@ -11,3 +11,4 @@ pub mod limits;
 pub mod precondition;
 pub mod shared;
 pub mod telephony;
+pub mod webhooks;

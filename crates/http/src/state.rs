@@ -9,8 +9,7 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, ServiceAccountService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService, ProviderConfigService, ServiceAccountService, WebhookService,
 };
 
 use crate::wire::forwarded::TrustedProxies;
@@ -62,6 +61,8 @@ pub struct AppState {
     pub service_accounts: Arc<ServiceAccountService>,
     /// Reveal and the uses of secrets without revealing them.
     pub credential_use: Arc<CredentialUseService>,
+    /// Webhook endpoints, deliveries and the events feed.
+    pub webhooks: Arc<WebhookService>,
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Largest accepted request body in bytes (larger is 413).
     pub body_limit_bytes: usize,

@@ -1,6 +1,7 @@
 //! Diesel implementation of the audit port, and [`insert_event`], which every
 //! repository of this crate calls inside its own transaction so that a change and
-//! its event commit (or roll back) together.
+//! its event commit (or roll back) together. It also records the change event of
+//! the change (`crate::events`), with its webhook deliveries.
 //!
 //! Events name their configuration by id without a foreign key, so they outlive it.
 //! The `changes` column holds JSON text; this module never inspects it beyond
@@ -122,6 +123,9 @@ pub(crate) fn insert_event(
         .values(&row)
         .returning(ae::all_columns)
         .get_result(conn)?;
+    // Every audited change is also a change event (contract section 13), in the
+    // same transaction.
+    crate::events::record_for_audit(conn, org, config, entry)?;
     stored.into_domain().map_err(|error| {
         DieselError::DeserializationError(Box::new(std::io::Error::other(error.to_string())))
     })
@@ -154,8 +158,11 @@ impl AuditRepository for DieselAuditRepository {
         entry: &AuditEntry,
     ) -> Result<AuditEvent, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        insert_event(conn, org, provider_config_id, entry).map_err(repository_error)
+        // The audit row and its change event commit together.
+        crate::transaction::write_transaction(&mut pooled, |conn| {
+            insert_event(conn, org, provider_config_id, entry)
+        })
+        .map_err(repository_error)
     }
 
     fn list(

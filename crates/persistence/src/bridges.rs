@@ -25,6 +25,7 @@ use switchboard_domain::telephony::{
     NewPhoneNumber, NumberConflict, NumberDeletion, NumberFilter, NumberPlacement, NumberState,
     PhoneNumber, PhoneNumberId, ProviderConfigId, Region,
 };
+use switchboard_domain::webhooks::{EventType, NewChangeEvent};
 
 use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
@@ -62,6 +63,59 @@ struct BridgeRow {
     region: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+/// The change event of a bridge (its object as the API lists it).
+fn bridge_event(
+    conn: &mut DbConnection,
+    org: OrgId,
+    event_type: EventType,
+    row: &BridgeRow,
+) -> QueryResult<()> {
+    let time = |at: NaiveDateTime| {
+        serde_json::Value::from(
+            at.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        )
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("id".into(), row.id.into());
+    data.insert("name".into(), row.name.clone().into());
+    data.insert("slug".into(), row.slug.clone().into());
+    data.insert("status".into(), row.status.clone().into());
+    data.insert(
+        "region".into(),
+        row.region
+            .clone()
+            .map_or(serde_json::Value::Null, Into::into),
+    );
+    data.insert(
+        "description".into(),
+        row.description
+            .clone()
+            .map_or(serde_json::Value::Null, Into::into),
+    );
+    data.insert("created_at".into(), time(row.created_at));
+    data.insert("updated_at".into(), time(row.updated_at));
+    crate::events::record_change(
+        conn,
+        org,
+        &NewChangeEvent { event_type, data },
+        row.updated_at.and_utc(),
+    )?;
+    Ok(())
+}
+
+/// A change event with `data` as given (numbers, a deleted bridge).
+fn change_event(
+    conn: &mut DbConnection,
+    org: OrgId,
+    event_type: EventType,
+    data: serde_json::Map<String, serde_json::Value>,
+    at: Timestamp,
+) -> QueryResult<()> {
+    crate::events::record_change(conn, org, &NewChangeEvent { event_type, data }, at)?;
+    Ok(())
 }
 
 impl BridgeRow {
@@ -398,18 +452,31 @@ impl BridgeRepository for DieselBridgeRepository {
     fn insert_number(&self, number: &NewPhoneNumber) -> Result<PhoneNumber, WriteError> {
         let at = to_db(number.created_at);
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let row: NumberRow = diesel::insert_into(pn::table)
-            .values(NewNumberRow {
-                organization_id: number.org_id.0,
-                number: number.number.as_str(),
-                active: number.active,
-                created_at: at,
-                updated_at: at,
-            })
-            .returning(pn::all_columns)
-            .get_result(conn)
-            .map_err(write_error)?;
+        let row: NumberRow = write_transaction(&mut pooled, |conn| {
+            let row: NumberRow = diesel::insert_into(pn::table)
+                .values(NewNumberRow {
+                    organization_id: number.org_id.0,
+                    number: number.number.as_str(),
+                    active: number.active,
+                    created_at: at,
+                    updated_at: at,
+                })
+                .returning(pn::all_columns)
+                .get_result(conn)?;
+            let mut data = serde_json::Map::new();
+            data.insert("id".into(), row.id.into());
+            data.insert("number".into(), row.number.clone().into());
+            data.insert("active".into(), row.active.into());
+            change_event(
+                conn,
+                number.org_id,
+                EventType::NumberCreated,
+                data,
+                number.created_at,
+            )?;
+            Ok(row)
+        })
+        .map_err(write_error)?;
         Ok(row.into_domain(None)?)
     }
 
@@ -419,16 +486,33 @@ impl BridgeRepository for DieselBridgeRepository {
         id: PhoneNumberId,
     ) -> Result<NumberDeletion, RepositoryError> {
         let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let deleted = diesel::delete(
-            pn::table
-                .filter(pn::id.eq(id.0))
-                .filter(pn::organization_id.eq(org.0))
-                .filter(pn::bridge_id.is_null()),
-        )
-        .execute(conn)
+        let deleted = write_transaction(&mut pooled, |conn| {
+            let deleted: Option<String> = diesel::delete(
+                pn::table
+                    .filter(pn::id.eq(id.0))
+                    .filter(pn::organization_id.eq(org.0))
+                    .filter(pn::bridge_id.is_null()),
+            )
+            .returning(pn::number)
+            .get_result(conn)
+            .optional()?;
+            if let Some(number) = &deleted {
+                let mut data = serde_json::Map::new();
+                data.insert("id".into(), id.0.into());
+                data.insert("number".into(), number.clone().into());
+                change_event(
+                    conn,
+                    org,
+                    EventType::NumberDeleted,
+                    data,
+                    chrono::Utc::now(),
+                )?;
+            }
+            Ok(deleted.is_some())
+        })
         .map_err(repository_error)?;
-        if deleted > 0 {
+        let conn: &mut DbConnection = &mut pooled;
+        if deleted {
             return Ok(NumberDeletion::Deleted);
         }
         let exists: i64 = pn::table
@@ -479,6 +563,7 @@ impl BridgeRepository for DieselBridgeRepository {
                 .returning(bridges::all_columns)
                 .get_result(conn)?;
             assign_numbers(conn, org, row.id, &bridge.number_ids, at)?;
+            bridge_event(conn, org, EventType::BridgeCreated, &row)?;
             detail(conn, row).map_err(|error| TxError::Abort(error.into()))
         })
         .map_err(bridge_write_error)
@@ -551,6 +636,7 @@ impl BridgeRepository for DieselBridgeRepository {
                 release_numbers(conn, row.id, ids, at)?;
                 assign_numbers(conn, org, row.id, ids, at)?;
             }
+            bridge_event(conn, org, EventType::BridgeUpdated, &row)?;
             detail(conn, row)
                 .map(Some)
                 .map_err(|error| TxError::Abort(error.into()))
@@ -588,6 +674,10 @@ impl BridgeRepository for DieselBridgeRepository {
                 ))
                 .execute(conn)?;
             diesel::delete(bridges::table.filter(bridges::id.eq(id))).execute(conn)?;
+            let mut data = serde_json::Map::new();
+            data.insert("id".into(), id.into());
+            data.insert("slug".into(), slug.into());
+            change_event(conn, org, EventType::BridgeDeleted, data, at.and_utc())?;
             Ok(true)
         });
         match outcome {

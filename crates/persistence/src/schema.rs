@@ -202,3 +202,63 @@ diesel::allow_tables_to_appear_in_same_query!(service_accounts, organizations);
 diesel::allow_tables_to_appear_in_same_query!(service_accounts, users);
 diesel::allow_tables_to_appear_in_same_query!(service_accounts, memberships);
 diesel::allow_tables_to_appear_in_same_query!(service_accounts, api_tokens);
+// Change events and webhooks (migration 2026-12-06-000600_events_and_webhooks).
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        uid -> Text,
+        organization_id -> BigInt,
+        event_type -> Text,
+        body -> Text,
+        position -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        uid -> Text,
+        organization_id -> BigInt,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret_ciphertext -> Binary,
+        secret_key_id -> BigInt,
+        previous_secret_ciphertext -> Nullable<Binary>,
+        previous_secret_key_id -> Nullable<BigInt>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        endpoint_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    organizations
+);

@@ -675,6 +675,83 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
     }
 }
 
+/// The configuration `id` of `org` as change events show it (the API's object
+/// without `provider_details`: never a secret, its ciphertext or key id), read on
+/// `conn` inside the transaction of the change; `None` when there is none.
+pub(crate) fn event_view(
+    conn: &mut DbConnection,
+    org: OrgId,
+    id: ProviderConfigId,
+) -> Result<Option<Map<String, Value>>, DieselError> {
+    let row: Option<(ConfigRow, String)> = pc::table
+        .inner_join(telephony_providers::table)
+        .filter(pc::id.eq(id.0))
+        .filter(pc::organization_id.eq(org.0))
+        .select((pc::all_columns, telephony_providers::slug))
+        .first(conn)
+        .optional()?;
+    let Some((row, slug)) = row else {
+        return Ok(None);
+    };
+    let handle: String = crate::schema::organizations::table
+        .filter(crate::schema::organizations::id.eq(org.0))
+        .select(crate::schema::organizations::domain_handle)
+        .first(conn)?;
+    let config = row.into_domain().map_err(|error| {
+        DieselError::DeserializationError(Box::new(std::io::Error::other(error.to_string())))
+    })?;
+    let time = |at: switchboard_domain::shared::Timestamp| {
+        Value::from(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    };
+    let mut view = Map::new();
+    view.insert("id".into(), Value::from(config.id.0));
+    view.insert("name".into(), Value::from(config.name));
+    view.insert("provider".into(), Value::from(slug));
+    view.insert("account_sid".into(), Value::from(config.account_sid));
+    view.insert(
+        "auth_token_last4".into(),
+        Value::from(config.auth_token_last4),
+    );
+    view.insert("active".into(), Value::from(config.active));
+    view.insert(
+        "base_url".into(),
+        config.base_url.map_or(Value::Null, Value::from),
+    );
+    view.insert(
+        "sip_url".into(),
+        config.sip_url.map_or(Value::Null, Value::from),
+    );
+    view.insert("meta_json".into(), Value::Object(config.meta_json));
+    view.insert("org_handle".into(), Value::from(handle));
+    view.insert(
+        "verification".into(),
+        config.verification.map_or(Value::Null, |verification| {
+            let mut map = Map::new();
+            map.insert("status".into(), Value::from(verification.status.as_str()));
+            map.insert("checked_at".into(), time(verification.checked_at));
+            Value::Object(map)
+        }),
+    );
+    // The `credentials` view (contract section 10): public fields with their
+    // values, secrets that are set as `{"set": true, "last4"}`; never a secret.
+    let mut credentials = config.public_fields.clone();
+    for (name, last4) in &config.secret_last4 {
+        let mut secret = Map::new();
+        secret.insert("set".into(), Value::from(true));
+        secret.insert("last4".into(), Value::from(last4.clone()));
+        credentials.insert(name.clone(), Value::Object(secret));
+    }
+    view.insert("credentials".into(), Value::Object(credentials));
+    view.insert(
+        "credential_version".into(),
+        Value::from(config.credential_version),
+    );
+    view.insert("version".into(), Value::from(config.version));
+    view.insert("created_at".into(), time(config.created_at));
+    view.insert("updated_at".into(), time(config.updated_at));
+    Ok(Some(view))
+}
+
 /// The versions a compare-and-set accepts: exactly `version`, or any when `None`
 /// (one query shape for both, so the statement is written once).
 fn version_range(version: Option<i64>) -> (i64, i64) {

@@ -10,6 +10,7 @@ pub mod readiness;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use settings::{Loaded, Profile, Settings};
 pub use startup::{Application, Services, StartupError};

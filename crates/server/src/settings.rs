@@ -140,6 +140,7 @@ pub struct Settings {
     pub verify: VerifySettings,
     pub metrics: MetricsSettings,
     pub cors: CorsSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// `[metrics]`: where `GET /metrics` is served.
@@ -245,6 +246,23 @@ pub struct VerifySettings {
     pub timeout_ms: u64,
 }
 
+/// `[webhooks]`: the delivery worker inside the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Seconds before each retry of a failed delivery (then `dead`); in the
+    /// environment a comma-separated list.
+    pub retry_schedule_s: Vec<u64>,
+    /// Allow targets in private, loopback and link-local ranges, and `http://`.
+    pub allow_private_targets: bool,
+    /// Run the delivery worker in this process.
+    pub worker: bool,
+    /// How often the worker looks for due deliveries.
+    pub poll_interval_ms: u64,
+    /// Time one delivery may take (2xx within it is success).
+    pub timeout_ms: u64,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -279,6 +297,7 @@ fn environment() -> Environment {
         .list_separator(",")
         .with_list_parse_key("server.trusted_proxies")
         .with_list_parse_key("cors.allowed_origins")
+        .with_list_parse_key("webhooks.retry_schedule_s")
 }
 
 /// `SWITCHBOARD_CONFIG_DIR`, when set and not empty.

@@ -15,12 +15,10 @@ use switchboard_application::credential_use::SecretUseLimits;
 use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, ServiceAccountService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService, ProviderConfigService, ServiceAccountService, WebhookService,
 };
 use switchboard_crypto::{
-    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
-    ProviderSignatures, RandomTokenGenerator, parse_key_base64,
+    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher, ProviderSignatures, RandomTokenGenerator, StandardWebhookSigner, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
@@ -34,12 +32,14 @@ use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
     DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
+    DieselWebhookRepository,
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::cors::{CorsPolicy, InvalidOrigin};
 use crate::readiness::{CredentialHealth, ServiceReadiness};
-use crate::settings::{Loaded, Profile, Settings};
+use crate::settings::{Loaded, Profile, Settings, WebhookSettings};
+use crate::webhooks::{DeliveryWorker, SystemTargetResolver};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
 /// material.
@@ -100,6 +100,7 @@ pub struct Services {
     pub audit: Arc<AuditService>,
     pub idempotency: Arc<IdempotencyService>,
     pub service_accounts: Arc<ServiceAccountService>,
+    pub webhooks: Arc<WebhookService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -255,6 +256,14 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselAuditRepository::new(database.clone())),
         configs,
     );
+    let webhooks = WebhookService::new(
+        Arc::new(DieselWebhookRepository::new(database.clone())),
+        keyring.clone(),
+        Arc::new(StandardWebhookSigner),
+        Arc::new(SystemTargetResolver),
+        clock.clone(),
+        settings.webhooks.allow_private_targets,
+    );
     let key_rotation = KeyRotationService::new(
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
@@ -278,6 +287,7 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         bridges: Arc::new(bridges),
         audit: Arc::new(audit),
         idempotency: Arc::new(idempotency),
+        webhooks: Arc::new(webhooks),
     })
 }
 
@@ -337,6 +347,8 @@ pub struct Application {
     metrics_server: Option<(Server, u16)>,
     services: Services,
     first_token: Option<ApiToken>,
+    /// The delivery worker's settings, when this process runs one.
+    webhook_worker: Option<WebhookSettings>,
 }
 
 impl std::fmt::Debug for Application {
@@ -460,6 +472,7 @@ impl Application {
                 Arc::new(ProviderSignatures),
                 Arc::new(SystemClock),
             )),
+            webhooks: services.webhooks.clone(),
             readiness: database.clone(),
             pool_gauges: database,
             body_limit_bytes: settings.server.body_limit_bytes,
@@ -531,6 +544,7 @@ impl Application {
             metrics_server,
             services,
             first_token,
+            webhook_worker: settings.webhooks.worker.then(|| settings.webhooks.clone()),
         })
     }
 
@@ -574,7 +588,20 @@ impl Application {
             actix_web::rt::spawn(server);
             handle
         });
+        let worker = match self.webhook_worker.as_ref() {
+            Some(settings) => match DeliveryWorker::new(self.services.webhooks.clone(), settings) {
+                Ok(worker) => Some(tokio::spawn(worker.run())),
+                Err(error) => {
+                    tracing::error!(%error, "the webhook delivery worker could not start");
+                    None
+                }
+            },
+            None => None,
+        };
         let outcome = self.server.await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
         }

@@ -28,3 +28,4 @@ mod service_accounts;
 mod signatures;
 mod unavailable;
 mod verify;
+mod webhooks;

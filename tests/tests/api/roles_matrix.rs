@@ -146,6 +146,41 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
             [204, 204, 403, 403, 403, 401],
         ),
     ]);
+    // Webhooks and events: owners and admins only.
+    let manage = [200, 200, 403, 403, 403, 401];
+    let accepted = [202, 202, 403, 403, 403, 401];
+    rows.extend([
+        (
+            Method::POST,
+            api("/webhooks/endpoints"),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (Method::GET, api("/webhooks/endpoints"), manage),
+        (Method::GET, api("/webhooks/endpoints/{id}"), manage),
+        (Method::PATCH, api("/webhooks/endpoints/{id}"), manage),
+        (
+            Method::DELETE,
+            api("/webhooks/endpoints/{id}"),
+            [204, 204, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            api("/webhooks/endpoints/{id}/rotate-secret"),
+            manage,
+        ),
+        (Method::POST, api("/webhooks/endpoints/{id}/test"), accepted),
+        (
+            Method::GET,
+            api("/webhooks/endpoints/{id}/deliveries"),
+            manage,
+        ),
+        (
+            Method::POST,
+            api("/webhooks/deliveries/{id}/retry"),
+            accepted,
+        ),
+        (Method::GET, api("/events"), manage),
+    ]);
     rows
 }
 
@@ -316,6 +351,46 @@ impl Fixture {
             .to_owned()
     }
 
+    /// A webhook endpoint of organization A (pointing at a closed loopback port).
+    async fn endpoint(&self) -> i64 {
+        self.owner_post(
+            "/webhooks/endpoints",
+            json!({"url": "http://127.0.0.1:9/matrix"}),
+        )
+        .await["id"]
+            .as_i64()
+            .expect("endpoint id")
+    }
+
+    /// A delivery of organization A (a test event to a fresh endpoint).
+    async fn delivery(&self) -> i64 {
+        let endpoint = self.endpoint().await;
+        let answer = self
+            .app
+            .call(
+                Method::POST,
+                &format!("/webhooks/endpoints/{endpoint}/test"),
+                Some(&self.owner),
+                Some("org-a"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, 202, "{}", answer.text);
+        let listed = self
+            .app
+            .call(
+                Method::GET,
+                &format!("/webhooks/endpoints/{endpoint}/deliveries"),
+                Some(&self.owner),
+                Some("org-a"),
+                None,
+                &[],
+            )
+            .await;
+        listed.body["data"][0]["id"].as_i64().expect("delivery id")
+    }
+
     /// The concrete request of one cell: path relative to the API base (or the
     /// server root for routes outside it) and body.
     async fn request(
@@ -469,6 +544,20 @@ impl Fixture {
                 let body =
                     (method == Method::PATCH).then(|| json!({"name": format!("renamed {n}")}));
                 (path.replace("{slug}", &slug), body)
+            }
+            ("POST", "/webhooks/endpoints") => (
+                relative,
+                Some(json!({"url": format!("http://127.0.0.1:9/matrix/{n}")})),
+            ),
+            ("POST", "/webhooks/deliveries/{id}/retry") => {
+                let id = self.delivery().await;
+                (format!("/webhooks/deliveries/{id}/retry"), None)
+            }
+            (_, path) if path.starts_with("/webhooks/endpoints/{id}") => {
+                let id = self.endpoint().await;
+                let body = (method == Method::PATCH)
+                    .then(|| json!({"description": format!("renamed {n}")}));
+                (path.replace("{id}", &id.to_string()), body)
             }
             _ => (relative, None),
         }

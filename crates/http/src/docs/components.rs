@@ -43,7 +43,7 @@ pub(crate) fn component_schemas() -> Value {
     ];
     let mut detail_required = bridge_required.to_vec();
     detail_required.extend(["updated_at", "numbers"]);
-    json!({
+    let mut schemas = json!({
         "Error": {"type": "object",
             "properties": {"status_code": {"type": "integer"}, "message": {"type": "string"},
                 "code": {"type": "string",
@@ -118,7 +118,13 @@ pub(crate) fn component_schemas() -> Value {
             &["id", "name", "role", "created_at"]),
         "Login": view(json!({"id": {"type": "integer"}, "token": {"type": "string"},
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
-    })
+    });
+    if let Value::Object(map) = &mut schemas {
+        for (name, schema) in crate::routes::webhooks::component_schemas() {
+            map.insert(name.to_owned(), schema);
+        }
+    }
+    schemas
 }
 
 /// Standard answers, one per status, in `components.responses`.

@@ -14,6 +14,7 @@ pub(crate) mod service_accounts;
 pub(crate) mod table;
 pub(crate) mod tokens;
 pub(crate) mod verification;
+pub(crate) mod webhooks;
 
 pub use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 pub use table::{configure, route_table};

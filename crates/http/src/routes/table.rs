@@ -15,8 +15,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
-    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
-    service_accounts, tokens, verification,
+    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs, service_accounts, tokens, verification, webhooks,
 };
 use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
@@ -47,6 +46,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes.extend(bridges::routes());
     routes.extend(audit::routes());
     routes.extend(service_accounts::routes());
+    routes.extend(webhooks::routes());
     name_scopes(&mut routes);
     routes
 }

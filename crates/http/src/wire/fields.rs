@@ -361,6 +361,7 @@ impl Fields {
             _ => None,
         }
     }
+
 }
 
 /// Parses an `{id}` path segment: anything but a positive integer names nothing.

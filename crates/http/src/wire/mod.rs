@@ -15,3 +15,4 @@ pub(crate) mod query;
 pub(crate) mod rate_limit;
 pub(crate) mod scopes;
 mod telephony_errors;
+mod webhook_errors;
