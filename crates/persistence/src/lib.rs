@@ -17,6 +17,7 @@ mod identity;
 mod key_rotation;
 mod pool;
 mod schema;
+mod statement_timeout;
 mod storage;
 mod telephony;
 mod time;
