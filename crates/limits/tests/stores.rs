@@ -6,6 +6,11 @@
 //! from several "replicas" (store instances), refill on the store's clock, refunds
 //! and peeks, keys naming the parameters; then what an unreachable store does.
 
+#![expect(
+    clippy::expect_used,
+    reason = "cases against real servers: a failed step is a test failure"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

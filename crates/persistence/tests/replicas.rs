@@ -4,6 +4,11 @@
 //! pooled one; and Diesel's statement cache that can be turned off. (The whole
 //! topology, pgbouncer included, runs in `crates/server/tests/replicas.rs`.)
 
+#![expect(
+    clippy::expect_used,
+    reason = "cases against real servers: a failed step is a test failure"
+)]
+
 use std::sync::{Arc, Barrier};
 
 use switchboard_domain::identity::{DomainHandle, IdentityRepository};
@@ -67,7 +72,10 @@ fn reads_and_writes_work_without_the_statement_cache(test_db: &TestDatabase) {
             .expect("inserted")
             .expect("new");
         // The same statements again: with the cache off, nothing is named or reused.
-        assert_eq!(identity.organization_count().expect("counted"), n as u64 + 1);
+        assert_eq!(
+            identity.organization_count().expect("counted"),
+            n as u64 + 1
+        );
     }
 }
 
