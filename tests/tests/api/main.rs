@@ -20,5 +20,6 @@ mod rate_limit_metrics;
 mod request_rules;
 mod roles_matrix;
 mod secrets;
+mod shared_limits;
 mod unavailable;
 mod verify;
