@@ -227,6 +227,16 @@ impl Drop for Replica {
     }
 }
 
+/// The store-error counters of every replica, added up.
+fn store_errors(replicas: &[Replica]) -> usize {
+    let total = replicas
+        .iter()
+        .map(Replica::store_errors)
+        .fold(0.0, |sum, value| sum + value);
+    // A count, exported as a float.
+    format!("{total:.0}").parse().unwrap_or(0)
+}
+
 /// A directory the `postgres` system user may read (pgbouncer refuses to run as
 /// root, so it runs as that user when the test is root).
 fn shared_dir() -> tempfile::TempDir {
@@ -471,8 +481,11 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
     runtime.block_on(async {
         let client = client();
 
-        // A burst of one token over three replicas: `burst` ± 1 answers not 429.
+        // A burst of one token over three replicas: `burst` ± 1 answers not 429. A
+        // check the store did not answer within 25 ms lets its request through
+        // (fail open, counted): on a loaded machine the upper bound grows by those.
         let (burster, _) = mint(&client, &base, &owner, "burst").await;
+        let errors_before = tokio::task::block_in_place(|| store_errors(&replicas));
         let burst = (0..BURST + 15).map(|_| {
             send(
                 &client,
@@ -488,8 +501,10 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
             .map(|answer| answer.expect("answered").0)
             .collect();
         let served = statuses.iter().filter(|status| **status != 429).count();
+        let let_through = tokio::task::block_in_place(|| store_errors(&replicas)) - errors_before;
         println!(
-            "burst of {} over three replicas (burst {BURST}): {served} served",
+            "burst of {} over three replicas (burst {BURST}): {served} served, \
+             {let_through} checks failed open",
             statuses.len()
         );
         assert!(
@@ -498,7 +513,10 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
                 .all(|status| *status == 200 || *status == 429),
             "{statuses:?}"
         );
-        assert!((BURST - 1..=BURST + 1).contains(&served), "{statuses:?}");
+        assert!(
+            (BURST - 1..=BURST + 1 + let_through).contains(&served),
+            "{statuses:?}"
+        );
         // The IETF headers agree across replicas.
         let answer = client
             .get(format!("{base}{CONFIGS}"))
@@ -521,6 +539,7 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
         assert!(header("ratelimit").is_some_and(|value| value.starts_with("\"token\";r=")));
 
         // Failed logins for one email are throttled across replicas: 5 a minute.
+        let errors_before = tokio::task::block_in_place(|| store_errors(&replicas));
         let mut login_statuses = Vec::new();
         for _ in 0..12 {
             let response = client
@@ -531,17 +550,18 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
                 .expect("answered");
             login_statuses.push(response.status().as_u16());
         }
-        println!("12 wrong passwords over three replicas: {login_statuses:?}");
-        assert_eq!(
-            login_statuses.iter().filter(|s| **s == 401).count(),
-            5,
+        let let_through = tokio::task::block_in_place(|| store_errors(&replicas)) - errors_before;
+        println!(
+            "12 wrong passwords over three replicas: {login_statuses:?} \
+             ({let_through} checks failed open)"
+        );
+        assert!(
+            login_statuses.iter().all(|s| *s == 401 || *s == 429),
             "{login_statuses:?}"
         );
-        assert_eq!(
-            login_statuses.iter().filter(|s| **s == 429).count(),
-            7,
-            "{login_statuses:?}"
-        );
+        assert_eq!(login_statuses[..5], [401; 5], "{login_statuses:?}");
+        let refused = login_statuses.iter().filter(|s| **s == 429).count();
+        assert!(refused + let_through >= 7, "{login_statuses:?}");
 
         // 20 identical creates racing through pgbouncer: one 201.
         let (creator, _) = mint(&client, &base, &owner, "creator").await;
