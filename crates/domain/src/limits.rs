@@ -100,6 +100,10 @@ impl Policy {
 /// The verdict of one check, and the bucket's state after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
+    /// The policy's name (the `RateLimit-Policy` header names it).
+    pub policy: &'static str,
+    /// The policy's window: the time a bucket takes to refill from empty.
+    pub window: Duration,
     /// Whether the cells were taken (always true for refunds and for a peek at a
     /// bucket that is not over its size).
     pub allowed: bool,
@@ -126,6 +130,27 @@ impl Decision {
     #[must_use]
     pub fn retry_after_seconds(&self) -> u64 {
         ceil_seconds(self.retry_after).max(1)
+    }
+
+    /// A decision that lets a request through without a store: full bucket, nothing
+    /// to wait for (a shared store that did not answer, when limits fail open).
+    #[must_use]
+    pub fn open(policy: &Policy) -> Self {
+        Self {
+            policy: policy.name,
+            window: policy.window(),
+            allowed: true,
+            limit: policy.burst,
+            remaining: policy.burst,
+            reset_after: Duration::ZERO,
+            retry_after: Duration::ZERO,
+        }
+    }
+
+    /// `window` in whole seconds, rounded up.
+    #[must_use]
+    pub fn window_seconds(&self) -> u64 {
+        ceil_seconds(self.window)
     }
 
     /// Whether no cell of the bucket is in use.
@@ -161,6 +186,8 @@ pub fn gcra(
     let cells = u32::try_from(cost.unsigned_abs()).unwrap_or(u32::MAX);
     let increment = policy.emission_interval.saturating_mul(cells);
     let decision = |allowed: bool, tat: Duration, retry_after: Duration| Decision {
+        policy: policy.name,
+        window: policy.window(),
         allowed,
         limit: policy.burst,
         remaining: remaining(policy, tat - now),

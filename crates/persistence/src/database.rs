@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::backend::Backend as DieselBackend;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use switchboard_domain::shared::RepositoryError;
@@ -22,17 +23,57 @@ use switchboard_domain::shared::RepositoryError;
 use crate::connection::DbConnection;
 use crate::error::{DatabaseError, pool_error};
 use crate::pool::{ConnectionManager, Target, TracingErrorHandler, redact_url};
+use crate::statement_timeout;
 use crate::storage::StorageHealth;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// Key of the PostgreSQL advisory lock held while migrations run, so that replicas
-/// starting together migrate one at a time (ASCII "SWBDMIGR").
+/// Key of the PostgreSQL advisory lock held (for the migrations' transaction) while
+/// migrations run, so that replicas starting together migrate one at a time (ASCII
+/// "SWBDMIGR").
 const MIGRATION_LOCK_KEY: i64 = 0x5357_4244_4d49_4752;
 
-/// A pooled connection.
-pub(crate) type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+/// A connection of a pool, with the statement timeout of its pool in force on this
+/// thread while it is held (see [`crate::statement_timeout`]). A reader's
+/// PostgreSQL connection is inside a read-only transaction, committed when it goes
+/// back.
+pub(crate) struct PooledConnection {
+    // Field order: the transaction ends before the connection goes back, and the
+    // timeout scope ends last.
+    connection: r2d2::PooledConnection<ConnectionManager>,
+    read_transaction: bool,
+    _scope: statement_timeout::Scope,
+}
+
+impl std::ops::Deref for PooledConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.connection
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        if !self.read_transaction {
+            return;
+        }
+        if let DbConnection::Postgresql(inner) = &mut *self.connection {
+            // Reads only: a commit that fails loses nothing. A connection left in a
+            // transaction is broken in Diesel's eyes, and the pool drops it.
+            if AnsiTransactionManager::commit_transaction(inner).is_err() {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
+            }
+        }
+    }
+}
 
 type Pool = r2d2::Pool<ConnectionManager>;
 
@@ -47,8 +88,15 @@ pub struct DatabaseSettings {
     /// How long a checkout waits for a connection before the call fails as
     /// unavailable; also bounds PostgreSQL's connection attempts.
     pub connect_timeout_ms: u64,
-    /// PostgreSQL `statement_timeout`; SQLite `busy_timeout`.
+    /// PostgreSQL `statement_timeout` (set per transaction, see
+    /// [`crate::statement_timeout`]); SQLite `busy_timeout`.
     pub statement_timeout_ms: u64,
+    /// A direct PostgreSQL URL for migrations (`None`: `url`), for when `url` is a
+    /// transaction-pooling pgbouncer.
+    pub migration_url: Option<String>,
+    /// Diesel's prepared-statement cache on PostgreSQL connections; off for a
+    /// pgbouncer without prepared-statement support in transaction mode.
+    pub statement_cache: bool,
 }
 
 impl DatabaseSettings {
@@ -61,6 +109,8 @@ impl DatabaseSettings {
             pool_size: 8,
             connect_timeout_ms: 3000,
             statement_timeout_ms: 5000,
+            migration_url: None,
+            statement_cache: true,
         }
     }
 }
@@ -91,6 +141,11 @@ impl fmt::Debug for DatabaseSettings {
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .field(
+                "migration_url",
+                &self.migration_url.as_deref().map(redact_url),
+            )
+            .field("statement_cache", &self.statement_cache)
             .finish()
     }
 }
@@ -134,6 +189,11 @@ pub struct Database {
     backend: Backend,
     reader: Pool,
     writer: Pool,
+    /// Set per transaction on PostgreSQL (see [`crate::statement_timeout`]).
+    statement_timeout_ms: u64,
+    /// The direct PostgreSQL URL of migrations, when not the pools' own.
+    migration_target: Option<Target>,
+    statement_cache: bool,
     /// Whether writes fail for lack of storage (see [`crate::storage`]).
     storage: Arc<StorageHealth>,
 }
@@ -166,8 +226,12 @@ impl Database {
             }
         };
         let storage = Arc::new(StorageHealth::default());
-        let manager =
-            ConnectionManager::new(target, settings.statement_timeout_ms, storage.clone());
+        let manager = ConnectionManager::new(
+            target,
+            settings.statement_timeout_ms,
+            settings.statement_cache,
+            storage.clone(),
+        );
         if backend == Backend::Sqlite {
             let mut connection = manager
                 .open()
@@ -190,10 +254,27 @@ impl Database {
             Backend::Sqlite => build(1),
             Backend::Postgres => reader.clone(),
         };
+        let migration_target = match settings.migration_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => {
+                let target = Target::parse(url, settings.connect_timeout_ms)?;
+                if !matches!(target, Target::Postgres(_)) || backend != Backend::Postgres {
+                    return Err(DatabaseError::InvalidUrl(
+                        "the migration URL must be a PostgreSQL URL, and only with a \
+                         PostgreSQL database URL"
+                            .into(),
+                    ));
+                }
+                Some(target)
+            }
+            _ => None,
+        };
         Ok(Self {
             backend,
             reader,
             writer,
+            statement_timeout_ms: settings.statement_timeout_ms,
+            migration_target,
+            statement_cache: settings.statement_cache,
             storage,
         })
     }
@@ -204,14 +285,34 @@ impl Database {
         self.backend
     }
 
-    /// A connection for queries that only read.
+    /// A connection for queries that only read (on PostgreSQL, inside a read-only
+    /// transaction under the statement timeout).
     pub(crate) fn reader(&self) -> Result<PooledConnection, RepositoryError> {
-        self.reader.get().map_err(|error| pool_error(&error))
+        let mut pooled = self.checkout(&self.reader)?;
+        if let DbConnection::Postgresql(inner) = &mut *pooled.connection {
+            AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                &statement_timeout::begin_sql("READ ONLY"),
+            )
+            .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
+            pooled.read_transaction = true;
+        }
+        Ok(pooled)
     }
 
     /// The connection for writes (on SQLite, the one writer connection).
     pub(crate) fn writer(&self) -> Result<PooledConnection, RepositoryError> {
-        self.writer.get().map_err(|error| pool_error(&error))
+        self.checkout(&self.writer)
+    }
+
+    fn checkout(&self, pool: &Pool) -> Result<PooledConnection, RepositoryError> {
+        let connection = pool.get().map_err(|error| pool_error(&error))?;
+        let timeout = (self.backend == Backend::Postgres).then_some(self.statement_timeout_ms);
+        Ok(PooledConnection {
+            connection,
+            read_transaction: false,
+            _scope: statement_timeout::Scope::enter(timeout),
+        })
     }
 
     /// Connections held and idle, per pool (`reader`, and `writer` on SQLite), for
@@ -297,12 +398,15 @@ impl Database {
     }
 
     /// Applies every pending migration and returns their names, oldest first. On
-    /// PostgreSQL the run holds an advisory lock, on SQLite an immediate transaction,
-    /// so that concurrent runs apply each migration once.
+    /// PostgreSQL they run in one transaction holding a transaction-scoped advisory
+    /// lock (a lock that a transaction-pooling pgbouncer cannot break, since it ends
+    /// with the transaction), on the direct migration URL when one is configured; on
+    /// SQLite in an immediate transaction. Concurrent runs apply each migration once:
+    /// the others wait, then find nothing pending.
     ///
     /// # Errors
     /// [`DatabaseError::Unavailable`] without a connection; [`DatabaseError::Migration`]
-    /// when a migration fails (it is rolled back).
+    /// when a migration fails (the run is rolled back).
     pub fn run_pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
         let applied = self.apply_pending_migrations()?;
         self.sync_builtin_catalog()?;
@@ -365,6 +469,14 @@ impl Database {
 
     /// Applies every pending migration (without the catalog sync).
     fn apply_pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
+        if let Some(Target::Postgres(url)) = &self.migration_target {
+            let mut direct = diesel::PgConnection::establish(url)
+                .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
+            if !self.statement_cache {
+                direct.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            }
+            return migrate_postgres(&mut direct);
+        }
         let mut connection = self.writer()?;
         match &mut *connection {
             DbConnection::Sqlite(connection) => {
@@ -379,23 +491,7 @@ impl Database {
                     .map_err(migration_error)?;
                 names_of::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, versions)
             }
-            DbConnection::Postgresql(connection) => {
-                connection
-                    .batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                    .map_err(|error| DatabaseError::Unavailable(error.to_string()))?;
-                let result = connection
-                    .run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
-                    .map_err(migration_error);
-                let unlocked = connection
-                    .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
-                let versions = result?;
-                if let Err(error) = unlocked {
-                    // The lock is a session lock: it ends with the connection at worst.
-                    tracing::warn!(error = %error, "could not release the migration lock");
-                }
-                names_of::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, versions)
-            }
+            DbConnection::Postgresql(connection) => migrate_postgres(connection),
         }
     }
 
@@ -449,6 +545,22 @@ where
         .applied_migrations()
         .map(|versions| versions.iter().map(ToString::to_string).collect())
         .map_err(migration_error)
+}
+
+/// Applies the pending PostgreSQL migrations in one transaction under
+/// `pg_advisory_xact_lock` (see [`Database::run_pending_migrations`]). No statement
+/// timeout: a migration may take long, and a replica waiting for the lock must wait.
+fn migrate_postgres(connection: &mut diesel::PgConnection) -> Result<Vec<String>, DatabaseError> {
+    let versions = connection
+        .transaction::<_, Box<dyn std::error::Error + Send + Sync>, _>(|connection| {
+            connection.batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ))?;
+            let versions = connection.run_pending_migrations(POSTGRES_MIGRATIONS)?;
+            Ok(versions.iter().map(ToString::to_string).collect::<Vec<_>>())
+        })
+        .map_err(migration_error)?;
+    names_of::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, versions)
 }
 
 /// Maps migration versions to the names of the embedded migrations.

@@ -19,6 +19,7 @@ mod key_rotation;
 mod pool;
 mod schema;
 mod service_accounts;
+mod statement_timeout;
 mod storage;
 mod telephony;
 mod time;

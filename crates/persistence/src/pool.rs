@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{CacheSize, SimpleConnection};
 use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use url::Url;
@@ -138,6 +138,7 @@ pub(crate) enum ConnectError {
 pub(crate) struct ConnectionManager {
     target: Target,
     statement_timeout_ms: u64,
+    statement_cache: bool,
     storage: Arc<StorageHealth>,
 }
 
@@ -145,11 +146,13 @@ impl ConnectionManager {
     pub(crate) fn new(
         target: Target,
         statement_timeout_ms: u64,
+        statement_cache: bool,
         storage: Arc<StorageHealth>,
     ) -> Self {
         Self {
             target,
             statement_timeout_ms,
+            statement_cache,
             storage,
         }
     }
@@ -158,12 +161,16 @@ impl ConnectionManager {
     pub(crate) fn open(&self) -> Result<DbConnection, ConnectError> {
         match &self.target {
             Target::Postgres(url) => {
+                // No session state (nothing `SET`): the statement timeout is set per
+                // transaction (crate::statement_timeout), so that a transaction-pooling
+                // pgbouncer can lend any server connection to any transaction.
                 let mut connection = PgConnection::establish(url)?;
                 connection_health::install(&mut connection, self.storage.clone());
-                connection.batch_execute(&format!(
-                    "SET statement_timeout = {}",
-                    self.statement_timeout_ms
-                ))?;
+                if !self.statement_cache {
+                    // Statements are then sent unnamed (PQsendQueryParams), which a
+                    // pgbouncer without prepared-statement support passes through.
+                    connection.set_prepared_statement_cache_size(CacheSize::Disabled);
+                }
                 Ok(DbConnection::Postgresql(connection))
             }
             Target::Sqlite(path) => {

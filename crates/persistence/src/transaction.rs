@@ -7,8 +7,9 @@
 //! a bridge change checking the numbers first) holds only a read snapshot until its
 //! first write; a write committed by another process in between (the admin binary
 //! rewrapping keys, say) then fails that write at once as busy, without waiting. On
-//! PostgreSQL it is a plain transaction: reads that must hold rows lock them
-//! themselves (`FOR UPDATE`).
+//! PostgreSQL it is a plain transaction whose `BEGIN` also sets its statement
+//! timeout (`SET LOCAL`, see [`crate::statement_timeout`]): reads that must hold
+//! rows lock them themselves (`FOR UPDATE`).
 //!
 //! A transaction that lost a race with a concurrent one is run again from the start,
 //! up to [`ATTEMPTS`] times in all: PostgreSQL chose it as a deadlock victim or
@@ -26,6 +27,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::connection::DbConnection;
+use crate::statement_timeout;
 
 /// How many times in all a transaction that lost a race is run.
 const ATTEMPTS: usize = 3;
@@ -105,10 +107,18 @@ fn transaction_once<T, E: From<DieselError>>(
     conn: &mut DbConnection,
     work: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
-    let DbConnection::Sqlite(inner) = conn else {
-        return conn.transaction(work);
-    };
-    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        // The statement timeout is the transaction's own (crate::statement_timeout).
+        DbConnection::Postgresql(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                &statement_timeout::begin_sql(""),
+            )?;
+        }
+    }
     match work(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;

@@ -989,6 +989,7 @@ fn an_unreachable_postgres_is_unavailable_quickly() {
         pool_size: 2,
         connect_timeout_ms: 500,
         statement_timeout_ms: 500,
+        ..DatabaseSettings::new("")
     })
     .unwrap();
     assert_eq!(db.backend(), Backend::Postgres);

@@ -136,6 +136,7 @@ pub struct Settings {
     pub crypto: CryptoSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+    pub redis: RedisSettings,
     pub log: LogSettings,
     pub verify: VerifySettings,
     pub metrics: MetricsSettings,
@@ -189,6 +190,12 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     pub connect_timeout_ms: u64,
     pub statement_timeout_ms: u64,
+    /// A direct PostgreSQL URL for migrations (empty: `url`), for deployments whose
+    /// `url` is a transaction-pooling pgbouncer.
+    pub migration_url: String,
+    /// Diesel's prepared-statement cache; `false` behind a pgbouncer without
+    /// prepared-statement support (before 1.21) in transaction mode.
+    pub statement_cache: bool,
 }
 
 /// `[crypto]`. `keys` is a `SecretString`: its `Debug` shows `[REDACTED]`.
@@ -224,6 +231,15 @@ pub struct RateLimitSettings {
     pub secret_use_per_second: u32,
     #[serde(default = "default_secret_use_burst")]
     pub secret_use_burst: u32,
+    /// Where buckets live: in this process, or shared by every replica.
+    pub store: RateLimitStore,
+    /// A shared store that does not answer in time lets requests through (`true`)
+    /// or they are answered 503.
+    pub fail_open: bool,
+    /// Prefix of the shared stores' keys (several deployments on one Redis).
+    pub key_prefix: String,
+    /// Connections of the `postgres` store's own pool.
+    pub postgres_pool_size: u32,
 }
 
 fn default_secret_use_per_second() -> u32 {
@@ -232,6 +248,31 @@ fn default_secret_use_per_second() -> u32 {
 
 fn default_secret_use_burst() -> u32 {
     20
+}
+
+/// `rate_limit.store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitStore {
+    Memory,
+    Redis,
+    Postgres,
+}
+
+/// `[redis]`: the Redis of `rate_limit.store = "redis"`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; may hold a password, so never shown.
+    pub url: SecretString,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &"[REDACTED]")
+            .finish()
+    }
 }
 
 /// `[verify]`: where each provider's API lives for credential verification, and

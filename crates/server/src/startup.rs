@@ -27,7 +27,10 @@ use switchboard_http::{
     AppState, InvalidTrustedProxy, TrustedProxies, configure, metrics_endpoint, normalize_path,
     openapi_document, prometheus, request_id_middleware, track_requests,
 };
-use switchboard_limits::MemoryLimitStore;
+use switchboard_limits::{
+    BudgetedStore, MemoryLimitStore, PostgresLimitStore, PostgresStoreSettings, RedisLimitStore,
+    STORE_BUDGET,
+};
 use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
@@ -38,7 +41,7 @@ use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSetting
 
 use crate::cors::{CorsPolicy, InvalidOrigin};
 use crate::readiness::{CredentialHealth, ServiceReadiness};
-use crate::settings::{Loaded, Profile, Settings, WebhookSettings};
+use crate::settings::{Loaded, Profile, RateLimitStore, Settings, WebhookSettings};
 use crate::webhooks::{DeliveryWorker, SystemTargetResolver};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
@@ -80,6 +83,9 @@ pub enum StartupError {
     Bootstrap(String),
     #[error("{0}")]
     TrustedProxies(#[from] InvalidTrustedProxy),
+    /// The shared rate-limit store is misconfigured (never shows the URL).
+    #[error("rate-limit store (SWITCHBOARD__RATE_LIMIT__STORE, SWITCHBOARD__REDIS__URL): {0}")]
+    LimitStore(String),
     #[error("{0}")]
     Cors(#[from] InvalidOrigin),
     #[error("cannot listen on {address}: {source}")]
@@ -123,7 +129,53 @@ pub fn database_settings(settings: &Settings) -> Result<DatabaseSettings, Startu
         pool_size: pool_size(settings),
         connect_timeout_ms: settings.database.connect_timeout_ms,
         statement_timeout_ms: settings.database.statement_timeout_ms,
+        migration_url: Some(settings.database.migration_url.trim().to_owned())
+            .filter(|url| !url.is_empty()),
+        statement_cache: settings.database.statement_cache,
     })
+}
+
+/// The rate-limit store of `rate_limit.store`: this process's memory, or a shared
+/// store (Redis, or the service's PostgreSQL database) behind the 25 ms budget and
+/// the `fail_open` policy.
+///
+/// # Errors
+/// [`StartupError::LimitStore`] for a shared store without its URL, or a `postgres`
+/// store on a SQLite database.
+pub fn limit_store(settings: &Settings) -> Result<Arc<dyn LimitStore>, StartupError> {
+    let rate = &settings.rate_limit;
+    let store: Arc<dyn LimitStore> = match rate.store {
+        RateLimitStore::Memory => Arc::new(MemoryLimitStore::new(LIMIT_STORE_MAX_ENTRIES)),
+        RateLimitStore::Redis => {
+            let url = settings.redis.url.expose_secret().trim();
+            if url.is_empty() {
+                return Err(StartupError::LimitStore(
+                    "store = \"redis\" needs SWITCHBOARD__REDIS__URL".to_owned(),
+                ));
+            }
+            let redis = RedisLimitStore::new(url, STORE_BUDGET, &rate.key_prefix)
+                .map_err(|error| StartupError::LimitStore(error.to_string()))?;
+            Arc::new(BudgetedStore::new(redis, "redis", rate.fail_open))
+        }
+        RateLimitStore::Postgres => {
+            let url = settings.database.url.trim();
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+                return Err(StartupError::LimitStore(
+                    "store = \"postgres\" needs a PostgreSQL database URL".to_owned(),
+                ));
+            }
+            let postgres = PostgresLimitStore::new(&PostgresStoreSettings {
+                url: url.to_owned(),
+                pool_size: rate.postgres_pool_size.max(1),
+                timeout: STORE_BUDGET,
+                statement_cache: settings.database.statement_cache,
+                key_prefix: rate.key_prefix.clone(),
+            });
+            Arc::new(BudgetedStore::new(postgres, "postgres", rate.fail_open))
+        }
+    };
+    Ok(store)
 }
 
 /// The keyring from `[crypto]`.
@@ -448,7 +500,7 @@ impl Application {
                 })?;
             (None, Some((listener, metrics)))
         };
-        let limits: Arc<dyn LimitStore> = Arc::new(MemoryLimitStore::new(LIMIT_STORE_MAX_ENTRIES));
+        let limits = limit_store(settings)?;
         let rate = &settings.rate_limit;
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),

@@ -136,6 +136,7 @@ impl TestDatabase {
             pool_size: 4,
             connect_timeout_ms: 5000,
             statement_timeout_ms: 5000,
+            ..DatabaseSettings::new(self.url.clone())
         }
     }
 }

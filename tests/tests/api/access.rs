@@ -421,6 +421,10 @@ async fn per_token_rate_limits(backend: Backend) {
     assert_eq!(first.header("x-ratelimit-limit"), Some("5"));
     assert_eq!(first.header("x-ratelimit-remaining"), Some("4"));
     assert!(first.header("x-ratelimit-reset").is_some());
+    // The IETF fields say the same: a bucket of 5 refilled at 2 a second (3 s from
+    // empty), 4 left, full again in 1 s.
+    assert_eq!(first.header("ratelimit-policy"), Some("\"token\";q=5;w=3"));
+    assert_eq!(first.header("ratelimit"), Some("\"token\";r=4;t=1"));
 
     let flood = (0..30).map(|_| {
         app.call(

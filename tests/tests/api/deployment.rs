@@ -95,6 +95,56 @@ fn compose_runs_postgres_then_migrate_then_the_server() {
     }
 }
 
+/// Several replicas (contract section 14): the server reaches PostgreSQL through
+/// pgbouncer in transaction mode with Diesel's statement cache off, migrations go to
+/// PostgreSQL directly, and rate limits live in Redis; both new services have
+/// health checks the server waits for.
+#[test]
+fn compose_puts_pgbouncer_and_redis_between_the_replicas_and_their_state() {
+    let compose = compose();
+    let services = &compose["services"];
+    let (pgbouncer, redis, server) = (
+        &services["pgbouncer"],
+        &services["redis"],
+        &services["switchboard"],
+    );
+    assert!(!pgbouncer.is_badvalue() && !redis.is_badvalue());
+    assert_eq!(
+        pgbouncer["environment"]["POOL_MODE"].as_str(),
+        Some("transaction")
+    );
+    assert!(
+        redis["image"]
+            .as_str()
+            .is_some_and(|image| image.starts_with("redis:"))
+    );
+    for (name, service) in [("pgbouncer", pgbouncer), ("redis", redis)] {
+        assert!(
+            !service["healthcheck"]["test"].is_badvalue(),
+            "{name} has a health check"
+        );
+        assert_eq!(
+            condition(server, name).as_deref(),
+            Some("service_healthy"),
+            "the server waits for {name}"
+        );
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docker-compose.yml"
+    ))
+    .unwrap_or_default();
+    for setting in [
+        "SWITCHBOARD__DATABASE__URL: postgres://switchboard:switchboard@pgbouncer:",
+        "SWITCHBOARD__DATABASE__MIGRATION_URL: postgres://switchboard:switchboard@postgres:",
+        "SWITCHBOARD__DATABASE__STATEMENT_CACHE: \"false\"",
+        "SWITCHBOARD__RATE_LIMIT__STORE: redis",
+        "SWITCHBOARD__REDIS__URL: redis://redis:6379",
+    ] {
+        assert!(text.contains(setting), "missing {setting}");
+    }
+}
+
 fn repository_file(name: &str) -> String {
     let path = format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))

@@ -26,6 +26,7 @@ mod scopes;
 mod secrets;
 mod service_accounts;
 mod signatures;
+mod shared_limits;
 mod unavailable;
 mod verify;
 mod webhooks;

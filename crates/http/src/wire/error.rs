@@ -362,7 +362,9 @@ mod tests {
         let limited = ApiError::RateLimited {
             retry_after_seconds: 3,
             status: Some(RateLimitStatus {
+                policy: "token",
                 limit: 5,
+                window_seconds: 2,
                 remaining: 0,
                 reset_seconds: 4,
             }),
@@ -379,5 +381,10 @@ mod tests {
         assert_eq!(header("x-ratelimit-limit").as_deref(), Some("5"));
         assert_eq!(header("x-ratelimit-remaining").as_deref(), Some("0"));
         assert_eq!(header("x-ratelimit-reset").as_deref(), Some("4"));
+        assert_eq!(
+            header("ratelimit-policy").as_deref(),
+            Some("\"token\";q=5;w=2")
+        );
+        assert_eq!(header("ratelimit").as_deref(), Some("\"token\";r=0;t=4"));
     }
 }
