@@ -2,6 +2,10 @@
 //! listing the caller's organizations, and the administrative operations on
 //! organizations, users, memberships and tokens.
 
+mod console;
+
+pub use console::{CONSOLE_LINK_NAME, CONSOLE_SESSION_NAME, ConsoleSession, SessionPolicy};
+
 use std::future::Future;
 use std::sync::Arc;
 

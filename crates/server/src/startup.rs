@@ -11,11 +11,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
+use switchboard_application::identity::BOOTSTRAP_OWNER_EMAIL;
 use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, IdempotencyService, IdentityService, ProviderConfigService,
 };
+use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
     RandomTokenGenerator, parse_key_base64,
@@ -281,6 +283,7 @@ pub struct Application {
     server: Server,
     services: Services,
     first_token: Option<ApiToken>,
+    first_console_link: Option<ApiToken>,
 }
 
 impl std::fmt::Debug for Application {
@@ -324,7 +327,19 @@ impl Application {
         } else {
             None
         };
-        Self::serve(&loaded.settings, services, first_token)
+        // Beside the first token, a one-time console sign-in link for its owner.
+        let first_console_link = match &first_token {
+            Some(_) => Some(
+                services
+                    .identity
+                    .issue_console_link(BOOTSTRAP_OWNER_EMAIL)
+                    .map_err(|error| StartupError::Bootstrap(error.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut app = Self::serve(&loaded.settings, services, first_token)?;
+        app.first_console_link = first_console_link;
+        Ok(app)
     }
 
     /// Binds a server over already wired services.
@@ -395,9 +410,15 @@ impl Application {
             openapi: openapi_document(services.provider_configs.catalog()),
         });
 
+        let console = ConsoleConfig::new(
+            settings.console.secure_cookies,
+            settings.console.idle_timeout_minutes,
+            settings.console.session_hours,
+        );
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .configure(switchboard_console::configure(console))
                 .configure(configure)
                 .wrap(from_fn(track_requests))
                 .wrap(from_fn(request_id_middleware))
@@ -418,6 +439,7 @@ impl Application {
             server,
             services,
             first_token,
+            first_console_link: None,
         })
     }
 
@@ -437,6 +459,13 @@ impl Application {
     /// first start of the development profile).
     pub fn take_first_token(&mut self) -> Option<ApiToken> {
         self.first_token.take()
+    }
+
+    /// Takes the development bootstrap's one-time console sign-in link token
+    /// (present only beside [`Self::take_first_token`]'s token); the link is
+    /// `switchboard_console::sign_in_link_path(token)` on this server.
+    pub fn take_first_console_link(&mut self) -> Option<ApiToken> {
+        self.first_console_link.take()
     }
 
     /// A handle that stops the server.

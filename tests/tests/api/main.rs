@@ -9,6 +9,7 @@ mod audit;
 mod bridge_audit;
 mod bridges;
 mod concurrency;
+mod console;
 mod deployment;
 mod hardening;
 mod idempotency;
