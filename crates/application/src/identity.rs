@@ -4,7 +4,10 @@
 
 mod console;
 
-pub use console::{CONSOLE_LINK_NAME, CONSOLE_SESSION_NAME, ConsoleSession, SessionPolicy};
+pub use console::{
+    CONSOLE_LINK_NAME, CONSOLE_LINK_SESSION_NAME, CONSOLE_SESSION_NAME, ChangePasswordError,
+    ConsoleSession, SessionPolicy,
+};
 
 use std::future::Future;
 use std::sync::Arc;

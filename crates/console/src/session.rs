@@ -83,6 +83,8 @@ pub(crate) struct Session {
     pub(crate) actor: Option<Actor>,
     /// The CSRF token forms of this session carry.
     pub(crate) csrf: String,
+    /// Started by a one-time sign-in link.
+    pub(crate) from_link: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -127,10 +129,15 @@ pub(crate) async fn require(req: &HttpRequest, org: Option<&str>) -> Result<Sess
     .await
     .map_err(|_| PageError::Internal)?;
     match resolved {
-        Ok(ConsoleSession { caller, actor }) => Ok(Session {
+        Ok(ConsoleSession {
+            caller,
+            actor,
+            from_link,
+        }) => Ok(Session {
             caller,
             actor,
             csrf,
+            from_link,
         }),
         Err(AuthenticateError::InvalidToken | AuthenticateError::ForbiddenOrganization) => {
             Err(PageError::SignIn)
@@ -152,4 +159,49 @@ pub(crate) fn context(
         .map(|config| *config.get_ref())
         .ok_or(PageError::Internal)?;
     Ok((state, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn config(secure_cookies: bool) -> ConsoleConfig {
+        ConsoleConfig::new(secure_cookies, 30, 12)
+    }
+
+    #[test]
+    fn cookies_are_strict_and_http_only_and_secure_outside_development() {
+        let secure = cookie(&config(true), session_cookie_name(&config(true)), "v", 60);
+        assert_eq!(
+            secure,
+            "__Host-sb_session=v; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+        );
+        let plain = cookie(&config(false), session_cookie_name(&config(false)), "v", 0);
+        assert_eq!(
+            plain,
+            "sb_session=v; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+        );
+    }
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let req = TestRequest::default()
+            .insert_header(("cookie", "a_sb_session=x; sb_session=right; other=1"))
+            .to_http_request();
+        assert_eq!(read_cookie(&req, "sb_session").as_deref(), Some("right"));
+        assert_eq!(read_cookie(&req, "missing"), None);
+    }
+
+    #[test]
+    fn csrf_tokens_differ_per_session_and_reveal_nothing_of_it() {
+        let one = csrf_of("sbt_one");
+        assert_eq!(one, csrf_of("sbt_one"));
+        assert_ne!(one, csrf_of("sbt_two"));
+        assert_eq!(one.len(), 64);
+        assert!(!one.contains("sbt_one"));
+        assert!(same_text(&one, &csrf_of("sbt_one")));
+        assert!(!same_text(&one, &one[..63]));
+    }
 }

@@ -288,7 +288,40 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
         "activated" => "Activated.",
         "deactivated" => "Deactivated.",
         "added" => "Added.",
-        "password" => "Your password was changed.",
+        "password" => "Your password is set.",
+        "link" => "Signed in with a one-time link. Set a password to sign in next time.",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagers_link_to_their_neighbours_only() {
+        let first = Pager::new("/x?", 1, 45);
+        assert_eq!((first.pages, first.previous.as_deref()), (3, None));
+        assert_eq!(first.next.as_deref(), Some("/x?page=2"));
+        let last = Pager::new("/x?a=1&", 3, 45);
+        assert_eq!(last.previous.as_deref(), Some("/x?a=1&page=2"));
+        assert_eq!(last.next, None);
+        let empty = Pager::new("/x?", 1, 0);
+        assert_eq!((empty.pages, empty.next), (1, None));
+    }
+
+    #[test]
+    fn page_numbers_fall_back_to_one() {
+        assert_eq!(page_number(None), 1);
+        assert_eq!(page_number(Some("0")), 1);
+        assert_eq!(page_number(Some("-3")), 1);
+        assert_eq!(page_number(Some("x")), 1);
+        assert_eq!(page_number(Some("7")), 7);
+    }
+
+    #[test]
+    fn notices_come_from_a_fixed_list() {
+        assert_eq!(notice(Some("created")), Some("Created."));
+        assert_eq!(notice(Some("<script>")), None);
+    }
 }

@@ -47,6 +47,14 @@ async function step(name, fn) {
         console.log(`ok - ${name}`);
     } catch (error) {
         results.failed += 1;
+        if (global.currentPage) {
+            try {
+                await global.currentPage.screenshot({ path: "target/browser/console/failure.png", fullPage: true });
+                console.log(`  page at failure: ${global.currentPage.url()}\n  ${(await global.currentPage.textContent("main")).replace(/\s+/g, " ").slice(0, 600)}`);
+            } catch {
+                // the page may be gone
+            }
+        }
         console.log(`not ok - ${name}\n  ${String(error.stack || error).split("\n").join("\n  ")}`);
         throw error;
     }
@@ -123,14 +131,15 @@ async function main() {
         const run = spawnSync(process.env.SWITCHBOARD_ADMIN_BIN, args, { env: { ...process.env, ...env }, input, encoding: "utf8" });
         check(run.status === 0, `switchboard-admin ${args.join(" ")}: ${run.stderr}`);
     };
-    admin(["user", "create", "viewer@example.com", "--password-stdin"], "viewer password 1\n");
-    admin(["member", "add", "default", "viewer@example.com", "viewer"]);
+    admin(["user", "create", "--email", "viewer@example.com", "--password-stdin"], "viewer password 1\n");
+    admin(["member", "add", "--org", "default", "--email", "viewer@example.com", "--role", "viewer"]);
 
     const seen = { blocked: [], consoleErrors: [], pageErrors: [], leaks: [] };
     try {
         await withBrowser(async (browser) => {
             const context = await guardedContext(browser, seen, { viewport: { width: 1280, height: 900 } });
             const page = await context.newPage();
+            global.currentPage = page;
             watch(page, seen);
             const a11yWith = async (url) => {
                 const a11y = await guardedContext(browser, seen, {
@@ -150,11 +159,20 @@ async function main() {
                 await page.screenshot({ path: path.join(SHOTS, "sign-in.png") });
             });
 
-            await step("the first start's sign-in link signs the owner in, once", async () => {
+            await step("the first start's sign-in link signs the owner in, once; the owner sets a password", async () => {
                 await page.goto(link);
-                check(page.url() === `${org}/configurations`, `landed on ${page.url()}`);
-                const again = await (await context.newPage()).goto(link);
+                check(page.url() === `${base}/console/account?done=link`, `landed on ${page.url()}`);
+                const other = await context.newPage();
+                const again = await other.goto(link);
                 check(again.status() === 403, "a second use is refused");
+                await other.close();
+                await a11yWith(`${base}/console/account`);
+                await page.fill("#f-new", "owner password 1");
+                await page.fill("#f-confirm", "owner password 1");
+                await page.click("text=Save password");
+                await page.waitForSelector("text=Your password is set.");
+                await page.click("text=Continue to the console");
+                check(page.url() === `${org}/configurations`, `then ${page.url()}`);
             });
 
             await step("keyboard: the skip link comes first", async () => {
@@ -178,7 +196,7 @@ async function main() {
                 await page.click("text=Create configuration");
                 await page.waitForSelector("#e-account_sid");
                 check(await page.$eval("#f-auth_token", (e) => e.value) === "", "the secret is not filled back in");
-                await a11yWith(page.url()); // the POST answer: axe the form page instead
+                await a11yWith(`${org}/configurations/new?provider=twilio`);
                 await page.screenshot({ path: path.join(SHOTS, "configuration-errors.png"), fullPage: true });
                 await page.fill("#f-account_sid", SID);
                 await page.fill("#f-auth_token", TOKEN);
@@ -302,12 +320,16 @@ async function main() {
                 await viewerContext.close();
             });
 
-            await step("sign-out ends the session", async () => {
+            await step("sign-out ends the session; the owner's new password signs in", async () => {
                 await page.goto(`${org}/configurations`);
                 await page.click("text=Sign out");
                 await page.waitForURL(/\/console\/login/);
                 await page.goto(`${org}/configurations`);
                 check(page.url() === `${base}/console/login`, `after sign-out: ${page.url()}`);
+                await page.fill("#email", "owner@localhost");
+                await page.fill("#password", "owner password 1");
+                await page.click("button[type=submit]");
+                await page.waitForURL(`${org}/configurations`);
             });
 
             await context.close();

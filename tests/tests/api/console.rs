@@ -150,13 +150,17 @@ fn assert_defences(page: &Page) {
         "{csp}"
     );
     assert_eq!(page.header("x-content-type-options"), "nosniff");
-    assert_eq!(page.header("referrer-policy"), "no-referrer");
+    assert_eq!(page.header("referrer-policy"), "same-origin");
     assert_eq!(page.header("cache-control"), "no-store");
 }
 
 async fn signed_in(app: &TestApp, user: &TestUser) -> Browser {
+    signed_in_with(app, &user.email, PASSWORD).await
+}
+
+async fn signed_in_with(app: &TestApp, email: &str, password: &str) -> Browser {
     let mut browser = Browser::new(app);
-    let answer = browser.sign_in(&user.email, PASSWORD).await;
+    let answer = browser.sign_in(email, password).await;
     assert_eq!(answer.status, 303, "{}", answer.html);
     browser
 }
@@ -524,6 +528,45 @@ async fn the_sign_in_link_works_once(backend: Backend) {
         browser.get("/console/o/acme/configurations").await.status,
         200
     );
+    assert_eq!(
+        first.header(LOCATION.as_str()),
+        "/console/account?done=link"
+    );
+    // A link session sets a password without the current one; a password session
+    // must give it.
+    let account = browser.get("/console/account").await;
+    assert_eq!(account.status, 200);
+    assert!(!account.html.contains("Current password"));
+    let csrf = account.hidden("csrf");
+    let set = browser
+        .post(
+            "/console/account/password",
+            &[
+                ("csrf", &csrf),
+                ("new", "a new password"),
+                ("confirm", "a new password"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.html);
+    let mut again = signed_in_with(&app, &owner.email, "a new password").await;
+    let account = again.get("/console/account").await;
+    assert!(account.html.contains("Current password"));
+    let csrf = account.hidden("csrf");
+    let refused = again
+        .post(
+            "/console/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "wrong one"),
+                ("new", "another one!"),
+                ("confirm", "another one!"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.html.contains("id=\"e-current\""));
+
     let mut other = Browser::new(&app);
     let second = other.get(&path).await;
     assert_eq!(second.status, 403);
@@ -531,6 +574,56 @@ async fn the_sign_in_link_works_once(backend: Backend) {
     // An API token is not a sign-in link.
     let api_token = other.get(&switchboard_console_path(&owner.token)).await;
     assert_eq!(api_token.status, 403);
+}
+
+/// Moves the times of every console session of the database (SQL on the test's own
+/// database, as a clock that moved on would see them).
+fn age_sessions(app: &TestApp, backend: Backend, column: &str, minutes_ago: i64) {
+    use diesel::prelude::*;
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).naive_utc();
+    let sql = match column {
+        "expires_at" => "UPDATE api_tokens SET expires_at = $1 WHERE name = 'console session'",
+        _ => {
+            "UPDATE api_tokens SET created_at = $1, last_used_at = $1 \
+             WHERE name = 'console session'"
+        }
+    };
+    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Timestamp, _>(at);
+    let changed = match backend {
+        Backend::Sqlite => {
+            let path = app
+                .database
+                .url()
+                .trim_start_matches("sqlite://")
+                .to_owned();
+            let mut connection = diesel::SqliteConnection::establish(&path).expect("sqlite opens");
+            query.execute(&mut connection)
+        }
+        Backend::Postgres => {
+            let mut connection =
+                diesel::PgConnection::establish(app.database.url()).expect("pg opens");
+            query.execute(&mut connection)
+        }
+    };
+    assert!(changed.expect("sessions aged") >= 1);
+}
+
+async fn idle_and_old_sessions_end(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    // Unused past the idle timeout (30 minutes by default): signed out.
+    let mut browser = signed_in(&app, &owner).await;
+    assert_eq!(browser.get("/console/o/acme/numbers").await.status, 200);
+    age_sessions(&app, backend, "last_used_at", 45);
+    let idle = browser.get("/console/o/acme/numbers").await;
+    assert_eq!(idle.status, 303);
+    assert_eq!(idle.header(LOCATION.as_str()), "/console/login");
+    // Past its absolute lifetime: signed out, however recently used.
+    let mut browser = signed_in(&app, &owner).await;
+    assert_eq!(browser.get("/console/o/acme/numbers").await.status, 200);
+    age_sessions(&app, backend, "expires_at", 1);
+    assert_eq!(browser.get("/console/o/acme/numbers").await.status, 303);
 }
 
 fn switchboard_console_path(token: &str) -> String {
@@ -544,4 +637,5 @@ on_both_backends!(
     sign_out_and_revocation_end_the_session,
     tokens_are_shown_once_and_revoked,
     the_sign_in_link_works_once,
+    idle_and_old_sessions_end,
 );

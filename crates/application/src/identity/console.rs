@@ -7,6 +7,7 @@
 //! too (name [`CONSOLE_LINK_NAME`]), revoked when redeemed.
 
 use chrono::Duration;
+use secrecy::{ExposeSecret, SecretString};
 use switchboard_domain::identity::{
     ApiToken, DomainHandle, Email, TokenKind, TokenLimit, TokenRecord, UserId,
 };
@@ -19,6 +20,9 @@ use super::{
 
 /// Name of the tokens that carry console sessions.
 pub const CONSOLE_SESSION_NAME: &str = "console session";
+/// Name of the console sessions started by a sign-in link (they may set a password
+/// without the current one: the development owner has none that anybody knows).
+pub const CONSOLE_LINK_SESSION_NAME: &str = "console session (sign-in link)";
 /// Name of the one-time console sign-in link tokens.
 pub const CONSOLE_LINK_NAME: &str = "console sign-in link";
 /// Lifetime of an unredeemed sign-in link.
@@ -39,6 +43,22 @@ pub struct SessionPolicy {
 pub struct ConsoleSession {
     pub caller: Caller,
     pub actor: Option<Actor>,
+    /// Started by a one-time sign-in link (not by a password).
+    pub from_link: bool,
+}
+
+/// Why a password could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password is wrong (or missing where it is needed).
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("password must be 8 to 1024 characters")]
+    InvalidPassword,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
 }
 
 impl IdentityService {
@@ -51,24 +71,27 @@ impl IdentityService {
         user: UserId,
         policy: SessionPolicy,
     ) -> Result<IssuedToken, LoginError> {
+        self.console_session_named(user, policy, CONSOLE_SESSION_NAME)
+    }
+
+    fn console_session_named(
+        &self,
+        user: UserId,
+        policy: SessionPolicy,
+        name: &str,
+    ) -> Result<IssuedToken, LoginError> {
         let now = self.clock.now();
         let lineage = Lineage {
             kind: TokenKind::Login,
             parent: None,
             limit: TokenLimit::for_login(),
         };
-        self.store_token(
-            user,
-            CONSOLE_SESSION_NAME,
-            now,
-            Some(now + policy.absolute),
-            lineage,
-        )
-        .map_err(|error| match error {
-            IssueTokenError::Repository(error) => LoginError::Repository(error),
-            IssueTokenError::TokenLimit => LoginError::TokenLimit,
-            other => LoginError::Repository(RepositoryError::Internal(other.to_string())),
-        })
+        self.store_token(user, name, now, Some(now + policy.absolute), lineage)
+            .map_err(|error| match error {
+                IssueTokenError::Repository(error) => LoginError::Repository(error),
+                IssueTokenError::TokenLimit => LoginError::TokenLimit,
+                other => LoginError::Repository(RepositoryError::Internal(other.to_string())),
+            })
     }
 
     /// Resolves a session cookie: a live console session token, used within the
@@ -114,7 +137,46 @@ impl IdentityService {
             org_handle: membership.handle,
             role: membership.role,
         });
-        Ok(ConsoleSession { caller, actor })
+        Ok(ConsoleSession {
+            caller,
+            actor,
+            from_link: record.name == CONSOLE_LINK_SESSION_NAME,
+        })
+    }
+
+    /// Sets the password of the session's user (Argon2id, as `create_user`;
+    /// blocking: run it on a blocking pool). The
+    /// current password is checked, unless the session was started by a sign-in
+    /// link (then `current` is ignored).
+    ///
+    /// # Errors
+    /// [`ChangePasswordError`].
+    pub fn change_password(
+        &self,
+        session: &ConsoleSession,
+        current: &SecretString,
+        new: &SecretString,
+    ) -> Result<(), ChangePasswordError> {
+        let length = new.expose_secret().chars().count();
+        if !(8..=1024).contains(&length) {
+            return Err(ChangePasswordError::InvalidPassword);
+        }
+        if !session.from_link {
+            let stored = self
+                .repository
+                .password_hash(session.caller.user_id)?
+                .ok_or(ChangePasswordError::WrongPassword)?;
+            if !self.password_hasher.verify(current, &stored) {
+                return Err(ChangePasswordError::WrongPassword);
+            }
+        }
+        let hash = self
+            .password_hasher
+            .hash(new)
+            .map_err(ChangePasswordError::Hashing)?;
+        self.repository
+            .set_password(session.caller.user_id, &hash)?;
+        Ok(())
     }
 
     /// Ends a console session (sign-out). Ending one already ended is no error.
@@ -196,7 +258,7 @@ impl IdentityService {
         if !self.repository.revoke_token(record.id, self.clock.now())? {
             return Err(AuthenticateError::InvalidToken);
         }
-        self.start_console_session(principal.user_id, policy)
+        self.console_session_named(principal.user_id, policy, CONSOLE_LINK_SESSION_NAME)
             .map_err(|error| match error {
                 LoginError::Repository(error) => AuthenticateError::Repository(error),
                 other => {
@@ -209,5 +271,5 @@ impl IdentityService {
 fn is_console_session(record: &TokenRecord) -> bool {
     record.revoked_at.is_none()
         && record.kind == TokenKind::Login
-        && record.name == CONSOLE_SESSION_NAME
+        && (record.name == CONSOLE_SESSION_NAME || record.name == CONSOLE_LINK_SESSION_NAME)
 }

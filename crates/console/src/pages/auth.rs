@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
-use switchboard_application::identity::LoginError;
+use switchboard_application::identity::{ChangePasswordError, LoginError};
 use switchboard_application::limits::LoginThrottleError;
 use switchboard_domain::identity::Email;
 
@@ -218,7 +218,15 @@ async fn link(req: HttpRequest, query: web::Query<LinkQuery>) -> Result<HttpResp
     let redeemed =
         web::block(move || state.identity.redeem_console_link(&token, config.sessions)).await?;
     match redeemed {
-        Ok(issued) => signed_in(&req, issued.token.expose()),
+        Ok(issued) => {
+            let mut response = signed_in(&req, issued.token.expose())?;
+            if let Ok(value) = "/console/account?done=link".parse() {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::LOCATION, value);
+            }
+            Ok(response)
+        }
         Err(switchboard_application::identity::AuthenticateError::Repository(error)) => {
             Err(PageError::from(error))
         }
@@ -286,8 +294,94 @@ async fn switch(
     )))
 }
 
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Nav,
+    from_link: bool,
+    current_errors: Vec<String>,
+    new_errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct AccountQuery {
+    done: Option<String>,
+}
+
+async fn account(
+    req: HttpRequest,
+    query: web::Query<AccountQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (state, _) = context(&req)?;
+    let session = session::require(&req, None).await?;
+    let nav = Nav::of(&state, &session, "account")
+        .await?
+        .with_notice(crate::view::notice(query.done.as_deref()));
+    let page = AccountPage {
+        nav,
+        from_link: session.from_link,
+        current_errors: Vec::new(),
+        new_errors: Vec::new(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: Option<String>,
+    current: Option<String>,
+    new: Option<String>,
+    confirm: Option<String>,
+}
+
+async fn set_password(
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    let (state, _) = context(&req)?;
+    let session = session::require(&req, None).await?;
+    session.check_csrf(form.csrf.as_deref())?;
+    let form = form.into_inner();
+    let new = form.new.unwrap_or_default();
+    let mut new_errors = Vec::new();
+    let mut current_errors = Vec::new();
+    if form.confirm.as_deref() != Some(new.as_str()) {
+        new_errors.push("The two new passwords differ.".to_owned());
+    } else {
+        let console = switchboard_application::identity::ConsoleSession {
+            caller: session.caller,
+            actor: None,
+            from_link: session.from_link,
+        };
+        let current = SecretString::from(form.current.unwrap_or_default());
+        let new = SecretString::from(new);
+        let identity = state.identity.clone();
+        match web::block(move || identity.change_password(&console, &current, &new)).await? {
+            Ok(()) => return Ok(redirect("/console/account?done=password")),
+            Err(ChangePasswordError::WrongPassword) => {
+                current_errors.push("The current password is wrong.".to_owned());
+            }
+            Err(ChangePasswordError::InvalidPassword) => {
+                new_errors.push("Use 8 to 1024 characters.".to_owned());
+            }
+            Err(ChangePasswordError::Hashing(_)) => return Err(PageError::Internal),
+            Err(ChangePasswordError::Repository(error)) => return Err(error.into()),
+        }
+    }
+    let nav = Nav::of(&state, &session, "account").await?;
+    let page = AccountPage {
+        nav,
+        from_link: session.from_link,
+        current_errors,
+        new_errors,
+    };
+    render(&page, StatusCode::BAD_REQUEST)
+}
+
 pub(super) fn register(scope: Scope) -> Scope {
     scope
+        .route("/account", web::get().to(account))
+        .route("/account/password", web::post().to(set_password))
         .route("", web::get().to(home))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
