@@ -184,7 +184,7 @@ async fn sign_in_and_the_session_cookie(backend: Backend) {
         .find("/console/assets/console.")
         .expect("stylesheet linked");
     let end = form.html[start..].find('"').expect("href closes");
-    let css = browser.get(&form.html[start..start + end].to_owned()).await;
+    let css = browser.get(&form.html[start..start + end]).await;
     assert_eq!(css.status, 200);
     assert_eq!(
         css.header("cache-control"),
