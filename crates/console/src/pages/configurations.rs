@@ -423,11 +423,7 @@ async fn create(
         Err(CreateProviderConfigError::Repository(error)) => return Err(error.into()),
     };
     // The form again, with what was typed (never the secret) and the messages.
-    for input in &mut inputs {
-        if !input.secret {
-            input.value = field(&form, &input.name).unwrap_or_default().to_owned();
-        }
-    }
+    refill(&mut inputs, &form);
     let nav = Nav::of(&state, &session, "configurations").await?;
     let page = FormPage {
         nav,
@@ -439,6 +435,20 @@ async fn create(
         errors,
     };
     render(&page, status)
+}
+
+/// Puts back what was typed into a refused form, except secrets, whose inputs say
+/// why they are empty.
+fn refill(inputs: &mut [Input], form: &[(String, String)]) {
+    for input in inputs {
+        if input.secret {
+            if field(form, &input.name).is_some_and(|typed| !typed.is_empty()) {
+                input.hint = format!("Type it again: secrets are never sent back. {}", input.hint);
+            }
+        } else {
+            input.value = field(form, &input.name).unwrap_or_default().to_owned();
+        }
+    }
 }
 
 /// A bridge number that keeps a configuration from being deleted.
@@ -680,11 +690,7 @@ async fn update(
         Err(UpdateProviderConfigError::Encryption(_)) => return Err(PageError::Internal),
         Err(UpdateProviderConfigError::Repository(error)) => return Err(error.into()),
     };
-    for input in &mut inputs {
-        if !input.secret {
-            input.value = field(&form, &input.name).unwrap_or_default().to_owned();
-        }
-    }
+    refill(&mut inputs, &form);
     detail_page(
         &req,
         &session,
