@@ -1,37 +1,68 @@
 //! `switchboard-admin`: operator commands over the same configuration and wiring as
 //! the server: migrations, organizations, users, memberships, tokens and keys.
 //!
-//! Output is plain text for people and scripts; `token create` prints the new token
-//! alone on the last line. Errors exit non-zero with one line on standard error.
+//! Output is plain text for people and scripts (tab-separated tables); `--json`
+//! prints JSON instead, on standard output only. `token create` prints the new token
+//! alone on the last line. A banner naming the profile, the settings files and the
+//! database goes to standard error, as do errors (one line, non-zero exit).
+//!
+//! Only `migrate` creates a SQLite database that does not exist; every other command
+//! refuses and names the file it looked for, so running in the wrong folder never
+//! starts a second installation.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
 use switchboard_application::key_rotation::UnreadableCredential;
 use switchboard_domain::identity::{Role, TokenId};
-use switchboard_server::settings::Loaded;
-use switchboard_server::startup::{database_settings, services};
+use switchboard_domain::telephony::KeyId;
+use switchboard_server::settings::{LoadOptions, Loaded, sources};
+use switchboard_server::startup::{
+    database_for_display, database_settings, require_existing_database, services,
+};
 use switchboard_server::{Profile, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "switchboard-admin",
     version,
-    about = "Operate a Switchboard installation."
+    about = "Operate a Switchboard installation.",
+    after_help = "Reads the same settings as the server: the built-in default.toml and \
+<profile>.toml, the same files in --config-dir (or SWITCHBOARD_CONFIG_DIR), in development \
+<data_dir>/dev-keys.toml, then SWITCHBOARD__SECTION__KEY environment variables. Relative paths \
+(data_dir, sqlite://...) are relative to the current folder; the banner on standard error \
+names the profile, the settings files and the database used. Only `migrate` creates a \
+missing SQLite database."
 )]
 struct Cli {
+    /// Folder whose default.toml and <profile>.toml override the built-in settings.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SWITCHBOARD_CONFIG_DIR",
+        global = true
+    )]
+    config_dir: Option<PathBuf>,
+    /// Print JSON on standard output instead of text (listings, `token create`,
+    /// `keys status`, `keys check`, `migrate`).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Apply pending database migrations (PostgreSQL: under an advisory lock).
+    /// Apply pending database migrations (PostgreSQL: under an advisory lock). A
+    /// missing SQLite database is created (and said so); PostgreSQL databases must
+    /// exist.
     Migrate {
-        /// Only list applied and pending migrations.
+        /// Only list applied and pending migrations (creates nothing).
         #[arg(long)]
         status: bool,
     },
@@ -65,37 +96,55 @@ enum IdempotencyCommand {
 enum OrgCommand {
     /// Create an organization.
     Create {
+        /// Display name (1 to 255 characters).
         #[arg(long)]
         name: String,
-        /// Lowercase letters, digits and hyphens, 3 to 63 characters.
+        /// The Org-Handle of API calls: lowercase letters, digits and hyphens, 3 to 63
+        /// characters.
         #[arg(long)]
         handle: String,
     },
+    /// List every organization: id, handle, name, created_at.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Create a user; the password is read from one line of standard input.
+    /// Create a user. The password (8 to 1024 characters) is asked for without echo
+    /// when standard input is a terminal, else read from one line of standard input;
+    /// never from arguments.
     Create {
+        /// The user's email (the login name; stored lowercase).
         #[arg(long)]
         email: String,
-        /// Read the password from standard input (required; never from arguments).
-        #[arg(long, required = true)]
+        /// Read the password from standard input even when it is a terminal (kept for
+        /// scripts written for earlier versions; a pipe is always read).
+        #[arg(long)]
         password_stdin: bool,
     },
+    /// List every user: id, email, created_at (never a password hash).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
 enum MemberCommand {
     /// Add a user to an organization (or change the user's role).
     Add {
+        /// Handle of the organization.
         #[arg(long)]
         org: String,
+        /// Email of an existing user.
         #[arg(long)]
         email: String,
         /// owner, admin, member or viewer.
         #[arg(long)]
         role: String,
+    },
+    /// List the members of an organization: user id, email, role, since.
+    List {
+        /// Handle of the organization.
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -105,11 +154,13 @@ enum TokenCommand {
     Create(TokenCreateArgs),
     /// List a user's tokens (never their secrets).
     List {
+        /// Email of the user whose tokens to list.
         #[arg(long)]
         email: String,
     },
-    /// Revoke a token: it fails on its next request.
+    /// Revoke a token (and every token it minted): it fails on its next request.
     Revoke {
+        /// Id of the token (the first column of `token list`).
         #[arg(long)]
         id: i64,
     },
@@ -117,17 +168,27 @@ enum TokenCommand {
 
 #[derive(Debug, Args)]
 struct TokenCreateArgs {
+    /// Email of the user the token acts as.
     #[arg(long)]
     email: String,
+    /// A name to recognise the token by in listings.
     #[arg(long)]
     name: String,
-    #[arg(long)]
+    /// Days until the token expires (1 to 36500); without it the token never
+    /// expires.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u32).range(1..=36500)
+    )]
     expires_in_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Print a fresh random 256-bit key in standard base64 (needs no configuration).
+    /// Print a fresh random 256-bit key in standard base64 (needs no configuration;
+    /// `openssl rand -base64 32` makes the same kind of key).
     Generate,
     /// Re-encrypt every stored secret under the primary key, in batches, while the
     /// server keeps serving. Resumable: running it again finishes the job. Secrets
@@ -155,22 +216,80 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let session = Session {
+        options: LoadOptions {
+            config_dir: cli.config_dir,
+            // The admin binary never writes development keys: the server does.
+            generate_dev_keys: false,
+        },
+        json: cli.json,
+    };
+    match run(&session, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
-            eprintln!("switchboard-admin: {}", causes.join(": "));
+            eprintln!("switchboard-admin: {}", dedup_causes(&causes));
             ExitCode::FAILURE
         }
     }
 }
 
-fn load() -> anyhow::Result<Loaded> {
-    let profile = Profile::from_env()?;
-    Ok(Settings::load(profile)?)
+/// An error chain on one line, without causes that the line already says (thiserror
+/// messages often embed their source, so `a: b: b` would repeat itself).
+fn dedup_causes(causes: &[String]) -> String {
+    let mut line = String::new();
+    for cause in causes {
+        if line.contains(cause.as_str()) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(cause);
+    }
+    line
 }
 
-fn run(command: Command) -> anyhow::Result<()> {
+/// What every command shares: how to load the settings and the output format.
+struct Session {
+    options: LoadOptions,
+    json: bool,
+}
+
+impl Session {
+    /// The settings, after a banner on standard error naming the profile, the
+    /// settings files and the database.
+    fn load(&self) -> anyhow::Result<Loaded> {
+        let profile = Profile::from_env_in(self.options.config_dir.as_deref())?;
+        let loaded = Settings::load_with(profile, &self.options)?;
+        eprintln!(
+            "switchboard-admin: profile {}; settings: {}; database: {}",
+            loaded.profile.as_str(),
+            sources(&loaded, self.options.config_dir.as_deref()).join(", "),
+            database_for_display(&loaded.settings)
+        );
+        Ok(loaded)
+    }
+
+    /// The wired services over an existing database (never creating one).
+    fn services(&self) -> anyhow::Result<switchboard_server::Services> {
+        let loaded = self.load()?;
+        require_existing_database(&loaded.settings)?;
+        Ok(services(&loaded)?)
+    }
+
+    /// Prints `value` as JSON (one document on standard output).
+    fn print_json(value: &Value) {
+        println!("{value}");
+    }
+}
+
+/// `-` for a missing time, RFC 3339 otherwise.
+fn show_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339())
+}
+
+fn run(session: &Session, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Keys(KeysCommand::Generate) => {
             println!(
@@ -179,48 +298,192 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Migrate { status } => migrate(status),
+        Command::Migrate { status } => migrate(session, status),
         Command::Keys(KeysCommand::Rewrap {
             batch_size,
             pause_ms,
-        }) => rewrap(batch_size, pause_ms),
-        Command::Keys(KeysCommand::Status) => key_status(),
-        Command::Keys(KeysCommand::Check { batch_size }) => key_check(batch_size),
-        Command::Org(OrgCommand::Create { name, handle }) => {
-            let services = services(&load()?)?;
+        }) => rewrap(session, batch_size, pause_ms),
+        Command::Keys(KeysCommand::Status) => key_status(session),
+        Command::Keys(KeysCommand::Check { batch_size }) => key_check(session, batch_size),
+        Command::Org(command) => org(session, command),
+        Command::User(command) => user(session, command),
+        Command::Member(command) => member(session, command),
+        Command::Token(command) => token(session, command),
+        Command::Idempotency(IdempotencyCommand::Purge) => {
+            let services = session.services()?;
+            let purged = services.idempotency.purge_expired()?;
+            println!("purged {purged} expired idempotency key(s)");
+            Ok(())
+        }
+    }
+}
+
+fn org(session: &Session, command: OrgCommand) -> anyhow::Result<()> {
+    let services = session.services()?;
+    match command {
+        OrgCommand::Create { name, handle } => {
             let organization = services.identity.create_organization(&name, &handle)?;
-            println!(
-                "created organization {} (id {}, handle {})",
-                organization.name, organization.id.0, organization.domain_handle
-            );
-            Ok(())
+            if session.json {
+                Session::print_json(&json!({
+                    "id": organization.id.0,
+                    "name": organization.name,
+                    "handle": organization.domain_handle.as_str(),
+                    "created_at": organization.created_at.to_rfc3339(),
+                }));
+            } else {
+                println!(
+                    "created organization {} (id {}, handle {})",
+                    organization.name, organization.id.0, organization.domain_handle
+                );
+            }
         }
-        Command::User(UserCommand::Create { email, .. }) => {
-            let password = read_password()?;
-            let services = services(&load()?)?;
+        OrgCommand::List => {
+            let organizations = services.identity.list_organizations()?;
+            if session.json {
+                Session::print_json(&Value::Array(
+                    organizations
+                        .iter()
+                        .map(|organization| {
+                            json!({
+                                "id": organization.id.0,
+                                "handle": organization.domain_handle.as_str(),
+                                "name": organization.name,
+                                "created_at": organization.created_at.to_rfc3339(),
+                            })
+                        })
+                        .collect(),
+                ));
+            } else {
+                println!("id\thandle\tname\tcreated_at");
+                for organization in organizations {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        organization.id.0,
+                        organization.domain_handle,
+                        organization.name,
+                        organization.created_at.to_rfc3339()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user(session: &Session, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            email,
+            password_stdin,
+        } => {
+            // Checked before the password is asked for: a wrong folder is said first.
+            let services = session.services()?;
+            let password = read_password(password_stdin)?;
             let user = services.identity.create_user(&email, &password)?;
-            println!(
-                "created user {} (id {})",
-                email.trim().to_lowercase(),
-                user.0
-            );
-            Ok(())
+            let email = email.trim().to_lowercase();
+            if session.json {
+                Session::print_json(&json!({"id": user.0, "email": email}));
+            } else {
+                println!("created user {email} (id {})", user.0);
+            }
         }
-        Command::Member(MemberCommand::Add { org, email, role }) => {
+        UserCommand::List => {
+            let users = session.services()?.identity.list_users()?;
+            if session.json {
+                Session::print_json(&Value::Array(
+                    users
+                        .iter()
+                        .map(|user| {
+                            json!({
+                                "id": user.id.0,
+                                "email": user.email,
+                                "created_at": user.created_at.to_rfc3339(),
+                            })
+                        })
+                        .collect(),
+                ));
+            } else {
+                println!("id\temail\tcreated_at");
+                for user in users {
+                    println!(
+                        "{}\t{}\t{}",
+                        user.id.0,
+                        user.email,
+                        user.created_at.to_rfc3339()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn member(session: &Session, command: MemberCommand) -> anyhow::Result<()> {
+    match command {
+        MemberCommand::Add { org, email, role } => {
             let role: Role = role
                 .parse()
                 .map_err(|()| anyhow!("role must be owner, admin, member or viewer"))?;
-            let services = services(&load()?)?;
+            let services = session.services()?;
             services.identity.add_member(&org, &email, role)?;
-            println!("{} is now {} of {}", email.trim().to_lowercase(), role, org);
-            Ok(())
+            let email = email.trim().to_lowercase();
+            if session.json {
+                Session::print_json(&json!({"org": org, "email": email, "role": role.as_str()}));
+            } else {
+                println!("{email} is now {role} of {org}");
+            }
         }
-        Command::Token(TokenCommand::Create(args)) => {
-            let services = services(&load()?)?;
+        MemberCommand::List { org } => {
+            let members = session.services()?.identity.list_members(&org)?;
+            if session.json {
+                Session::print_json(&Value::Array(
+                    members
+                        .iter()
+                        .map(|member| {
+                            json!({
+                                "user_id": member.user_id.0,
+                                "email": member.email,
+                                "role": member.role.as_str(),
+                                "since": member.since.to_rfc3339(),
+                            })
+                        })
+                        .collect(),
+                ));
+            } else {
+                println!("user_id\temail\trole\tsince");
+                for member in members {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        member.user_id.0,
+                        member.email,
+                        member.role,
+                        member.since.to_rfc3339()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn token(session: &Session, command: TokenCommand) -> anyhow::Result<()> {
+    let services = session.services()?;
+    match command {
+        TokenCommand::Create(args) => {
             let issued =
                 services
                     .identity
                     .issue_token(&args.email, &args.name, args.expires_in_days)?;
+            if session.json {
+                Session::print_json(&json!({
+                    "id": issued.record.id.0,
+                    "name": issued.record.name,
+                    "email": args.email.trim().to_lowercase(),
+                    "expires_at": issued.record.expires_at.map(|at| at.to_rfc3339()),
+                    "token": issued.token.expose(),
+                }));
+                return Ok(());
+            }
             let expires = issued
                 .record
                 .expires_at
@@ -230,15 +493,30 @@ fn run(command: Command) -> anyhow::Result<()> {
                 issued.record.id.0, issued.record.name, args.email, expires
             );
             println!("{}", issued.token.expose());
-            Ok(())
         }
-        Command::Token(TokenCommand::List { email }) => {
-            let services = services(&load()?)?;
+        TokenCommand::List { email } => {
             let tokens = services.identity.list_tokens(&email)?;
+            if session.json {
+                Session::print_json(&Value::Array(
+                    tokens
+                        .iter()
+                        .map(|token| {
+                            json!({
+                                "id": token.id.0,
+                                "name": token.name,
+                                "prefix": token.prefix,
+                                "kind": token.kind.as_str(),
+                                "created_at": token.created_at.to_rfc3339(),
+                                "last_used_at": token.last_used_at.map(|at| at.to_rfc3339()),
+                                "expires_at": token.expires_at.map(|at| at.to_rfc3339()),
+                                "revoked_at": token.revoked_at.map(|at| at.to_rfc3339()),
+                            })
+                        })
+                        .collect(),
+                ));
+                return Ok(());
+            }
             println!("id\tname\tprefix\tcreated_at\tlast_used_at\texpires_at\trevoked_at");
-            let show = |at: Option<chrono::DateTime<chrono::Utc>>| {
-                at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339())
-            };
             for token in tokens {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -246,63 +524,99 @@ fn run(command: Command) -> anyhow::Result<()> {
                     token.name,
                     token.prefix,
                     token.created_at.to_rfc3339(),
-                    show(token.last_used_at),
-                    show(token.expires_at),
-                    show(token.revoked_at)
+                    show_time(token.last_used_at),
+                    show_time(token.expires_at),
+                    show_time(token.revoked_at)
                 );
             }
-            Ok(())
         }
-        Command::Token(TokenCommand::Revoke { id }) => {
-            let services = services(&load()?)?;
+        TokenCommand::Revoke { id } => {
             services.identity.revoke_token(TokenId(id))?;
-            println!("revoked token {id}");
-            Ok(())
-        }
-        Command::Idempotency(IdempotencyCommand::Purge) => {
-            let services = services(&load()?)?;
-            let purged = services.idempotency.purge_expired()?;
-            println!("purged {purged} expired idempotency key(s)");
-            Ok(())
+            if session.json {
+                Session::print_json(&json!({"revoked": id}));
+            } else {
+                println!("revoked token {id}");
+            }
         }
     }
-}
-
-fn migrate(status_only: bool) -> anyhow::Result<()> {
-    let loaded = load()?;
-    let database =
-        switchboard_persistence::Database::connect(&database_settings(&loaded.settings)?)
-            .context("cannot open the database")?;
-    if status_only {
-        for name in database.applied_migrations()? {
-            println!("applied\t{name}");
-        }
-        for name in database.pending_migrations()? {
-            println!("pending\t{name}");
-        }
-        return Ok(());
-    }
-    let applied = database.run_pending_migrations()?;
-    for name in &applied {
-        println!("applied\t{name}");
-    }
-    println!(
-        "{} migration(s) applied; database is current",
-        applied.len()
-    );
     Ok(())
 }
 
-fn rewrap(batch_size: u32, pause_ms: u64) -> anyhow::Result<()> {
-    let services = services(&load()?)?;
+fn migrate(session: &Session, status_only: bool) -> anyhow::Result<()> {
+    let loaded = session.load()?;
+    if status_only {
+        require_existing_database(&loaded.settings)?;
+    }
+    let settings = database_settings(&loaded.settings)?;
+    let created = settings.sqlite_path().filter(|path| !path.exists());
+    let database = switchboard_persistence::Database::connect(&settings)
+        .context("cannot open the database")?;
+    if let Some(path) = created {
+        eprintln!(
+            "switchboard-admin: created a new SQLite database at {}",
+            path.display()
+        );
+    }
+    let (applied, pending) = if status_only {
+        (
+            database.applied_migrations()?,
+            database.pending_migrations()?,
+        )
+    } else {
+        (database.run_pending_migrations()?, Vec::new())
+    };
+    if session.json {
+        let rows = applied
+            .iter()
+            .map(|name| json!({"name": name, "state": "applied"}))
+            .chain(
+                pending
+                    .iter()
+                    .map(|name| json!({"name": name, "state": "pending"})),
+            )
+            .collect();
+        Session::print_json(&Value::Array(rows));
+        return Ok(());
+    }
+    for name in &applied {
+        println!("applied\t{name}");
+    }
+    for name in &pending {
+        println!("pending\t{name}");
+    }
+    if !status_only {
+        println!(
+            "{} migration(s) applied; database is current",
+            applied.len()
+        );
+    }
+    Ok(())
+}
+
+fn rewrap(session: &Session, batch_size: u32, pause_ms: u64) -> anyhow::Result<()> {
+    let services = session.services()?;
     let rotation = &services.key_rotation;
+    let primary = rotation.primary_key_id();
+    let coverage = rotation.coverage()?;
+    let stored: u64 = coverage.usage.iter().map(|(_, count)| count).sum();
+    let total: u64 = coverage
+        .usage
+        .iter()
+        .filter(|(id, _)| *id != primary)
+        .map(|(_, count)| count)
+        .sum();
     println!(
-        "re-encrypting under key {} in batches of {batch_size}",
-        rotation.primary_key_id()
+        "re-encrypting {total} of {stored} stored secret(s) under key {primary} in batches of {batch_size}"
     );
     let report = rotation.rewrap_all(batch_size, |report| {
+        // Rows written meanwhile under an old key can push the count past the total.
+        let percent = report
+            .examined
+            .saturating_mul(100)
+            .checked_div(total)
+            .map_or(100, |percent| percent.min(100));
         println!(
-            "batch done: examined {}, re-encrypted {}, changed meanwhile {}, failed {}",
+            "batch done: examined {} of {total} ({percent}%), re-encrypted {}, changed meanwhile {}, failed {}",
             report.examined,
             report.rewrapped,
             report.changed_meanwhile,
@@ -313,7 +627,7 @@ fn rewrap(batch_size: u32, pause_ms: u64) -> anyhow::Result<()> {
         }
     })?;
     println!(
-        "done: examined {}, re-encrypted {}, changed meanwhile {}, failed {}",
+        "done: examined {} of {total}, re-encrypted {}, changed meanwhile {}, failed {}",
         report.examined,
         report.rewrapped,
         report.changed_meanwhile,
@@ -339,19 +653,41 @@ fn print_unreadable(rows: &[UnreadableCredential]) {
     }
 }
 
-fn key_check(batch_size: u32) -> anyhow::Result<()> {
-    let services = services(&load()?)?;
+fn unreadable_json(rows: &[UnreadableCredential]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|row| {
+                json!({
+                    "configuration": row.id.0,
+                    "organization": row.org_id.0,
+                    "reason": row.reason.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn key_check(session: &Session, batch_size: u32) -> anyhow::Result<()> {
+    let services = session.services()?;
     let report = services.key_rotation.check_all(batch_size, |_| {})?;
-    if report.unreadable.is_empty() {
+    if session.json {
+        Session::print_json(&json!({
+            "examined": report.examined,
+            "unreadable": unreadable_json(&report.unreadable),
+        }));
+    } else if report.unreadable.is_empty() {
         println!("checked {} stored credential(s): all open", report.examined);
+    } else {
+        println!(
+            "checked {} stored credential(s): {} cannot be opened",
+            report.examined,
+            report.unreadable.len()
+        );
+        print_unreadable(&report.unreadable);
+    }
+    if report.unreadable.is_empty() {
         return Ok(());
     }
-    println!(
-        "checked {} stored credential(s): {} cannot be opened",
-        report.examined,
-        report.unreadable.len()
-    );
-    print_unreadable(&report.unreadable);
     Err(anyhow!(
         "{} stored credential(s) cannot be opened (listed above): send every secret again \
          with a PATCH, or delete the configuration (docs/operations.md)",
@@ -359,39 +695,61 @@ fn key_check(batch_size: u32) -> anyhow::Result<()> {
     ))
 }
 
-fn key_status() -> anyhow::Result<()> {
-    let loaded = load()?;
+fn key_status(session: &Session) -> anyhow::Result<()> {
+    let loaded = session.load()?;
+    require_existing_database(&loaded.settings)?;
     let keyring = switchboard_server::startup::keyring(&loaded.settings)?;
     let services = services(&loaded)?;
     let configured = keyring.key_ids();
     let primary = services.key_rotation.primary_key_id();
     let usage = services.key_rotation.status()?;
-    println!("key_id\tsecrets\tstate");
     let mut ids: Vec<_> = configured.clone();
     ids.extend(usage.iter().map(|(id, _)| *id));
     ids.sort();
     ids.dedup();
-    for id in ids {
-        let count = usage
-            .iter()
-            .find(|(key, _)| *key == id)
-            .map_or(0, |(_, count)| *count);
-        let state = if id == primary {
-            "primary"
-        } else if configured.contains(&id) {
-            if count == 0 {
-                "configured, unused: can be removed"
+    let rows: Vec<(KeyId, u64, &str)> = ids
+        .into_iter()
+        .map(|id| {
+            let count = usage
+                .iter()
+                .find(|(key, _)| *key == id)
+                .map_or(0, |(_, count)| *count);
+            let state = if id == primary {
+                "primary"
+            } else if configured.contains(&id) {
+                if count == 0 {
+                    "configured, unused: can be removed"
+                } else {
+                    "configured"
+                }
             } else {
-                "configured"
-            }
-        } else {
-            "NOT CONFIGURED: these secrets cannot be read"
-        };
-        println!("{id}\t{count}\t{state}");
-    }
+                "NOT CONFIGURED: these secrets cannot be read"
+            };
+            (id, count, state)
+        })
+        .collect();
     // The counts above come from the key id recorded beside each blob; opening
     // every blob also finds corrupt ones and ones swapped under a configured key.
     let report = services.key_rotation.check_all(500, |_| {})?;
+    if session.json {
+        Session::print_json(&json!({
+            "keys": rows
+                .iter()
+                .map(|(id, count, state)| json!({
+                    "key_id": id.0,
+                    "secrets": count,
+                    "state": state,
+                }))
+                .collect::<Vec<_>>(),
+            "examined": report.examined,
+            "unreadable": report.unreadable.len(),
+        }));
+        return Ok(());
+    }
+    println!("key_id\tsecrets\tstate");
+    for (id, count, state) in &rows {
+        println!("{id}\t{count}\t{state}");
+    }
     println!();
     if report.unreadable.is_empty() {
         println!("all {} stored secret(s) open", report.examined);
@@ -405,8 +763,24 @@ fn key_status() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line of standard input, without its line ending.
-fn read_password() -> anyhow::Result<SecretString> {
+/// The password: asked for twice without echo when standard input is a terminal
+/// (unless `--password-stdin` insists), else one line of standard input without its
+/// line ending.
+fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
+    if !from_stdin && std::io::stdin().is_terminal() {
+        let first = SecretString::from(
+            rpassword::prompt_password("Password (8 characters or more, not echoed): ")
+                .context("cannot read the password from the terminal")?,
+        );
+        let again = SecretString::from(
+            rpassword::prompt_password("Password again: ")
+                .context("cannot read the password from the terminal")?,
+        );
+        if first.expose_secret() != again.expose_secret() {
+            return Err(anyhow!("the two passwords differ"));
+        }
+        return Ok(first);
+    }
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -78,11 +78,11 @@ impl Admin {
     fn fails(&self, args: &[&str]) -> String {
         let output = self.run(args);
         assert!(!output.status.success(), "{args:?} should fail");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let stderr = without_banner(&String::from_utf8_lossy(&output.stderr));
         assert_eq!(
             stderr.trim_end().lines().count(),
             1,
-            "one line on stderr: {stderr}"
+            "one line on stderr besides the banner: {stderr}"
         );
         stderr
     }
@@ -122,6 +122,15 @@ impl Admin {
     }
 }
 
+/// Standard error without the start banner (`switchboard-admin: profile ...`).
+fn without_banner(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|line| !line.starts_with("switchboard-admin: profile "))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 fn in_dir(dir: &Path) -> Command {
     let mut command = Command::new(BINARY);
     for (name, _) in std::env::vars() {
@@ -158,7 +167,23 @@ fn keys_generate_needs_no_configuration() {
 fn operators_manage_organizations_users_and_tokens() {
     let admin = Admin::new();
 
+    // Only `migrate` creates a database: the others name the file they looked for.
+    let file = admin.dir.path().join("admin.db");
+    for args in [
+        &["org", "create", "--name", "Acme", "--handle", "acme"][..],
+        &["migrate", "--status"],
+        &["token", "list", "--email", "ops@example.com"],
+    ] {
+        let stderr = admin.fails(args);
+        assert!(
+            stderr.contains("no SQLite database at") && stderr.contains("admin.db"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!file.exists(), "{args:?} created the database");
+    }
+
     // Production refuses to work on a database with pending migrations.
+    std::fs::write(&file, b"").expect("an empty database");
     let stderr = admin.fails(&["org", "create", "--name", "Acme", "--handle", "acme"]);
     assert!(stderr.contains("pending"), "{stderr}");
 
@@ -489,6 +514,18 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     // ... finishes when run again.
     let done = admin.ok(&["keys", "rewrap", "--batch-size", "1"]);
     assert!(done.contains("failed 0"), "{done}");
+    // Progress against the total: what is left of the 7 stored secrets to move.
+    let first = done.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("re-encrypting ") && first.contains(" of 7 stored secret(s) under key 2"),
+        "{done}"
+    );
+    assert!(
+        done.lines()
+            .filter(|line| line.starts_with("batch done"))
+            .all(|line| line.contains(" of ") && line.contains("%)")),
+        "{done}"
+    );
     assert_eq!(key_status(&admin), vec![(1, 0), (2, 7)]);
     assert!(admin.ok(&["keys", "status"]).contains("can be removed"));
 
@@ -690,7 +727,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
     for _ in 0..2 {
         let output = admin.run(&["keys", "rewrap", "--batch-size", "2"]);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let stderr = without_banner(&String::from_utf8_lossy(&output.stderr));
         assert!(!output.status.success(), "{stdout}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(
@@ -820,4 +857,317 @@ fn idempotency_purge_deletes_expired_keys() {
     );
     let output = admin.ok(&["idempotency", "purge"]);
     assert!(output.contains("purged 0 expired"), "{output}");
+}
+
+/// Standard output parsed as one JSON document (nothing else may be on it).
+fn json_of(output: &str) -> serde_json::Value {
+    serde_json::from_str(output).unwrap_or_else(|error| panic!("{error}: {output:?}"))
+}
+
+#[test]
+fn listings_in_text_and_json_on_standard_output_only() {
+    let admin = Admin::new();
+    let output = admin.run(&["migrate"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("created a new SQLite database at") && stderr.contains("admin.db"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("switchboard-admin: profile production;")
+            && stderr.contains("database: sqlite://"),
+        "the banner names profile and database: {stderr}"
+    );
+    let status = json_of(&admin.ok(&["--json", "migrate", "--status"]));
+    let rows = status.as_array().expect("an array");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|row| row["state"] == "applied"), "{status}");
+
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let created = json_of(&admin.ok(&[
+        "org", "create", "--name", "Beta", "--handle", "beta", "--json",
+    ]));
+    assert_eq!(created["handle"], "beta");
+    let output = admin.with_stdin(
+        &["user", "create", "--email", "ops@acme.test"],
+        "a long passphrase\n",
+    );
+    assert!(
+        output.status.success(),
+        "a pipe is read without --password-stdin: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@acme.test",
+        "--role",
+        "admin",
+    ]);
+
+    // Text: a header and tab-separated rows.
+    let orgs = admin.ok(&["org", "list"]);
+    let mut lines = orgs.lines();
+    assert_eq!(lines.next(), Some("id\thandle\tname\tcreated_at"), "{orgs}");
+    assert!(
+        orgs.contains("\tacme\tAcme\t") && orgs.contains("\tbeta\tBeta\t"),
+        "{orgs}"
+    );
+    let members = admin.ok(&["member", "list", "--org", "acme"]);
+    assert!(members.contains("\tops@acme.test\tadmin\t"), "{members}");
+
+    // JSON: one document on standard output.
+    let orgs = json_of(&admin.ok(&["--json", "org", "list"]));
+    let handles: Vec<&str> = orgs
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|org| org["handle"].as_str())
+        .collect();
+    assert_eq!(handles, ["acme", "beta"]);
+    let users = json_of(&admin.ok(&["user", "list", "--json"]));
+    assert_eq!(users[0]["email"], "ops@acme.test", "{users}");
+    assert!(users[0].get("password_hash").is_none());
+    assert!(!users.to_string().contains("argon2"), "{users}");
+    let members = json_of(&admin.ok(&["member", "list", "--org", "acme", "--json"]));
+    assert_eq!(members[0]["email"], "ops@acme.test");
+    assert_eq!(members[0]["role"], "admin");
+    assert!(
+        admin
+            .fails(&["member", "list", "--org", "nope"])
+            .contains("no organization")
+    );
+
+    let issued = json_of(&admin.ok(&[
+        "--json",
+        "token",
+        "create",
+        "--email",
+        "ops@acme.test",
+        "--name",
+        "ci",
+        "--expires-in-days",
+        "7",
+    ]));
+    let token = issued["token"].as_str().expect("token").to_owned();
+    assert!(token.starts_with("sbt_"), "{issued}");
+    assert!(issued["expires_at"].is_string(), "{issued}");
+    let listed = admin.ok(&["--json", "token", "list", "--email", "ops@acme.test"]);
+    assert!(!listed.contains(&token), "never the secret: {listed}");
+    let tokens = json_of(&listed);
+    assert_eq!(tokens[0]["name"], "ci");
+    assert_eq!(tokens[0]["kind"], "admin");
+    assert!(tokens[0]["revoked_at"].is_null());
+    let id = tokens[0]["id"].as_i64().expect("id").to_string();
+    let revoked = json_of(&admin.ok(&["--json", "token", "revoke", "--id", &id]));
+    assert_eq!(revoked["revoked"].to_string(), id);
+    let tokens = json_of(&admin.ok(&["--json", "token", "list", "--email", "ops@acme.test"]));
+    assert!(tokens[0]["revoked_at"].is_string(), "{tokens}");
+
+    let status = json_of(&admin.ok(&["--json", "keys", "status"]));
+    assert_eq!(status["keys"][0]["key_id"], 1, "{status}");
+    assert_eq!(status["keys"][0]["state"], "primary", "{status}");
+    assert_eq!(status["unreadable"], 0, "{status}");
+    let check = json_of(&admin.ok(&["--json", "keys", "check"]));
+    assert_eq!(check["examined"], 0, "{check}");
+
+    // A negative number of days is a clear usage error, not "unexpected argument".
+    let output = admin.run(&[
+        "token",
+        "create",
+        "--email",
+        "ops@acme.test",
+        "--name",
+        "x",
+        "--expires-in-days",
+        "-1",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--expires-in-days")
+            && stderr.contains("-1")
+            && !stderr.contains("unexpected argument"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_folder_without_an_installation_stays_empty() {
+    // The development profile (no settings at all), in a folder with no data/: every
+    // command but `migrate` refuses and names the database it looked for.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        &[
+            "token",
+            "create",
+            "--email",
+            "owner@localhost",
+            "--name",
+            "x",
+        ][..],
+        &["org", "list"],
+        &["keys", "status"],
+    ] {
+        let output = in_dir(dir.path()).args(args).output().expect("runs");
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("profile development")
+                && stderr.contains("no SQLite database at data/switchboard.db"),
+            "{args:?}: {stderr}"
+        );
+        let entries: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+        assert!(entries.is_empty(), "{args:?} wrote into the folder");
+    }
+}
+
+/// Every subcommand's help, and every option in it has a description.
+#[test]
+fn every_option_has_help_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let commands: [&[&str]; 17] = [
+        &[],
+        &["migrate"],
+        &["org", "create"],
+        &["org", "list"],
+        &["user", "create"],
+        &["user", "list"],
+        &["member", "add"],
+        &["member", "list"],
+        &["token", "create"],
+        &["token", "list"],
+        &["token", "revoke"],
+        &["keys", "generate"],
+        &["keys", "rewrap"],
+        &["keys", "status"],
+        &["keys", "check"],
+        &["idempotency", "purge"],
+        &["keys"],
+    ];
+    for command in commands {
+        let output = in_dir(dir.path())
+            .args(command)
+            .arg("--help")
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{command:?}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = help.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            if !trimmed.starts_with('-') {
+                continue;
+            }
+            // `--name <NAME>  Text` on one line, or the text on the next, indented.
+            let inline = trimmed
+                .split("  ")
+                .filter(|part| !part.trim().is_empty())
+                .count()
+                >= 2;
+            let below = lines.get(at + 1).is_some_and(|next| {
+                let text = next.trim_start();
+                !text.is_empty()
+                    && !text.starts_with('-')
+                    && next.len() - text.len() > line.len() - trimmed.len()
+            });
+            assert!(
+                inline || below,
+                "{command:?}: no help for {trimmed:?}\n{help}"
+            );
+        }
+    }
+    let output = in_dir(dir.path()).arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("SWITCHBOARD_CONFIG_DIR") && help.contains("current folder"),
+        "{help}"
+    );
+}
+
+/// On a terminal, `user create` asks for the password twice without echoing it.
+/// `script` (util-linux) gives the command a pseudo-terminal; the password is typed
+/// only once the prompt shows, as a person would.
+#[test]
+fn the_password_prompt_on_a_terminal_does_not_echo() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    let command_line = format!("{BINARY} user create --email tty@acme.test");
+    let settings = admin.command(&[]);
+    let mut script = Command::new("script");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SWITCHBOARD") {
+            script.env_remove(&name);
+        }
+    }
+    let mut child = script
+        .args(["-qec", &command_line, "/dev/null"])
+        .envs(
+            settings
+                .get_envs()
+                .filter_map(|(name, value)| Some((name, value?))),
+        )
+        .current_dir(admin.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0_u8; 256];
+            while let Ok(read) = stdout.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                if let Ok(mut seen) = seen.lock() {
+                    seen.push_str(&String::from_utf8_lossy(&buffer[..read]));
+                }
+            }
+        })
+    };
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if seen
+                .lock()
+                .map(|seen| seen.contains(needle))
+                .unwrap_or(false)
+            {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {needle:?} prompt: {:?}",
+                seen.lock().map(|seen| seen.clone())
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    wait_for("Password (");
+    stdin.write_all(b"typed-secret-42\n").expect("typed");
+    wait_for("again");
+    stdin.write_all(b"typed-secret-42\n").expect("typed");
+    let status = child.wait().expect("script ends");
+    drop(stdin);
+    reader.join().expect("reader");
+    let screen = seen.lock().map(|seen| seen.clone()).unwrap_or_default();
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("created user tty@acme.test"), "{screen}");
+    assert!(
+        !screen.contains("typed-secret-42"),
+        "the password was echoed: {screen}"
+    );
+    assert!(admin.ok(&["user", "list"]).contains("tty@acme.test"));
 }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use chrono::Duration;
 use secrecy::SecretString;
 use switchboard_domain::identity::{
-    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, IdentityRepository,
+    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, IdentityRepository, Member,
     NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, OutlivesParent,
     PasswordHasher, Principal, Role, TokenGenerator, TokenHasher, TokenId, TokenInsert, TokenKind,
-    TokenLimit, TokenRecord, UserId, minted_token_expiry,
+    TokenLimit, TokenRecord, UserId, UserSummary, minted_token_expiry,
 };
 use switchboard_domain::shared::{Clock, RepositoryError, Timestamp, has_control_chars};
 
@@ -144,6 +144,15 @@ pub enum IssueTokenError {
 pub enum ListTokensError {
     #[error("no user has this email")]
     UnknownUser,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Why the members of an organization could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListMembersError {
+    #[error("no organization has this handle")]
+    UnknownOrganization,
     #[error(transparent)]
     Repository(#[from] RepositoryError),
 }
@@ -592,6 +601,36 @@ impl IdentityService {
             .user_by_email(email)
             .ok_or(ListTokensError::UnknownUser)??;
         Ok(self.repository.tokens_of(user)?)
+    }
+
+    /// Every organization, oldest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn list_organizations(&self) -> Result<Vec<Organization>, RepositoryError> {
+        self.repository.all_organizations()
+    }
+
+    /// Every user, oldest first (never a password hash).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn list_users(&self) -> Result<Vec<UserSummary>, RepositoryError> {
+        self.repository.all_users()
+    }
+
+    /// The members of the organization with `handle`, with their roles.
+    ///
+    /// # Errors
+    /// [`ListMembersError`].
+    pub fn list_members(&self, handle: &str) -> Result<Vec<Member>, ListMembersError> {
+        let handle =
+            DomainHandle::parse(handle).map_err(|_| ListMembersError::UnknownOrganization)?;
+        let organization = self
+            .repository
+            .organization_by_handle(&handle)?
+            .ok_or(ListMembersError::UnknownOrganization)?;
+        Ok(self.repository.members_of(organization.id)?)
     }
 
     /// Revokes a token: it fails on its very next request.

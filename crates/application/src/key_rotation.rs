@@ -8,18 +8,18 @@
 //! value. Every write stands alone, so a killed run loses nothing and running again
 //! finishes the job. A credential that does not open (malformed bytes, tampering, a
 //! key that is not configured) is skipped and reported, never a reason to stop: the
-//! other rows still move.
+//! other rows still move. A rewrap also moves blobs of format 1 (one `auth_token`,
+//! written before credential fields were data) to format 2, under the primary key
+//! or not.
 
 use std::sync::Arc;
 
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::RepositoryError;
 use switchboard_domain::telephony::{
-    AUTH_TOKEN_FIELD, AssociatedData, CipherError, CredentialKeyRepository, KeyId,
-    ProviderConfigId, SealedCredential, SecretCipher,
+    CipherError, CredentialKeyRepository, Credentials, KeyId, ProviderConfigId, SealedCredential,
+    SealedSecret, SecretCipher,
 };
-
-use crate::telephony::PROVIDER_CONFIG_TABLE;
 
 /// What happened to one credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,12 +146,22 @@ impl KeyRotationService {
         Ok(KeyCoverage { usage, missing })
     }
 
-    fn binding(credential: &SealedCredential) -> AssociatedData {
-        AssociatedData::for_field(
+    /// Opens every secret of a stored credential (format 1 or 2).
+    fn open(
+        &self,
+        credential: &SealedCredential,
+    ) -> Result<std::collections::BTreeMap<String, secrecy::SecretString>, CipherError> {
+        let names: Vec<&str> = credential.secret_names.iter().map(String::as_str).collect();
+        if names.is_empty() {
+            // Nothing names the secrets the blob is bound to: it cannot open.
+            return Err(CipherError::Authentication);
+        }
+        Credentials::open(
+            &credential.stored,
+            &names,
+            self.cipher.as_ref(),
             credential.org_id,
-            PROVIDER_CONFIG_TABLE,
             &credential.uid,
-            AUTH_TOKEN_FIELD,
         )
     }
 
@@ -164,12 +174,16 @@ impl KeyRotationService {
         &self,
         credential: &SealedCredential,
     ) -> Result<RewrapOutcome, RepositoryError> {
-        let binding = Self::binding(credential);
-        let plaintext = match credential.stored.open(self.cipher.as_ref(), &binding) {
-            Ok(plaintext) => plaintext,
+        let secrets = match self.open(credential) {
+            Ok(secrets) => secrets,
             Err(error) => return Ok(RewrapOutcome::Failed(error)),
         };
-        let resealed = match self.cipher.seal(&plaintext, &binding) {
+        let resealed = match Credentials::seal(
+            &secrets,
+            self.cipher.as_ref(),
+            credential.org_id,
+            &credential.uid,
+        ) {
             Ok(sealed) => sealed,
             Err(error) => return Ok(RewrapOutcome::Failed(error)),
         };
@@ -196,6 +210,8 @@ impl KeyRotationService {
     ) -> Result<RewrapReport, RepositoryError> {
         let primary = self.cipher.primary_key_id();
         let mut report = RewrapReport::default();
+        // First every credential under another key, then those still in format 1
+        // under the primary key.
         let mut cursor = None;
         loop {
             let batch = self
@@ -204,28 +220,58 @@ impl KeyRotationService {
             let Some(last) = batch.last() else { break };
             cursor = Some(last.id);
             for credential in &batch {
-                report.examined += 1;
-                match self.rewrap_credential(credential)? {
-                    RewrapOutcome::Rewrapped => report.rewrapped += 1,
-                    RewrapOutcome::ChangedMeanwhile => report.changed_meanwhile += 1,
-                    RewrapOutcome::Failed(reason) => {
-                        tracing::error!(
-                            configuration = credential.id.0,
-                            organization = credential.org_id.0,
-                            reason = %reason,
-                            "credential could not be re-encrypted: skipped"
-                        );
-                        report.failed.push(UnreadableCredential {
-                            id: credential.id,
-                            org_id: credential.org_id,
-                            reason,
-                        });
-                    }
-                }
+                self.rewrap_into(credential, &mut report)?;
             }
             after_batch(&report);
         }
+        let mut cursor = None;
+        loop {
+            let batch = self
+                .repository
+                .stored_credentials(cursor, batch_size.max(1))?;
+            let Some(last) = batch.last() else { break };
+            cursor = Some(last.id);
+            let mut moved = false;
+            for credential in batch.iter().filter(|credential| {
+                credential.stored.parse().is_ok_and(|sealed| {
+                    sealed.format() == SealedSecret::FORMAT_V1 && sealed.key_id() == primary
+                })
+            }) {
+                moved = true;
+                self.rewrap_into(credential, &mut report)?;
+            }
+            if moved {
+                after_batch(&report);
+            }
+        }
         Ok(report)
+    }
+
+    /// Rewraps one credential and counts the outcome in `report`.
+    fn rewrap_into(
+        &self,
+        credential: &SealedCredential,
+        report: &mut RewrapReport,
+    ) -> Result<(), RepositoryError> {
+        report.examined += 1;
+        match self.rewrap_credential(credential)? {
+            RewrapOutcome::Rewrapped => report.rewrapped += 1,
+            RewrapOutcome::ChangedMeanwhile => report.changed_meanwhile += 1,
+            RewrapOutcome::Failed(reason) => {
+                tracing::error!(
+                    configuration = credential.id.0,
+                    organization = credential.org_id.0,
+                    reason = %reason,
+                    "credential could not be re-encrypted: skipped"
+                );
+                report.failed.push(UnreadableCredential {
+                    id: credential.id,
+                    org_id: credential.org_id,
+                    reason,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Opens every stored credential, `batch_size` at a time (nothing is written),
@@ -248,10 +294,7 @@ impl KeyRotationService {
             cursor = Some(last.id);
             for credential in &batch {
                 report.examined += 1;
-                let opened = credential
-                    .stored
-                    .open(self.cipher.as_ref(), &Self::binding(credential));
-                if let Err(reason) = opened {
+                if let Err(reason) = self.open(credential) {
                     report.unreadable.push(UnreadableCredential {
                         id: credential.id,
                         org_id: credential.org_id,

@@ -12,6 +12,7 @@
 
 mod verify;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -22,19 +23,18 @@ use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, ValidationErrors, WriteError,
 };
 use switchboard_domain::telephony::{
-    AUTH_TOKEN_FIELD, AssociatedData, BridgeConnection, CipherError, ConfigDeletion,
-    CreateProviderConfig, CredentialVerifier, CredentialsToVerify, NewProviderConfig,
-    NoCredentialVerifier, Provider, ProviderCatalog, ProviderCatalogRepository, ProviderConfig,
-    ProviderConfigChanges, ProviderConfigDraft, ProviderConfigFilter, ProviderConfigId,
-    ProviderConfigRepository, ProviderConfigUpdate, SecretCipher, Verification, VerificationStatus,
-    auth_token_last4,
+    BridgeConnection, CREDENTIALS_TABLE, CipherError, ConfigDeletion, CreateProviderConfig,
+    CredentialVerifier, Credentials, CredentialsToVerify, NewProviderConfig, NoCredentialVerifier,
+    Provider, ProviderCatalog, ProviderCatalogRepository, ProviderConfig, ProviderConfigChanges,
+    ProviderConfigDraft, ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository,
+    ProviderConfigUpdate, SecretCipher, Verification, VerificationStatus, last4,
 };
 
 pub use self::verify::VerifyProviderConfigError;
 use crate::Actor;
 
 /// Table name bound into the associated data of configuration credentials.
-pub const PROVIDER_CONFIG_TABLE: &str = "provider_configurations";
+pub const PROVIDER_CONFIG_TABLE: &str = CREDENTIALS_TABLE;
 
 /// Compare-and-set attempts of one write before it gives up as contended (only
 /// writes without a client precondition retry: with one, a lost race is a 412).
@@ -196,25 +196,49 @@ impl std::fmt::Debug for ProviderConfigService {
 }
 
 impl ProviderConfigService {
-    /// Loads the catalog once and wires the service.
+    /// Wires the service with the provider catalog compiled into the binary, after
+    /// checking that storage holds each of its entries under the same id and slug
+    /// (`migrate` and every start write them).
     ///
     /// # Errors
-    /// [`LoadCatalogError`] when the catalog cannot be read or compiled.
+    /// [`LoadCatalogError`] when the catalog cannot be read, or storage lacks an entry.
     pub fn new(
         catalog: &dyn ProviderCatalogRepository,
         repository: Arc<dyn ProviderConfigRepository>,
         cipher: Arc<dyn SecretCipher>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LoadCatalogError> {
-        let catalog = ProviderCatalog::from_records(catalog.providers()?)
-            .map_err(LoadCatalogError::Invalid)?;
-        Ok(Self {
+        let builtin = ProviderCatalog::builtin().map_err(LoadCatalogError::Invalid)?;
+        let stored = catalog.providers()?;
+        for provider in builtin.all() {
+            if !stored
+                .iter()
+                .any(|row| row.id == provider.id && row.slug == provider.slug)
+            {
+                return Err(LoadCatalogError::Invalid(format!(
+                    "provider {} (id {}) is not in the database; run switchboard-admin migrate",
+                    provider.slug, provider.id.0
+                )));
+            }
+        }
+        Ok(Self::with_catalog(builtin, repository, cipher, clock))
+    }
+
+    /// Wires the service with `catalog` (tests use small catalogs of their own).
+    #[must_use]
+    pub fn with_catalog(
+        catalog: ProviderCatalog,
+        repository: Arc<dyn ProviderConfigRepository>,
+        cipher: Arc<dyn SecretCipher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
             repository,
             cipher,
             catalog: Arc::new(catalog),
             clock,
             verifier: Arc::new(NoCredentialVerifier),
-        })
+        }
     }
 
     /// Uses `verifier` to check credentials with their provider (without one, no
@@ -256,20 +280,30 @@ impl ProviderConfigService {
         options: &WriteOptions,
     ) -> Result<ProviderConfig, CreateProviderConfigError> {
         ensure_writer(actor.role).map_err(|()| CreateProviderConfigError::PermissionDenied)?;
+        let provider = self.provider(create.provider_id)?;
+        let primary = create
+            .credentials
+            .primary_secret(provider)
+            .cloned()
+            .ok_or_else(|| {
+                RepositoryError::Internal("a checked create lacks its primary secret".into())
+            })?;
         let verification = if options.verify {
-            let provider = self.provider(create.provider_id)?;
             Some(
-                self.confirm_credentials(provider, &create.account_sid, &create.auth_token)
+                self.confirm_credentials(provider, &create.account_sid, &primary)
                     .map_err(CreateProviderConfigError::Verification)?,
             )
         } else {
             None
         };
         let uid = uuid::Uuid::new_v4().to_string();
-        let sealed = self
-            .cipher
-            .seal(&create.auth_token, &binding(actor.org_id, &uid))
-            .map_err(CreateProviderConfigError::Encryption)?;
+        let sealed = Credentials::seal(
+            &create.credentials.secrets,
+            self.cipher.as_ref(),
+            actor.org_id,
+            &uid,
+        )
+        .map_err(CreateProviderConfigError::Encryption)?;
         let now = self.clock.now();
         let new = NewProviderConfig {
             uid,
@@ -278,7 +312,9 @@ impl ProviderConfigService {
             name: create.name,
             account_sid: create.account_sid,
             auth_token: sealed,
-            auth_token_last4: auth_token_last4(&create.auth_token),
+            auth_token_last4: last4(&primary),
+            secret_last4: create.credentials.secret_last4(),
+            public_fields: create.credentials.public,
             active: create.active,
             base_url: create.base_url,
             sip_url: create.sip_url,
@@ -365,7 +401,7 @@ impl ProviderConfigService {
         draft: ProviderConfigDraft,
         options: &WriteOptions,
     ) -> Result<ProviderConfig, UpdateProviderConfigError> {
-        let changes = ProviderConfigChanges::validate_shapes(draft)
+        let changes = ProviderConfigChanges::validate_shapes(draft, &self.catalog)
             .map_err(UpdateProviderConfigError::Validation)?;
         ensure_writer(actor.role).map_err(|()| UpdateProviderConfigError::PermissionDenied)?;
         if !options.verify {
@@ -437,42 +473,65 @@ impl ProviderConfigService {
             return Err(UpdateProviderConfigError::PreconditionFailed);
         }
         let provider = self.provider(current.provider_id)?;
-        changes
+        let sent = changes
             .check_against(provider, &self.catalog)
             .map_err(UpdateProviderConfigError::Validation)?;
+        let account_sid = sent.identifier(provider).map(str::to_owned);
+        // The whole set of secrets after the change, when the change sends any.
+        let secrets = if sent.secrets.is_empty() {
+            None
+        } else {
+            Some(self.merged_secrets(provider, current, &sent)?)
+        };
         let verification = if check_with_provider {
-            let token = match &changes.auth_token {
-                Some(token) => token.clone(),
-                None => self
-                    .open_credential(current)
-                    .map_err(UpdateProviderConfigError::CredentialsUnreadable)?,
-            };
-            let account_sid = changes
-                .account_sid
-                .as_deref()
-                .unwrap_or(&current.account_sid);
+            let token = match &secrets {
+                Some(secrets) => secrets.get(&provider.primary_secret().name).cloned(),
+                None => Some(
+                    self.open_credential(current)
+                        .map_err(UpdateProviderConfigError::CredentialsUnreadable)?,
+                ),
+            }
+            .ok_or_else(|| {
+                RepositoryError::Internal("the configuration lacks its primary secret".into())
+            })?;
+            let account_sid = account_sid.as_deref().unwrap_or(&current.account_sid);
             Some(Some(
                 self.confirm_credentials(provider, account_sid, &token)
                     .map_err(UpdateProviderConfigError::Verification)?,
             ))
         } else {
             // The stored outcome was about the old credentials.
-            (changes.account_sid.is_some() || changes.auth_token.is_some()).then_some(None)
+            changes.touches_credentials().then_some(None)
         };
-        let auth_token = match &changes.auth_token {
-            None => None,
-            Some(token) => Some((
-                self.cipher
-                    .seal(token, &binding(actor.org_id, &current.uid))
-                    .map_err(UpdateProviderConfigError::Encryption)?,
-                auth_token_last4(token),
-            )),
+        let (auth_token, secret_last4) = match &secrets {
+            None => (None, None),
+            Some(secrets) => {
+                let sealed =
+                    Credentials::seal(secrets, self.cipher.as_ref(), actor.org_id, &current.uid)
+                        .map_err(UpdateProviderConfigError::Encryption)?;
+                let last4s: BTreeMap<String, String> = secrets
+                    .iter()
+                    .map(|(name, secret)| (name.clone(), last4(secret)))
+                    .collect();
+                let primary = last4s
+                    .get(&provider.primary_secret().name)
+                    .cloned()
+                    .unwrap_or_else(|| "****".to_owned());
+                (Some((sealed, primary)), Some(last4s))
+            }
         };
+        let public_fields = (!sent.public.is_empty()).then(|| {
+            let mut public = current.public_fields.clone();
+            public.extend(sent.public.clone());
+            public
+        });
         let now = self.clock.now();
         let update = ProviderConfigUpdate {
             name: changes.name.clone(),
-            account_sid: changes.account_sid.clone(),
+            account_sid,
             auth_token,
+            secret_last4,
+            public_fields,
             active: changes.active,
             base_url: changes.base_url.clone(),
             sip_url: changes.sip_url.clone(),
@@ -549,26 +608,76 @@ impl ProviderConfigService {
             .map_err(RevealCredentialError::Decryption)
     }
 
-    /// Opens the stored credential of `config`: the stored bytes are parsed here, at
-    /// use, and nowhere else. A failure is logged once, naming the configuration, its
-    /// organization and the reason (a key id at most, never bytes), so that an
-    /// operator can find the row (`switchboard-admin keys check` lists them all).
+    /// Opens the primary secret of `config` (see [`Self::open_secrets`]).
     pub(crate) fn open_credential(
         &self,
         config: &ProviderConfig,
     ) -> Result<SecretString, CipherError> {
-        config
-            .auth_token
-            .open(self.cipher.as_ref(), &binding(config.org_id, &config.uid))
-            .inspect_err(|error| {
-                tracing::warn!(
-                    configuration = config.id.0,
-                    organization = config.org_id.0,
-                    reason = %error,
-                    "stored credentials cannot be opened; the client must send every secret again, \
-                     or the key must be configured (switchboard-admin keys check lists such rows)"
-                );
-            })
+        let mut secrets = self.open_secrets(config)?;
+        let primary = self
+            .catalog
+            .by_id(config.provider_id)
+            .map(|provider| provider.primary_secret().name.clone());
+        primary
+            .and_then(|name| secrets.remove(&name))
+            .or_else(|| secrets.into_values().next())
+            .ok_or(CipherError::Authentication)
+    }
+
+    /// Opens every stored secret of `config`: the stored bytes are parsed here, at
+    /// use, and nowhere else. A failure is logged once, naming the configuration, its
+    /// organization and the reason (a key id at most, never bytes), so that an
+    /// operator can find the row (`switchboard-admin keys check` lists them all).
+    pub(crate) fn open_secrets(
+        &self,
+        config: &ProviderConfig,
+    ) -> Result<BTreeMap<String, SecretString>, CipherError> {
+        Credentials::open(
+            &config.auth_token,
+            &config.secret_names(),
+            self.cipher.as_ref(),
+            config.org_id,
+            &config.uid,
+        )
+        .inspect_err(|error| {
+            tracing::warn!(
+                configuration = config.id.0,
+                organization = config.org_id.0,
+                reason = %error,
+                "stored credentials cannot be opened; the client must send every secret again, \
+                 or the key must be configured (switchboard-admin keys check lists such rows)"
+            );
+        })
+    }
+
+    /// Every secret after a change that sends `sent.secrets`: the stored ones with
+    /// the sent ones replacing theirs. When the change sends every stored secret and
+    /// every required one, nothing needs opening; when the stored set does not open,
+    /// the change must send every required secret and then replaces the whole set.
+    fn merged_secrets(
+        &self,
+        provider: &Provider,
+        current: &ProviderConfig,
+        sent: &Credentials,
+    ) -> Result<BTreeMap<String, SecretString>, UpdateProviderConfigError> {
+        let all_required = provider
+            .secret_fields()
+            .filter(|field| field.required)
+            .all(|field| sent.secrets.contains_key(&field.name));
+        let covers_stored = current
+            .secret_last4
+            .keys()
+            .all(|name| sent.secrets.contains_key(name));
+        if all_required && covers_stored {
+            return Ok(sent.secrets.clone());
+        }
+        let mut merged = match self.open_secrets(current) {
+            Ok(stored) => stored,
+            Err(_) if all_required => BTreeMap::new(),
+            Err(error) => return Err(UpdateProviderConfigError::CredentialsUnreadable(error)),
+        };
+        merged.extend(sent.secrets.clone());
+        Ok(merged)
     }
 }
 
@@ -616,10 +725,6 @@ fn audit_actor(actor: &Actor, options: &WriteOptions) -> AuditActor {
         token_id: Some(actor.token_id),
         request_id: options.request_id.clone(),
     }
-}
-
-fn binding(org: OrgId, uid: &str) -> AssociatedData {
-    AssociatedData::for_field(org, PROVIDER_CONFIG_TABLE, uid, AUTH_TOKEN_FIELD)
 }
 
 fn ensure_writer(role: Role) -> Result<(), ()> {

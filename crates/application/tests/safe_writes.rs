@@ -57,11 +57,16 @@ impl SecretCipher for Cipher {
     fn seal(
         &self,
         plaintext: &SecretString,
-        _: &AssociatedData,
+        binding: &AssociatedData,
     ) -> Result<SealedSecret, CipherError> {
         let mut bytes = plaintext.expose_secret().as_bytes().to_vec();
         bytes.extend_from_slice(&[0; 16]);
-        Ok(SealedSecret::from_parts(KeyId(1), &[0; 12], &bytes))
+        Ok(SealedSecret::from_parts_with_format(
+            binding.format(),
+            KeyId(1),
+            &[0; 12],
+            &bytes,
+        ))
     }
 
     fn open(&self, sealed: &SealedSecret, _: &AssociatedData) -> Result<SecretString, CipherError> {
@@ -119,6 +124,9 @@ impl Repository {
             row.auth_token = sealed.clone().into();
             row.auth_token_last4.clone_from(last4);
         }
+        if let Some(last4s) = &update.secret_last4 {
+            row.secret_last4.clone_from(last4s);
+        }
         if let Some(verification) = update.verification {
             row.verification = verification;
         }
@@ -154,6 +162,9 @@ impl ProviderConfigRepository for Repository {
             account_sid: new.account_sid.clone(),
             auth_token: new.auth_token.clone().into(),
             auth_token_last4: new.auth_token_last4.clone(),
+            public_fields: new.public_fields.clone(),
+            secret_last4: new.secret_last4.clone(),
+            credential_version: 1,
             active: new.active,
             base_url: new.base_url.clone(),
             sip_url: new.sip_url.clone(),
@@ -340,13 +351,16 @@ fn fixture() -> Fixture {
         good_token: "good-token-0001",
         calls: AtomicUsize::new(0),
     });
-    let service = ProviderConfigService::new(
-        &Catalog,
+    let catalog = switchboard_domain::telephony::ProviderCatalog::from_records(
+        Catalog.providers().expect("records"),
+    )
+    .expect("catalog");
+    let service = ProviderConfigService::with_catalog(
+        catalog,
         repository.clone(),
         Arc::new(Cipher),
         Arc::new(SystemClock),
     )
-    .expect("catalog")
     .with_verifier(verifier.clone());
     let actor = Actor {
         user_id: UserId(3),

@@ -115,7 +115,8 @@ impl SecretCipher for AesGcmKeyring {
         let nonce = Nonce::generate();
         let nonce_bytes: [u8; SealedSecret::NONCE_LEN] = nonce.into();
         // The header is authenticated, so it must be known before encrypting.
-        let header = SealedSecret::from_parts(self.primary, &nonce_bytes, &[]);
+        let header =
+            SealedSecret::from_parts_with_format(binding.format(), self.primary, &nonce_bytes, &[]);
         let aad = authenticated_data(header.header(), binding);
         let ciphertext = cipher
             .encrypt(
@@ -126,7 +127,8 @@ impl SecretCipher for AesGcmKeyring {
                 },
             )
             .map_err(|_| CipherError::Seal)?;
-        Ok(SealedSecret::from_parts(
+        Ok(SealedSecret::from_parts_with_format(
+            binding.format(),
             self.primary,
             &nonce_bytes,
             &ciphertext,

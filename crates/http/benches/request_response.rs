@@ -52,6 +52,15 @@ fn config(id: i64) -> ProviderConfig {
         account_sid: format!("AC0123456789abcdef0123456789ab{id:04}"),
         auth_token: SealedSecret::from_parts(KeyId(1), &[7; 12], &[9; 48]).into(),
         auth_token_last4: "cdef".into(),
+        public_fields: Map::from_iter([(
+            "account_sid".to_owned(),
+            Value::from(format!("AC0123456789abcdef0123456789ab{id:04}")),
+        )]),
+        secret_last4: std::collections::BTreeMap::from([(
+            "auth_token".to_owned(),
+            "cdef".to_owned(),
+        )]),
+        credential_version: 1,
         active: true,
         base_url: None,
         sip_url: Some("sip:trunk.example.com".into()),

@@ -25,9 +25,10 @@ mod spec;
 mod state;
 mod wire;
 
-pub use middleware::metrics::{prometheus, track_requests};
+pub use middleware::metrics::{process_metrics, prometheus, track_requests};
 pub use middleware::normalize::normalize_path;
 pub use middleware::request_id::request_id_middleware;
+pub use routes::health::metrics_endpoint;
 pub use routes::{configure, route_table};
 pub use state::{AppState, PoolGauge, PoolGauges, Readiness, ReadinessProbe};
 pub use wire::forwarded::{InvalidTrustedProxy, TrustedProxies};

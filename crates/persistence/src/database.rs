@@ -9,6 +9,7 @@
 //! [`RepositoryError::Unavailable`].
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +61,25 @@ impl DatabaseSettings {
             pool_size: 8,
             connect_timeout_ms: 3000,
             statement_timeout_ms: 5000,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// The URL with its password (if any) replaced by `***`: what banners and error
+    /// messages may show.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.trim())
+    }
+
+    /// The SQLite file the URL names; `None` for PostgreSQL (or a URL that cannot be
+    /// read, which [`Database::connect`] reports).
+    #[must_use]
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match Target::parse(&self.url, self.connect_timeout_ms) {
+            Ok(Target::Sqlite(path)) => Some(path),
+            _ => None,
         }
     }
 }
@@ -284,6 +304,67 @@ impl Database {
     /// [`DatabaseError::Unavailable`] without a connection; [`DatabaseError::Migration`]
     /// when a migration fails (it is rolled back).
     pub fn run_pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
+        let applied = self.apply_pending_migrations()?;
+        self.sync_builtin_catalog()?;
+        Ok(applied)
+    }
+
+    /// Writes the provider catalog compiled into the binary into the database (see
+    /// [`Database::sync_provider_catalog`]); `migrate` and every start run it.
+    ///
+    /// # Errors
+    /// [`DatabaseError::Migration`] when the compiled catalog is invalid (a unit test
+    /// prevents it), else what the write reports.
+    pub fn sync_builtin_catalog(&self) -> Result<(), DatabaseError> {
+        let catalog = switchboard_domain::telephony::ProviderCatalog::builtin()
+            .map_err(DatabaseError::Migration)?;
+        Ok(self.sync_provider_catalog(&catalog)?)
+    }
+
+    /// Applies the pending migrations whose names sort at or before `last` (for
+    /// tests that build a database as an older release left it), without writing the
+    /// catalog. Returns their names.
+    ///
+    /// # Errors
+    /// As [`Database::run_pending_migrations`].
+    #[doc(hidden)]
+    pub fn run_migrations_through(&self, last: &str) -> Result<Vec<String>, DatabaseError> {
+        let mut applied = Vec::new();
+        let mut connection = self.writer()?;
+        loop {
+            let next = match &mut *connection {
+                DbConnection::Sqlite(connection) => connection
+                    .pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|pending| pending.first().map(|m| m.name().to_string())),
+                DbConnection::Postgresql(connection) => connection
+                    .pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|pending| pending.first().map(|m| m.name().to_string())),
+            }
+            .map_err(migration_error)?;
+            let Some(name) = next.filter(|name| name.as_str() <= last) else {
+                return Ok(applied);
+            };
+            match &mut *connection {
+                DbConnection::Sqlite(connection) => connection
+                    .pending_migrations(SQLITE_MIGRATIONS)
+                    .and_then(|pending| match pending.first() {
+                        Some(migration) => connection.run_migration(&**migration).map(|_| ()),
+                        None => Ok(()),
+                    }),
+                DbConnection::Postgresql(connection) => connection
+                    .pending_migrations(POSTGRES_MIGRATIONS)
+                    .and_then(|pending| match pending.first() {
+                        Some(migration) => connection.run_migration(&**migration).map(|_| ()),
+                        None => Ok(()),
+                    }),
+            }
+            .map_err(migration_error)?;
+            applied.push(name);
+        }
+    }
+
+    /// Applies every pending migration (without the catalog sync).
+    fn apply_pending_migrations(&self) -> Result<Vec<String>, DatabaseError> {
         let mut connection = self.writer()?;
         match &mut *connection {
             DbConnection::Sqlite(connection) => {

@@ -9,9 +9,10 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use switchboard_domain::identity::{
-    DomainHandle, Email, IdentityRepository, NewApiTokenRecord, NewUser, OrgId, Organization,
-    OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role, TokenHash, TokenId,
-    TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, WhenFull,
+    DomainHandle, Email, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId,
+    Organization, OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role,
+    TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary,
+    WhenFull,
 };
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 
@@ -729,5 +730,62 @@ impl IdentityRepository for DieselIdentityRepository {
             Err(BootstrapError::AlreadyBootstrapped) => Ok(false),
             Err(BootstrapError::Database(error)) => Err(repository_error(error)),
         }
+    }
+
+    fn all_organizations(&self) -> Result<Vec<Organization>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        organizations::table
+            .order((organizations::created_at.asc(), organizations::id.asc()))
+            .load::<OrganizationRow>(conn)
+            .map_err(repository_error)?
+            .into_iter()
+            .map(OrganizationRow::into_domain)
+            .collect()
+    }
+
+    fn all_users(&self) -> Result<Vec<UserSummary>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let rows: Vec<(i64, String, NaiveDateTime)> = users::table
+            .order((users::created_at.asc(), users::id.asc()))
+            .select((users::id, users::email, users::created_at))
+            .load(conn)
+            .map_err(repository_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, email, created_at)| UserSummary {
+                id: UserId(id),
+                email,
+                created_at: from_db(created_at),
+            })
+            .collect())
+    }
+
+    fn members_of(&self, organization: OrgId) -> Result<Vec<Member>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let rows: Vec<(i64, String, String, NaiveDateTime)> = memberships::table
+            .inner_join(users::table)
+            .filter(memberships::organization_id.eq(organization.0))
+            .order((memberships::created_at.asc(), memberships::id.asc()))
+            .select((
+                users::id,
+                users::email,
+                memberships::role,
+                memberships::created_at,
+            ))
+            .load(conn)
+            .map_err(repository_error)?;
+        rows.into_iter()
+            .map(|(user_id, email, role, since)| {
+                Ok(Member {
+                    user_id: UserId(user_id),
+                    email,
+                    role: parse_role(&role)?,
+                    since: from_db(since),
+                })
+            })
+            .collect()
     }
 }

@@ -30,12 +30,20 @@ impl DieselCredentialKeyRepository {
     }
 }
 
-fn credential((id, org, uid, bytes): (i64, i64, String, Vec<u8>)) -> SealedCredential {
+/// A stored credential; the names of its secrets are the keys of its last-4 map
+/// (a map that does not parse names none: the blob then fails to open, reported).
+fn credential(
+    (id, org, uid, bytes, last4): (i64, i64, String, Vec<u8>, String),
+) -> SealedCredential {
+    let secret_names = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&last4)
+        .map(|map| map.into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_default();
     SealedCredential {
         id: ProviderConfigId(id),
         org_id: OrgId(org),
         uid,
         stored: StoredSecret::from_bytes(bytes),
+        secret_names,
     }
 }
 
@@ -68,7 +76,7 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
     ) -> Result<Vec<SealedCredential>, RepositoryError> {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
-        let rows: Vec<(i64, i64, String, Vec<u8>)> = configs::table
+        let rows: Vec<(i64, i64, String, Vec<u8>, String)> = configs::table
             .filter(configs::auth_token_key_id.ne(i64::from(key.0)))
             .filter(configs::id.gt(after.map_or(0, |id| id.0)))
             .order(configs::id)
@@ -78,6 +86,7 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
                 configs::organization_id,
                 configs::uid,
                 configs::auth_token_ciphertext,
+                configs::secret_last4,
             ))
             .load(conn)
             .map_err(repository_error)?;
@@ -91,7 +100,7 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
     ) -> Result<Vec<SealedCredential>, RepositoryError> {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
-        let rows: Vec<(i64, i64, String, Vec<u8>)> = configs::table
+        let rows: Vec<(i64, i64, String, Vec<u8>, String)> = configs::table
             .filter(configs::id.gt(after.map_or(0, |id| id.0)))
             .order(configs::id)
             .limit(i64::from(limit.max(1)))
@@ -100,6 +109,7 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
                 configs::organization_id,
                 configs::uid,
                 configs::auth_token_ciphertext,
+                configs::secret_last4,
             ))
             .load(conn)
             .map_err(repository_error)?;

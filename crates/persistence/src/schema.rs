@@ -63,6 +63,7 @@ diesel::table! {
         auth_token_pattern -> Text,
         auth_token_hint -> Text,
         position -> Integer,
+        fields -> Text,
     }
 }
 
@@ -87,6 +88,9 @@ diesel::table! {
         updated_at -> Timestamp,
         verification_status -> Nullable<Text>,
         verification_checked_at -> Nullable<Timestamp>,
+        public_fields -> Text,
+        secret_last4 -> Text,
+        credential_version -> BigInt,
     }
 }
 

@@ -5,6 +5,8 @@
 //! behaves like an unknown one. Credentials arrive and leave sealed; this module
 //! stores the envelope and its key id and never sees a plaintext.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -13,7 +15,7 @@ use switchboard_domain::audit::AuditEntry;
 use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::{Page, PageRequest, RepositoryError, WriteError};
 use switchboard_domain::telephony::{
-    ConfigDeletion, NewProviderConfig, ProviderCatalogRepository, ProviderConfig,
+    ConfigDeletion, NewProviderConfig, ProviderCatalog, ProviderCatalogRepository, ProviderConfig,
     ProviderConfigFilter, ProviderConfigId, ProviderConfigRepository, ProviderConfigUpdate,
     ProviderId, ProviderRecord, StoredSecret, Verification, VerificationStatus, account_sid_key,
 };
@@ -56,6 +58,7 @@ struct ProviderRow {
     auth_token_pattern: String,
     auth_token_hint: String,
     _position: i32,
+    _fields: String,
 }
 
 impl From<ProviderRow> for ProviderRecord {
@@ -88,6 +91,67 @@ impl ProviderCatalogRepository for DieselProviderCatalogRepository {
             .load(conn)
             .map_err(repository_error)?;
         Ok(rows.into_iter().map(ProviderRecord::from).collect())
+    }
+}
+
+/// A catalog row as written from the compiled catalog.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = telephony_providers)]
+struct CatalogRow {
+    slug: String,
+    name: String,
+    description: String,
+    icon: String,
+    account_sid_label: String,
+    account_sid_pattern: String,
+    account_sid_hint: String,
+    auth_token_label: String,
+    auth_token_pattern: String,
+    auth_token_hint: String,
+    position: i32,
+    fields: String,
+}
+
+impl Database {
+    /// Writes the compiled provider catalog into `telephony_providers` (one row per
+    /// provider, by its fixed id: changed rows are updated, new ones inserted; rows
+    /// are never deleted, configurations refer to them). Runs after migrations and
+    /// at every start, so the stored copy is the binary's data file.
+    ///
+    /// # Errors
+    /// [`RepositoryError`]; nothing is written then (one transaction).
+    pub fn sync_provider_catalog(&self, catalog: &ProviderCatalog) -> Result<(), RepositoryError> {
+        let mut pooled = self.writer()?;
+        write_transaction(&mut pooled, |conn| {
+            for (index, provider) in catalog.all().iter().enumerate() {
+                let row = CatalogRow {
+                    slug: provider.slug.clone(),
+                    name: provider.name.clone(),
+                    description: provider.description.clone(),
+                    icon: provider.icon.clone(),
+                    account_sid_label: provider.account_sid.label.clone(),
+                    account_sid_pattern: provider.account_sid.pattern.clone(),
+                    account_sid_hint: provider.account_sid.hint.clone(),
+                    auth_token_label: provider.auth_token.label.clone(),
+                    auth_token_pattern: provider.auth_token.pattern.clone(),
+                    auth_token_hint: provider.auth_token.hint.clone(),
+                    position: i32::try_from(index + 1).unwrap_or(i32::MAX),
+                    fields: provider.describe_fields().to_string(),
+                };
+                let updated = diesel::update(
+                    telephony_providers::table.filter(telephony_providers::id.eq(provider.id.0)),
+                )
+                .set(&row)
+                .execute(conn)?;
+                if updated == 0 {
+                    diesel::insert_into(telephony_providers::table)
+                        .values((telephony_providers::id.eq(provider.id.0), &row))
+                        .execute(conn)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(repository_error)
     }
 }
 
@@ -128,6 +192,39 @@ struct ConfigRow {
     updated_at: NaiveDateTime,
     verification_status: Option<String>,
     verification_checked_at: Option<NaiveDateTime>,
+    public_fields: String,
+    secret_last4: String,
+    credential_version: i64,
+}
+
+/// Reads a stored JSON object column.
+fn json_object(id: i64, column: &str, text: &str) -> Result<Map<String, Value>, RepositoryError> {
+    serde_json::from_str::<Map<String, Value>>(text).map_err(|error| {
+        RepositoryError::Internal(format!(
+            "stored provider configuration {id} has {column} that is not a JSON object \
+             (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })
+}
+
+/// The stored last-4 map (its keys are the sealed secrets' names).
+fn last4_map(id: i64, text: &str) -> Result<BTreeMap<String, String>, RepositoryError> {
+    json_object(id, "secret_last4", text)?
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(last4) => Ok((name, last4)),
+            _ => Err(RepositoryError::Internal(format!(
+                "stored provider configuration {id} has a secret_last4 value that is not a string"
+            ))),
+        })
+        .collect()
+}
+
+fn serialize_last4(map: &BTreeMap<String, String>) -> Result<String, RepositoryError> {
+    serde_json::to_string(map)
+        .map_err(|_| RepositoryError::Internal("secret_last4 could not be serialized".into()))
 }
 
 impl ConfigRow {
@@ -158,6 +255,9 @@ impl ConfigRow {
             _ => None,
         };
         Ok(ProviderConfig {
+            public_fields: json_object(self.id, "public_fields", &self.public_fields)?,
+            secret_last4: last4_map(self.id, &self.secret_last4)?,
+            credential_version: self.credential_version,
             id: ProviderConfigId(self.id),
             uid: self.uid,
             org_id: OrgId(self.organization_id),
@@ -199,6 +299,9 @@ struct NewConfigRow<'a> {
     updated_at: NaiveDateTime,
     verification_status: Option<&'static str>,
     verification_checked_at: Option<NaiveDateTime>,
+    public_fields: String,
+    secret_last4: String,
+    credential_version: i64,
 }
 
 /// The columns an update sets; `None` leaves a column alone, `Some(None)` sets NULL.
@@ -218,6 +321,8 @@ struct ConfigChangeset<'a> {
     verification_status: Option<Option<&'static str>>,
     verification_checked_at: Option<Option<NaiveDateTime>>,
     updated_at: Option<NaiveDateTime>,
+    public_fields: Option<String>,
+    secret_last4: Option<String>,
 }
 
 /// Why a locked update wrote nothing.
@@ -255,9 +360,27 @@ fn apply_update(
     expected_version: Option<i64>,
     audit: &AuditEntry,
 ) -> Result<Option<ConfigRow>, DieselError> {
+    // Unreachable failures for maps of JSON values; reported as a failed statement.
     let meta_json = match update.meta_json.as_ref().map(serialize_meta).transpose() {
         Ok(meta_json) => meta_json,
-        // Unreachable for a map of JSON values; reported as a failed statement.
+        Err(error) => return Err(DieselError::SerializationError(Box::new(error))),
+    };
+    let public_fields = match update
+        .public_fields
+        .as_ref()
+        .map(serialize_meta)
+        .transpose()
+    {
+        Ok(public_fields) => public_fields,
+        Err(error) => return Err(DieselError::SerializationError(Box::new(error))),
+    };
+    let secret_last4 = match update
+        .secret_last4
+        .as_ref()
+        .map(serialize_last4)
+        .transpose()
+    {
+        Ok(secret_last4) => secret_last4,
         Err(error) => return Err(DieselError::SerializationError(Box::new(error))),
     };
     let changes = ConfigChangeset {
@@ -281,18 +404,25 @@ fn apply_update(
             .verification
             .map(|verification| verification.map(|v| to_db(v.checked_at))),
         updated_at: update.updated_at.map(to_db),
+        public_fields,
+        secret_last4,
     };
     let (low, high) = version_range(expected_version);
-    let stored: Option<ConfigRow> = diesel::update(
-        pc::table
-            .filter(pc::id.eq(id.0))
-            .filter(pc::organization_id.eq(org.0))
-            .filter(pc::version.between(low, high)),
-    )
-    .set((changes, pc::version.eq(pc::version + 1)))
-    .returning(pc::all_columns)
-    .get_result(conn)
-    .optional()?;
+    let target = pc::table
+        .filter(pc::id.eq(id.0))
+        .filter(pc::organization_id.eq(org.0))
+        .filter(pc::version.between(low, high));
+    // A new sealed set of secrets is a new credential version.
+    let secrets_changed = i64::from(update.auth_token.is_some());
+    let stored: Option<ConfigRow> = diesel::update(target)
+        .set((
+            changes,
+            pc::version.eq(pc::version + 1),
+            pc::credential_version.eq(pc::credential_version + secrets_changed),
+        ))
+        .returning(pc::all_columns)
+        .get_result(conn)
+        .optional()?;
     if stored.is_some() {
         insert_event(conn, org, Some(id), audit)?;
     }
@@ -345,6 +475,9 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
             updated_at: created_at,
             verification_status: config.verification.map(|v| v.status.as_str()),
             verification_checked_at: config.verification.map(|v| to_db(v.checked_at)),
+            public_fields: serialize_meta(&config.public_fields)?,
+            secret_last4: serialize_last4(&config.secret_last4)?,
+            credential_version: 1,
         };
         let mut pooled = self.db.writer()?;
         let stored: ConfigRow = write_transaction(&mut pooled, |conn| {

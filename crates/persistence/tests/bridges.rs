@@ -123,6 +123,11 @@ impl Fixture {
                     account_sid: format!("AC{n:032x}"),
                     auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[1; 20]),
                     auth_token_last4: "cdef".into(),
+                    public_fields: serde_json::Map::new(),
+                    secret_last4: std::collections::BTreeMap::from([(
+                        "auth_token".to_owned(),
+                        "cdef".to_owned(),
+                    )]),
                     active: true,
                     base_url: None,
                     sip_url: None,

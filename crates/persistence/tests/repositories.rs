@@ -38,6 +38,7 @@ on_both_backends!(
     down_migrations_revert_cleanly,
     every_catalog_row_is_a_usable_provider,
     organizations_users_and_memberships,
+    operators_list_organizations_users_and_members,
     principal_resolves_tokens_and_memberships,
     bootstrap_creates_the_first_owner_once,
     configurations_insert_get_and_list,
@@ -97,6 +98,11 @@ fn new_config(org: OrgId, provider: ProviderId, sid: &str) -> NewProviderConfig 
         account_sid: sid.into(),
         auth_token: sealed(1),
         auth_token_last4: "cdef".into(),
+        public_fields: serde_json::Map::new(),
+        secret_last4: std::collections::BTreeMap::from([(
+            "auth_token".to_owned(),
+            "cdef".to_owned(),
+        )]),
         active: true,
         base_url: None,
         sip_url: Some("sip:trunk.example.com".into()),
@@ -1092,4 +1098,68 @@ fn a_held_lock_is_unavailable_not_internal(test_db: &TestDatabase) {
         0
     );
     organization(&db, "acme");
+}
+
+/// The admin binary's listings: every organization and user oldest first, and an
+/// organization's members with their roles (never a password hash).
+fn operators_list_organizations_users_and_members(test_db: &TestDatabase) {
+    let db = open(test_db);
+    let repo = DieselIdentityRepository::new(db);
+    assert!(repo.all_organizations().unwrap().is_empty());
+    assert!(repo.all_users().unwrap().is_empty());
+    let created = now();
+    let acme = repo
+        .insert_organization("Acme", &handle("acme"), created)
+        .unwrap()
+        .unwrap();
+    let globex = repo
+        .insert_organization("Globex", &handle("globex"), created + TimeDelta::seconds(1))
+        .unwrap()
+        .unwrap();
+    let handles: Vec<String> = repo
+        .all_organizations()
+        .unwrap()
+        .into_iter()
+        .map(|org| org.domain_handle.as_str().to_owned())
+        .collect();
+    assert_eq!(handles, ["acme", "globex"]);
+
+    let alice = repo
+        .insert_user(&new_user("alice@example.com"))
+        .unwrap()
+        .unwrap();
+    let bob = repo
+        .insert_user(&new_user("bob@example.com"))
+        .unwrap()
+        .unwrap();
+    let users = repo.all_users().unwrap();
+    assert_eq!(
+        users
+            .iter()
+            .map(|user| (user.id, user.email.as_str()))
+            .collect::<Vec<_>>(),
+        [(alice, "alice@example.com"), (bob, "bob@example.com")]
+    );
+
+    repo.upsert_membership(acme.id, alice, Role::Owner, created)
+        .unwrap();
+    repo.upsert_membership(acme.id, bob, Role::Viewer, created + TimeDelta::seconds(1))
+        .unwrap();
+    repo.upsert_membership(globex.id, bob, Role::Admin, created)
+        .unwrap();
+    let members = repo.members_of(acme.id).unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|member| (member.user_id, member.email.as_str(), member.role))
+            .collect::<Vec<_>>(),
+        [
+            (alice, "alice@example.com", Role::Owner),
+            (bob, "bob@example.com", Role::Viewer)
+        ]
+    );
+    let members = repo.members_of(globex.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].role, Role::Admin);
+    assert!(repo.members_of(OrgId(9999)).unwrap().is_empty());
 }

@@ -253,6 +253,11 @@ fn new_config(org: OrgId, provider: ProviderId, sid: &str) -> NewProviderConfig 
         account_sid: sid.into(),
         auth_token: SealedSecret::from_parts(KeyId(1), &[0; 12], &[1; 20]),
         auth_token_last4: "cdef".into(),
+        public_fields: serde_json::Map::new(),
+        secret_last4: std::collections::BTreeMap::from([(
+            "auth_token".to_owned(),
+            "cdef".to_owned(),
+        )]),
         active: true,
         base_url: None,
         sip_url: None,

@@ -3,6 +3,9 @@
 //! HTTP. `main.rs` only calls into this crate; the admin binary and the end-to-end
 //! tests reuse it (same settings, same wiring).
 
+pub mod check;
+pub mod cors;
+pub mod probe;
 pub mod readiness;
 pub mod settings;
 pub mod startup;

@@ -46,10 +46,19 @@ impl Profile {
     /// [`SettingsError::Profile`] for an unknown name; [`SettingsError::Config`]
     /// when the base settings cannot be read to find the database URL.
     pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_env_in(config_dir_from_env().as_deref())
+    }
+
+    /// [`Profile::from_env`] with the settings folder given explicitly (the
+    /// `--config-dir` option) instead of read from `SWITCHBOARD_CONFIG_DIR`.
+    ///
+    /// # Errors
+    /// As [`Profile::from_env`].
+    pub fn from_env_in(config_dir: Option<&Path>) -> Result<Self, SettingsError> {
         match std::env::var("SWITCHBOARD_PROFILE") {
             Ok(name) => Self::parse(&name),
             Err(_) => {
-                let url = base_builder()
+                let url = base_builder(config_dir)
                     .build()
                     .map_err(SettingsError::from)?
                     .get_string("database.url")
@@ -131,6 +140,8 @@ pub struct Settings {
     pub verify: VerifySettings,
     #[serde(default)]
     pub console: ConsoleSettings,
+    pub metrics: MetricsSettings,
+    pub cors: CorsSettings,
 }
 
 /// `[console]`: the web console's sessions.
@@ -154,6 +165,28 @@ impl Default for ConsoleSettings {
             session_hours: 12,
         }
     }
+}
+
+/// `[metrics]`: where `GET /metrics` is served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Empty: on the API's own address and port. Otherwise `host:port` of a listener
+    /// of its own (the API port then answers 404 there), so metrics need not be
+    /// public.
+    pub address: String,
+}
+
+/// `[cors]`: which browser origins may call the API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Origins (`https://console.example.com`) allowed to call the API from a
+    /// browser, or `*` for any. Empty: CORS is off (no CORS headers; preflight
+    /// requests are not answered).
+    pub allowed_origins: Vec<String>,
+    /// How long a browser may cache a preflight answer, in seconds.
+    pub max_age_s: usize,
 }
 
 /// `[server]`.
@@ -256,25 +289,32 @@ fn environment() -> Environment {
         .try_parsing(true)
         .list_separator(",")
         .with_list_parse_key("server.trusted_proxies")
+        .with_list_parse_key("cors.allowed_origins")
+}
+
+/// `SWITCHBOARD_CONFIG_DIR`, when set and not empty.
+#[must_use]
+pub fn config_dir_from_env() -> Option<PathBuf> {
+    std::env::var_os("SWITCHBOARD_CONFIG_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The layers every profile shares (the profile is not known yet): the embedded
-/// `default.toml`, the one of `SWITCHBOARD_CONFIG_DIR`, and the environment.
-fn base_builder() -> Builder {
+/// `default.toml`, the one of the settings folder, and the environment.
+fn base_builder(config_dir: Option<&Path>) -> Builder {
     let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
-    if let Ok(dir) = std::env::var("SWITCHBOARD_CONFIG_DIR") {
-        builder =
-            builder.add_source(File::from(PathBuf::from(dir).join("default.toml")).required(false));
+    if let Some(dir) = config_dir {
+        builder = builder.add_source(File::from(dir.join("default.toml")).required(false));
     }
     builder.add_source(environment())
 }
 
-fn builder(profile: Profile, dev_keys: Option<&Path>) -> Builder {
+fn builder(profile: Profile, config_dir: Option<&Path>, dev_keys: Option<&Path>) -> Builder {
     let mut builder = Config::builder()
         .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
         .add_source(File::from_str(profile.base_toml(), FileFormat::Toml));
-    if let Ok(dir) = std::env::var("SWITCHBOARD_CONFIG_DIR") {
-        let dir = PathBuf::from(dir);
+    if let Some(dir) = config_dir {
         builder = builder
             .add_source(File::from(dir.join("default.toml")).required(false))
             .add_source(File::from(dir.join(format!("{}.toml", profile.as_str()))).required(false));
@@ -368,8 +408,27 @@ impl Settings {
     /// # Errors
     /// [`SettingsError`]; messages never contain key material.
     pub fn load(profile: Profile) -> Result<Loaded, SettingsError> {
+        Self::load_with(
+            profile,
+            &LoadOptions {
+                config_dir: config_dir_from_env(),
+                generate_dev_keys: true,
+            },
+        )
+    }
+
+    /// [`Settings::load`] with the settings folder given explicitly, and, when
+    /// `options.generate_dev_keys` is false, without writing anything: a missing
+    /// development key file then leaves the keys empty (`--check` says so).
+    ///
+    /// # Errors
+    /// [`SettingsError`]; messages never contain key material.
+    pub fn load_with(profile: Profile, options: &LoadOptions) -> Result<Loaded, SettingsError> {
+        let config_dir = options.config_dir.as_deref();
         let mut notes = Vec::new();
-        let first: Self = builder(profile, None).build()?.try_deserialize()?;
+        let first: Self = builder(profile, config_dir, None)
+            .build()?
+            .try_deserialize()?;
         if profile != Profile::Development {
             return Ok(Loaded {
                 profile,
@@ -380,14 +439,14 @@ impl Settings {
         let keys_path = first.data_dir.join(DEV_KEYS_FILE);
         let keys_missing = first.crypto.keys.expose_secret().trim().is_empty()
             || first.auth.token_hmac_key.expose_secret().trim().is_empty();
-        if keys_missing && !keys_path.exists() {
+        if keys_missing && !keys_path.exists() && options.generate_dev_keys {
             write_dev_keys(&keys_path)?;
             notes.push(format!(
                 "generated development keys into {} (development only: configure real keys in production)",
                 keys_path.display()
             ));
         }
-        let mut settings: Self = builder(profile, Some(&keys_path))
+        let mut settings: Self = builder(profile, config_dir, Some(&keys_path))
             .build()?
             .try_deserialize()?;
         if settings.database.url.trim().is_empty() {
@@ -402,6 +461,48 @@ impl Settings {
             notes,
         })
     }
+}
+
+/// How [`Settings::load_with`] loads.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The folder whose `default.toml` and `<profile>.toml` override the built-in
+    /// settings (`--config-dir`, else `SWITCHBOARD_CONFIG_DIR`).
+    pub config_dir: Option<PathBuf>,
+    /// In development, generate `<data_dir>/dev-keys.toml` when keys are missing.
+    pub generate_dev_keys: bool,
+}
+
+/// Where the settings of `loaded` came from, in the order they apply: the built-in
+/// files, the files of the settings folder that exist, the development key file when
+/// it exists, and the environment. For start banners; never a value.
+#[must_use]
+pub fn sources(loaded: &Loaded, config_dir: Option<&Path>) -> Vec<String> {
+    let profile = loaded.profile.as_str();
+    let mut sources = vec![format!("built-in default.toml + {profile}.toml")];
+    if let Some(dir) = config_dir {
+        for name in ["default.toml".to_owned(), format!("{profile}.toml")] {
+            let path = dir.join(name);
+            if path.is_file() {
+                sources.push(path.display().to_string());
+            }
+        }
+    }
+    if loaded.profile == Profile::Development {
+        let keys = loaded.settings.data_dir.join(DEV_KEYS_FILE);
+        if keys.is_file() {
+            sources.push(keys.display().to_string());
+        }
+    }
+    let variables = std::env::vars_os()
+        .filter(|(name, _)| name.to_string_lossy().starts_with("SWITCHBOARD__"))
+        .count();
+    if variables > 0 {
+        sources.push(format!(
+            "{variables} SWITCHBOARD__* environment variable(s)"
+        ));
+    }
+    sources
 }
 
 fn write_dev_keys(path: &Path) -> Result<(), SettingsError> {

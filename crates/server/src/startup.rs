@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::identity::BOOTSTRAP_OWNER_EMAIL;
@@ -26,8 +26,8 @@ use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
 use switchboard_domain::shared::SystemClock;
 use switchboard_http::{
-    AppState, InvalidTrustedProxy, TrustedProxies, configure, normalize_path, openapi_document,
-    prometheus, request_id_middleware, track_requests,
+    AppState, InvalidTrustedProxy, TrustedProxies, configure, metrics_endpoint, normalize_path,
+    openapi_document, prometheus, request_id_middleware, track_requests,
 };
 use switchboard_limits::MemoryLimitStore;
 use switchboard_persistence::{
@@ -37,6 +37,7 @@ use switchboard_persistence::{
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
+use crate::cors::{CorsPolicy, InvalidOrigin};
 use crate::readiness::{CredentialHealth, ServiceReadiness};
 use crate::settings::{Loaded, Profile, Settings};
 
@@ -56,6 +57,14 @@ pub enum StartupError {
     Database(#[from] DatabaseError),
     #[error("{count} database migration(s) pending: run `switchboard-admin migrate` first")]
     PendingMigrations { count: usize },
+    /// The SQLite file the settings name does not exist, and this command does not
+    /// create databases.
+    #[error(
+        "no SQLite database at {path} (SWITCHBOARD__DATABASE__URL, relative to the folder \
+         {cwd}): create it with `switchboard-admin migrate`, or point the setting at the \
+         existing one"
+    )]
+    NoDatabase { path: String, cwd: String },
     /// Stored secrets are sealed under key ids the keyring lacks (ids and counts,
     /// never key bytes).
     #[error(
@@ -71,6 +80,8 @@ pub enum StartupError {
     Bootstrap(String),
     #[error("{0}")]
     TrustedProxies(#[from] InvalidTrustedProxy),
+    #[error("{0}")]
+    Cors(#[from] InvalidOrigin),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -149,12 +160,45 @@ pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier
     })?)
 }
 
-/// Opens the database. In development pending migrations are applied; in the other
-/// profiles they stop the start.
+/// Refuses a SQLite database file that does not exist (opening it would create an
+/// empty one): only the development profile's server and `switchboard-admin migrate`
+/// create databases. PostgreSQL databases are never created by the service.
+///
+/// # Errors
+/// [`StartupError::NoDatabase`], naming the file and the current folder;
+/// [`StartupError::MissingDatabaseUrl`].
+pub fn require_existing_database(settings: &Settings) -> Result<(), StartupError> {
+    let database = database_settings(settings)?;
+    match database.sqlite_path() {
+        Some(path) if !path.exists() => Err(StartupError::NoDatabase {
+            path: path.display().to_string(),
+            cwd: std::env::current_dir()
+                .map_or_else(|_| "(unknown)".to_owned(), |dir| dir.display().to_string()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The database URL without its password, for banners.
+#[must_use]
+pub fn database_for_display(settings: &Settings) -> String {
+    database_settings(settings).map_or_else(
+        |_| "(not configured)".to_owned(),
+        |database| database.redacted_url(),
+    )
+}
+
+/// Opens the database. In development pending migrations are applied (and a missing
+/// SQLite file is created); in the other profiles a missing SQLite file and pending
+/// migrations stop the start. Either way the provider catalog compiled into the
+/// binary is written to the database.
 ///
 /// # Errors
 /// [`StartupError`].
 pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, StartupError> {
+    if profile != Profile::Development {
+        require_existing_database(settings)?;
+    }
     let database = Database::connect(&database_settings(settings)?)?;
     if profile == Profile::Development {
         let applied = database.run_pending_migrations()?;
@@ -168,6 +212,9 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
                 count: pending.len(),
             });
         }
+        // The provider catalog compiled into this binary (development did it with
+        // the migrations).
+        database.sync_builtin_catalog()?;
     }
     Ok(database)
 }
@@ -281,6 +328,8 @@ const LIMIT_STORE_MAX_ENTRIES: usize = 100_000;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listener of `GET /metrics` when `metrics.address` is set, and its port.
+    metrics_server: Option<(Server, u16)>,
     services: Services,
     first_token: Option<ApiToken>,
     first_console_link: Option<ApiToken>,
@@ -353,6 +402,7 @@ impl Application {
         first_token: Option<ApiToken>,
     ) -> Result<Self, StartupError> {
         let trusted_proxies = TrustedProxies::parse(&settings.server.trusted_proxies)?;
+        let cors = CorsPolicy::from_settings(&settings.cors)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let bind_error = |source| StartupError::Bind {
             address: address.clone(),
@@ -382,6 +432,18 @@ impl Application {
                 None
             }
         };
+        // With an address of their own, metrics are served there only.
+        let metrics_address = settings.metrics.address.trim();
+        let (api_metrics, metrics_listener) = if metrics_address.is_empty() {
+            (metrics, None)
+        } else {
+            let listener =
+                TcpListener::bind(metrics_address).map_err(|source| StartupError::Bind {
+                    address: metrics_address.to_owned(),
+                    source,
+                })?;
+            (None, Some((listener, metrics)))
+        };
         let limits: Arc<dyn LimitStore> = Arc::new(MemoryLimitStore::new(LIMIT_STORE_MAX_ENTRIES));
         let rate = &settings.rate_limit;
         let state = web::Data::new(AppState {
@@ -406,9 +468,34 @@ impl Application {
             )),
             trusted_proxies,
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
-            metrics,
+            metrics: api_metrics,
             openapi: openapi_document(services.provider_configs.catalog()),
         });
+        let metrics_server = match metrics_listener {
+            None => None,
+            Some((listener, handle)) => {
+                let metrics_bind = |source| StartupError::Bind {
+                    address: metrics_address.to_owned(),
+                    source,
+                };
+                let port = listener.local_addr().map_err(metrics_bind)?.port();
+                let metrics_state = web::Data::new(AppState {
+                    metrics: handle,
+                    ..state.get_ref().clone()
+                });
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(metrics_state.clone())
+                        .route("/metrics", web::get().to(metrics_endpoint))
+                })
+                .workers(1)
+                .shutdown_timeout(1)
+                .listen(listener)
+                .map_err(metrics_bind)?
+                .run();
+                Some((server, port))
+            }
+        };
 
         let console = ConsoleConfig::new(
             settings.console.secure_cookies,
@@ -423,6 +510,8 @@ impl Application {
                 .wrap(from_fn(track_requests))
                 .wrap(from_fn(request_id_middleware))
                 .wrap(from_fn(normalize_path))
+                // Outermost: a preflight is answered before anything else runs.
+                .wrap(Condition::new(cors.enabled(), cors.middleware()))
         })
         .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
         .shutdown_timeout(settings.server.shutdown_timeout_s);
@@ -437,6 +526,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics_server,
             services,
             first_token,
             first_console_link: None,
@@ -447,6 +537,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `metrics.address` is set.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     /// The wired services (tests use them to set up users and organizations).
@@ -479,7 +575,16 @@ impl Application {
     /// # Errors
     /// The server's I/O error.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let outcome = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        outcome
     }
 }
 

@@ -59,7 +59,8 @@ where
 }
 
 /// The layer that writes log lines in `log.format` to `writer`, filtered by
-/// [`log_filter`] (`rust_log` standing for the `RUST_LOG` variable).
+/// [`log_filter`] (`rust_log` standing for the `RUST_LOG` variable), without colour
+/// codes (a buffer or a file is no terminal).
 pub fn log_layer<S, W>(
     log: &LogSettings,
     rust_log: Option<&str>,
@@ -69,9 +70,32 @@ where
     S: Subscriber + for<'span> LookupSpan<'span>,
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
+    colored_log_layer(log, rust_log, writer, false)
+}
+
+/// Whether readable lines on standard error get colour codes: only on a terminal,
+/// and never when `NO_COLOR` is set (<https://no-color.org>).
+#[must_use]
+pub fn stderr_wants_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// [`log_layer`], with colour codes in readable lines when `ansi` is true.
+pub fn colored_log_layer<S, W>(
+    log: &LogSettings,
+    rust_log: Option<&str>,
+    writer: W,
+    ansi: bool,
+) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
     let filter = log_filter(&log.level, rust_log);
     match log.format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
             .json()
             .with_current_span(true)
             .with_span_list(false)
@@ -79,6 +103,7 @@ where
             .with_filter(filter)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
             .with_writer(writer)
             .with_filter(filter)
             .boxed(),
@@ -88,7 +113,12 @@ where
 /// Installs the global subscriber (standard error); a second call is a no-op.
 pub fn init_tracing(log: &LogSettings) {
     let rust_log = std::env::var("RUST_LOG").ok();
-    let layer = log_layer(log, rust_log.as_deref(), std::io::stderr);
+    let layer = colored_log_layer(
+        log,
+        rust_log.as_deref(),
+        std::io::stderr,
+        stderr_wants_color(),
+    );
     // Err means a subscriber is already installed (tests); keep that one.
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }
@@ -181,6 +211,15 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn lines_into_a_buffer_carry_no_colour_codes() {
+        for format in [LogFormat::Pretty, LogFormat::Json] {
+            let text = logged("trace", None, format);
+            assert!(text.contains("application trace line"), "{text}");
+            assert!(!text.contains('\u{1b}'), "{format:?}: {text:?}");
         }
     }
 

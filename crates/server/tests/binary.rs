@@ -238,6 +238,16 @@ fn production_refuses_to_start_without_keys_or_with_pending_migrations() {
 
     let mut pending = no_hmac.clone();
     pending.push(("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", key.to_owned()));
+    // No database file: named, not created (production never creates one).
+    let (ok, stderr, _) = production_start(dir.path(), &pending);
+    assert!(!ok);
+    assert!(
+        stderr.contains("no SQLite database at") && stderr.contains("switchboard-admin migrate"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("prod.db").exists());
+    // An empty database: its migrations are pending.
+    std::fs::write(dir.path().join("prod.db"), b"").expect("empty database file");
     let (ok, stderr, _) = production_start(dir.path(), &pending);
     assert!(!ok);
     assert!(stderr.contains("pending"), "{stderr}");

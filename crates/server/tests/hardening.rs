@@ -379,6 +379,21 @@ fn a_used_key_that_is_not_configured_stops_production_and_fails_readiness_in_dev
             "{stderr}"
         );
     }
+    // `--check` says the same, and exits non-zero, without starting.
+    let mut command = switchboard(dir.path());
+    only_key_1(&mut command);
+    let output = command
+        .env("SWITCHBOARD_PROFILE", "production")
+        .arg("--check")
+        .output()
+        .expect("check runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("key 2 (1 secret)") && stderr.contains("not configured"),
+        "--check: {stderr}"
+    );
+    assert!(!stderr.contains(KEY_1) && !stderr.contains(KEY_2));
 
     // Development starts, and readiness says what is wrong until the key is back.
     let mut command = switchboard(dir.path());

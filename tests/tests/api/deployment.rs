@@ -94,3 +94,74 @@ fn compose_runs_postgres_then_migrate_then_the_server() {
         assert!(text.contains(setting), "missing {setting}");
     }
 }
+
+fn repository_file(name: &str) -> String {
+    let path = format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// The image's own health check is the binary's probe, in exec form (no shell), and
+/// the compose one runs the same probe (crates/server/tests/cli.rs runs it under dash
+/// against a running server). The server gets longer than its own shutdown timeout
+/// to stop.
+#[test]
+fn health_checks_use_the_binary_probe() {
+    let dockerfile = repository_file("Dockerfile");
+    assert!(
+        dockerfile
+            .lines()
+            .any(|line| line.starts_with("HEALTHCHECK")
+                && line.contains(r#"CMD ["switchboard", "health"]"#)),
+        "{dockerfile}"
+    );
+    let compose = compose();
+    let server = &compose["services"]["switchboard"];
+    let check = format!("{:?}", server["healthcheck"]["test"]);
+    assert!(check.contains("switchboard health"), "{check}");
+    assert!(!check.contains("/dev/tcp"), "bash-only: {check}");
+    assert_eq!(server["stop_grace_period"].as_str(), Some("40s"));
+}
+
+/// Dependencies compile in a stage of their own (cargo-chef), before the sources are
+/// copied, so a source change reuses that layer.
+#[test]
+fn the_dockerfile_caches_dependencies_in_a_stage_of_their_own() {
+    let dockerfile = repository_file("Dockerfile");
+    let cook = dockerfile
+        .find("cargo chef cook")
+        .expect("a cargo chef cook step");
+    let sources = dockerfile[cook..]
+        .find("COPY . .")
+        .expect("the sources are copied after the dependencies compile");
+    assert!(sources > 0);
+    assert!(dockerfile.contains("cargo chef prepare"), "{dockerfile}");
+    assert!(dockerfile.contains("--locked"), "{dockerfile}");
+    assert!(
+        dockerfile
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .all(|line| !line.contains("keys generate")
+                && !line.contains("openssl rand")
+                && !line.contains("SWITCHBOARD__CRYPTO__KEYS=")),
+        "no keys baked into the image"
+    );
+}
+
+/// The build context leaves out build output, the local installation (development
+/// keys and database) and the git history.
+#[test]
+fn the_build_context_excludes_target_data_and_git() {
+    let ignore = repository_file(".dockerignore");
+    let patterns: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    for needed in ["target/", "data/", ".git/", ".env", "*.db"] {
+        assert!(patterns.contains(&needed), "{needed} missing: {patterns:?}");
+    }
+    assert!(
+        !patterns.iter().any(|pattern| pattern.starts_with('!')),
+        "no exceptions re-include files: {patterns:?}"
+    );
+}

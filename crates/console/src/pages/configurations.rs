@@ -385,6 +385,7 @@ async fn create(
         auth_token: field(&form, "auth_token")
             .filter(|value| !value.is_empty())
             .map(|value| SecretString::from(value.to_owned())),
+        credentials: switchboard_domain::telephony::CredentialInput::default(),
         name: filled(&form, "name").map(str::to_owned),
         active: Some(active),
         base_url: filled(&form, "base_url").map(|v| Some(v.to_owned())),
@@ -638,6 +639,7 @@ async fn update(
         auth_token: field(&form, "auth_token")
             .filter(|value| !value.is_empty())
             .map(|value| SecretString::from(value.to_owned())),
+        credentials: switchboard_domain::telephony::CredentialInput::default(),
         name: changed("name", Some(current.name.as_str())).flatten(),
         active: None,
         base_url: changed("base_url", current.base_url.as_deref()),

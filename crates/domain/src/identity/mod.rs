@@ -13,8 +13,8 @@ pub use organization::{
     DomainHandle, DomainHandleError, OrgId, Organization, OrganizationMembership, Role,
 };
 pub use ports::{
-    IdentityRepository, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification, Principal,
-    PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord,
+    IdentityRepository, Member, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification,
+    Principal, PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord, UserSummary,
 };
 pub use token::{ApiToken, TokenHash, TokenId, TokenParseError};
 pub use user::{Email, EmailError, PasswordHash, UserId};

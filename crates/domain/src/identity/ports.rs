@@ -104,6 +104,23 @@ pub struct TokenRecord {
     pub parent: Option<TokenId>,
 }
 
+/// A user as operators list it (never the password hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub email: String,
+    pub created_at: Timestamp,
+}
+
+/// A member of an organization, as operators list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub since: Timestamp,
+}
+
 /// Storage of organizations, users, memberships and tokens.
 ///
 /// Every method fails with [`RepositoryError`] when the database is unavailable or
@@ -266,4 +283,22 @@ pub trait IdentityRepository: Send + Sync {
         owner: &NewUser,
         token: &NewApiTokenRecord,
     ) -> Result<bool, RepositoryError>;
+
+    /// Every organization, oldest first (operators' listing).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn all_organizations(&self) -> Result<Vec<Organization>, RepositoryError>;
+
+    /// Every user, oldest first (operators' listing; never password hashes).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn all_users(&self) -> Result<Vec<UserSummary>, RepositoryError>;
+
+    /// The members of `organization` with their roles, oldest membership first.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn members_of(&self, organization: OrgId) -> Result<Vec<Member>, RepositoryError>;
 }

@@ -6,14 +6,21 @@
 //! provider's format rules), then, for a change, the format rules of the stored
 //! provider once the configuration has been found.
 
-use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use super::credentials::{CheckMode, CredentialInput, Credentials, SentValue, last4};
+use super::provider::{
+    IDENTIFIER_ALIAS, IDENTIFIER_OLD_ALIAS, PRIMARY_SECRET_ALIAS, PRIMARY_SECRET_OLD_ALIAS,
+};
 use super::{KeyId, Provider, ProviderCatalog, ProviderId, StoredSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
 
-/// The field that holds the encrypted credential (part of its associated data).
+/// The field that held the encrypted credential before fields were data (the
+/// binding of format-1 blobs, and what `auth_token` names on the wire).
 pub const AUTH_TOKEN_FIELD: &str = "auth_token";
 
 /// Database id of a provider configuration.
@@ -41,20 +48,31 @@ impl ProviderRef {
     }
 }
 
-/// A stored configuration. The credential stays sealed, as the bytes storage holds
+/// A stored configuration. The secrets stay sealed, as the bytes storage holds
 /// (checked only when opened); `Debug` shows no secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderConfig {
     pub id: ProviderConfigId,
     /// Random identity of the row, chosen before insertion and bound into the
-    /// credential's associated data.
+    /// credentials' associated data.
     pub uid: String,
     pub org_id: OrgId,
     pub provider_id: ProviderId,
     pub name: String,
+    /// The identifier's value (what the wire shows as `account_sid`).
     pub account_sid: String,
+    /// Every secret of the configuration, sealed in one blob (format 2), or the
+    /// single `auth_token` of a row written before fields were data (format 1).
     pub auth_token: StoredSecret,
+    /// The primary secret's last four.
     pub auth_token_last4: String,
+    /// Every non-secret credential field, by catalog name (the identifier too).
+    pub public_fields: Map<String, Value>,
+    /// The last four of each secret that is set, by catalog name; its keys are the
+    /// names the sealed blob is bound to.
+    pub secret_last4: BTreeMap<String, String>,
+    /// 1 after migration or create, +1 on every change of a secret.
+    pub credential_version: i64,
     pub active: bool,
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
@@ -69,21 +87,30 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// The key that sealed the credential; `None` when the stored bytes are not an
+    /// The key that sealed the credentials; `None` when the stored bytes are not an
     /// envelope.
     #[must_use]
     pub fn auth_token_key_id(&self) -> Option<KeyId> {
         self.auth_token.key_id()
     }
+
+    /// The names of the stored secrets (what the sealed blob is bound to), sorted.
+    #[must_use]
+    pub fn secret_names(&self) -> Vec<&str> {
+        self.secret_last4.keys().map(String::as_str).collect()
+    }
 }
 
 /// What a client sent, already checked for JSON types by the edge. Absent fields are
-/// `None`; an explicit `null` for a nullable field is `Some(None)`.
+/// `None`; an explicit `null` for a nullable field is `Some(None)`. Credential fields
+/// travel in `credentials` by the names the client sent; `account_sid` and
+/// `auth_token` are shorthands for entries under those names.
 #[derive(Debug, Default)]
 pub struct ProviderConfigDraft {
     pub provider: Option<ProviderRef>,
     pub account_sid: Option<String>,
     pub auth_token: Option<SecretString>,
+    pub credentials: CredentialInput,
     pub name: Option<String>,
     pub active: Option<bool>,
     pub base_url: Option<Option<String>>,
@@ -91,13 +118,33 @@ pub struct ProviderConfigDraft {
     pub meta_json: Option<Map<String, Value>>,
 }
 
+impl ProviderConfigDraft {
+    /// Every credential entry, the shorthands first.
+    fn credential_input(&mut self) -> CredentialInput {
+        let mut input = CredentialInput::new(self.credentials.nested);
+        if let Some(sid) = self.account_sid.take() {
+            input.push(IDENTIFIER_ALIAS, SentValue::Text(SecretString::from(sid)));
+        }
+        if let Some(token) = self.auth_token.take() {
+            input.push(AUTH_TOKEN_FIELD, SentValue::Text(token));
+        }
+        for name in self
+            .credentials
+            .names()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+        {
+            if let Some(value) = self.credentials.get(&name) {
+                input.push(name, value.clone());
+            }
+        }
+        input
+    }
+}
+
 const NAME_MAX_CHARS: usize = 100;
-const CREDENTIAL_MAX_CHARS: usize = 256;
 const URL_MAX_CHARS: usize = 255;
 const META_JSON_MAX_BYTES: usize = 4096;
-/// Tokens shorter than this show `****` as their last four, so that a short secret
-/// is never revealed whole.
-const LAST4_MIN_TOKEN_CHARS: usize = 12;
 
 const REQUIRED: &str = "This field is required.";
 const NO_CONTROL: &str = "must not contain control characters";
@@ -107,25 +154,38 @@ const NO_CONTROL: &str = "must not contain control characters";
 pub struct CreateProviderConfig {
     pub provider_id: ProviderId,
     pub name: String,
+    /// The identifier's value.
     pub account_sid: String,
-    pub auth_token: SecretString,
+    pub credentials: Credentials,
     pub active: bool,
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
     pub meta_json: Map<String, Value>,
 }
 
+/// Adds the messages of `more` for fields `errors` has none for yet.
+fn merge_new(errors: &mut ValidationErrors, more: &ValidationErrors) {
+    for (field, messages) in more.fields() {
+        if !errors.has(field) {
+            for message in messages {
+                errors.add(field, message.clone());
+            }
+        }
+    }
+}
+
 impl CreateProviderConfig {
     /// Validates a create: shapes, required fields, the provider's existence and its
-    /// format rules.
+    /// fields' rules.
     ///
     /// # Errors
     /// Every problem found, by field.
     pub fn validate(
-        draft: ProviderConfigDraft,
+        mut draft: ProviderConfigDraft,
         catalog: &ProviderCatalog,
     ) -> Result<Self, ValidationErrors> {
-        let mut errors = shape_errors(&draft);
+        let input = draft.credential_input();
+        let mut errors = shape_errors(&draft, &input, catalog);
         let provider = match &draft.provider {
             None => {
                 errors.add("provider", REQUIRED);
@@ -142,26 +202,36 @@ impl CreateProviderConfig {
                 found
             }
         };
-        if draft.account_sid.is_none() {
-            errors.add("account_sid", REQUIRED);
-        }
-        if draft.auth_token.is_none() {
-            errors.add(AUTH_TOKEN_FIELD, REQUIRED);
-        }
-        if let Some(provider) = provider {
-            errors.merge(format_errors(
-                provider,
-                draft.account_sid.as_deref(),
-                draft.auth_token.as_ref(),
-                &errors,
-            ));
-        }
+        let credentials = match provider {
+            Some(provider) => match Credentials::check(provider, &input, CheckMode::Create) {
+                Ok(credentials) => Some(credentials),
+                Err(more) => {
+                    merge_new(&mut errors, &more);
+                    None
+                }
+            },
+            None => {
+                // Without a provider, the fields every provider requires, under the
+                // names older clients send.
+                for names in [
+                    [IDENTIFIER_ALIAS, IDENTIFIER_OLD_ALIAS],
+                    [PRIMARY_SECRET_ALIAS, PRIMARY_SECRET_OLD_ALIAS],
+                ] {
+                    if !input.nested && !input.names().any(|sent| names.contains(&sent)) {
+                        errors.add(names[0], REQUIRED);
+                    }
+                }
+                None
+            }
+        };
         errors.into_result()?;
-        let (Some(provider), Some(account_sid), Some(auth_token)) =
-            (provider, draft.account_sid, draft.auth_token)
-        else {
+        let (Some(provider), Some(credentials)) = (provider, credentials) else {
             return Err(ValidationErrors::single(NON_FIELD_ERRORS, REQUIRED));
         };
+        let account_sid = credentials
+            .identifier(provider)
+            .map(str::to_owned)
+            .ok_or_else(|| ValidationErrors::single("account_sid", REQUIRED))?;
         let name = draft
             .name
             .unwrap_or_else(|| format!("{} {}", provider.name, last_chars(&account_sid, 4)));
@@ -169,7 +239,7 @@ impl CreateProviderConfig {
             provider_id: provider.id,
             name,
             account_sid,
-            auth_token,
+            credentials,
             active: draft.active.unwrap_or(true),
             base_url: draft.base_url.flatten(),
             sip_url: draft.sip_url.flatten(),
@@ -183,8 +253,7 @@ impl CreateProviderConfig {
 #[derive(Debug)]
 pub struct ProviderConfigChanges {
     provider: Option<ProviderRef>,
-    pub account_sid: Option<String>,
-    pub auth_token: Option<SecretString>,
+    credentials: CredentialInput,
     pub name: Option<String>,
     pub active: Option<bool>,
     pub base_url: Option<Option<String>>,
@@ -197,13 +266,16 @@ impl ProviderConfigChanges {
     ///
     /// # Errors
     /// Every shape problem, by field; `non_field_errors` for an empty body.
-    pub fn validate_shapes(draft: ProviderConfigDraft) -> Result<Self, ValidationErrors> {
-        let errors = shape_errors(&draft);
+    pub fn validate_shapes(
+        mut draft: ProviderConfigDraft,
+        catalog: &ProviderCatalog,
+    ) -> Result<Self, ValidationErrors> {
+        let credentials = draft.credential_input();
+        let errors = shape_errors(&draft, &credentials, catalog);
         errors.into_result()?;
         let changes = Self {
             provider: draft.provider,
-            account_sid: draft.account_sid,
-            auth_token: draft.auth_token,
+            credentials,
             name: draft.name,
             active: draft.active,
             base_url: draft.base_url,
@@ -221,8 +293,7 @@ impl ProviderConfigChanges {
 
     fn is_empty(&self) -> bool {
         self.provider.is_none()
-            && self.account_sid.is_none()
-            && self.auth_token.is_none()
+            && self.credentials.is_empty()
             && self.name.is_none()
             && self.active.is_none()
             && self.base_url.is_none()
@@ -230,8 +301,15 @@ impl ProviderConfigChanges {
             && self.meta_json.is_none()
     }
 
+    /// Whether the change sends any credential field.
+    #[must_use]
+    pub fn touches_credentials(&self) -> bool {
+        !self.credentials.is_empty()
+    }
+
     /// Checks the change against the stored configuration's provider: `provider`, if
-    /// sent, must name that same provider, and new credentials must follow its rules.
+    /// sent, must name that same provider, and credential fields must be its own (or
+    /// aliases) and follow its rules. Returns the checked credential fields.
     ///
     /// # Errors
     /// Every problem found, by field.
@@ -239,7 +317,7 @@ impl ProviderConfigChanges {
         &self,
         provider: &Provider,
         catalog: &ProviderCatalog,
-    ) -> Result<(), ValidationErrors> {
+    ) -> Result<Credentials, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(reference) = &self.provider
             && reference.resolve(catalog).map(|p| p.id) != Some(provider.id)
@@ -249,18 +327,25 @@ impl ProviderConfigChanges {
                 "cannot be changed; create a new configuration for another provider",
             );
         }
-        errors.merge(format_errors(
-            provider,
-            self.account_sid.as_deref(),
-            self.auth_token.as_ref(),
-            &errors,
-        ));
-        errors.into_result()
+        match Credentials::check(provider, &self.credentials, CheckMode::Change) {
+            Ok(credentials) => {
+                errors.into_result()?;
+                Ok(credentials)
+            }
+            Err(more) => {
+                merge_new(&mut errors, &more);
+                Err(errors)
+            }
+        }
     }
 }
 
 /// The field problems that do not depend on the provider.
-fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
+fn shape_errors(
+    draft: &ProviderConfigDraft,
+    credentials: &CredentialInput,
+    catalog: &ProviderCatalog,
+) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
     if let Some(ProviderRef::Slug(slug)) = &draft.provider
         && (slug.is_empty() || slug.len() > 64 || has_control_chars(slug))
@@ -276,17 +361,7 @@ fn shape_errors(draft: &ProviderConfigDraft) -> ValidationErrors {
             errors.add("name", "must not be blank");
         }
     }
-    if let Some(sid) = &draft.account_sid {
-        check_text(&mut errors, "account_sid", sid, CREDENTIAL_MAX_CHARS);
-    }
-    if let Some(token) = &draft.auth_token {
-        check_text(
-            &mut errors,
-            AUTH_TOKEN_FIELD,
-            token.expose_secret(),
-            CREDENTIAL_MAX_CHARS,
-        );
-    }
+    errors.merge(credentials.shape_errors(catalog));
     for (field, url) in [("base_url", &draft.base_url), ("sip_url", &draft.sip_url)] {
         if let Some(Some(url)) = url {
             if has_control_chars(url) {
@@ -329,30 +404,6 @@ fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars
     } else if chars > max_chars {
         errors.add(field, format!("must be at most {max_chars} characters"));
     }
-}
-
-/// The provider's format rules for the credential fields present, skipping fields
-/// that already failed their shape check.
-fn format_errors(
-    provider: &Provider,
-    account_sid: Option<&str>,
-    auth_token: Option<&SecretString>,
-    already: &ValidationErrors,
-) -> ValidationErrors {
-    let mut errors = ValidationErrors::new();
-    if let Some(sid) = account_sid
-        && !already.has("account_sid")
-        && !provider.account_sid.accepts(sid)
-    {
-        errors.add("account_sid", provider.account_sid.message());
-    }
-    if let Some(token) = auth_token
-        && !already.has(AUTH_TOKEN_FIELD)
-        && !provider.auth_token.accepts(token.expose_secret())
-    {
-        errors.add(AUTH_TOKEN_FIELD, provider.auth_token.message());
-    }
-    errors
 }
 
 fn is_allowed_url(url: &str) -> bool {
@@ -424,12 +475,7 @@ fn last_chars(text: &str, count: usize) -> String {
 /// `****` for a credential shorter than 12 characters.
 #[must_use]
 pub fn auth_token_last4(token: &SecretString) -> String {
-    let token = token.expose_secret();
-    if token.chars().count() < LAST4_MIN_TOKEN_CHARS {
-        "****".to_owned()
-    } else {
-        last_chars(token, 4)
-    }
+    last4(token)
 }
 
 /// The key under which duplicates are detected: account SIDs compare without regard
@@ -602,22 +648,29 @@ mod tests {
 
     #[test]
     fn an_empty_patch_is_refused_and_provider_cannot_change() {
-        let errors = ProviderConfigChanges::validate_shapes(ProviderConfigDraft::default())
-            .expect_err("empty");
+        let errors =
+            ProviderConfigChanges::validate_shapes(ProviderConfigDraft::default(), &catalog())
+                .expect_err("empty");
         assert!(errors.has(NON_FIELD_ERRORS));
         let catalog = catalog();
         let twilio = catalog.by_slug("twilio").expect("seeded");
-        let same = ProviderConfigChanges::validate_shapes(ProviderConfigDraft {
-            provider: Some(ProviderRef::Slug("twilio".into())),
-            ..ProviderConfigDraft::default()
-        })
+        let same = ProviderConfigChanges::validate_shapes(
+            ProviderConfigDraft {
+                provider: Some(ProviderRef::Slug("twilio".into())),
+                ..ProviderConfigDraft::default()
+            },
+            &catalog,
+        )
         .expect("shape ok");
         assert!(same.check_against(twilio, &catalog).is_ok());
-        let other = ProviderConfigChanges::validate_shapes(ProviderConfigDraft {
-            provider: Some(ProviderRef::Slug("sip".into())),
-            auth_token: Some(SecretString::from("short")),
-            ..ProviderConfigDraft::default()
-        })
+        let other = ProviderConfigChanges::validate_shapes(
+            ProviderConfigDraft {
+                provider: Some(ProviderRef::Slug("sip".into())),
+                auth_token: Some(SecretString::from("short")),
+                ..ProviderConfigDraft::default()
+            },
+            &catalog,
+        )
         .expect("shape ok");
         let errors = other.check_against(twilio, &catalog).expect_err("refused");
         assert!(errors.has("provider") && errors.has("auth_token"));

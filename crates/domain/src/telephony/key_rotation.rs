@@ -17,6 +17,9 @@ pub struct SealedCredential {
     pub org_id: OrgId,
     pub uid: String,
     pub stored: StoredSecret,
+    /// The names of the sealed secrets (the binding of a format-2 blob; for a
+    /// format-1 blob the one name of its primary secret).
+    pub secret_names: Vec<String>,
 }
 
 /// Storage access for re-encrypting credentials under the primary key.

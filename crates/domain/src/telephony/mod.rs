@@ -5,6 +5,7 @@
 mod bridge;
 mod bridge_ports;
 mod configuration;
+mod credentials;
 mod key_rotation;
 mod number;
 mod ports;
@@ -25,13 +26,20 @@ pub use configuration::{
     AUTH_TOKEN_FIELD, CreateProviderConfig, ProviderConfig, ProviderConfigChanges,
     ProviderConfigDraft, ProviderConfigId, ProviderRef, account_sid_key, auth_token_last4,
 };
+pub use credentials::{
+    CREDENTIALS_TABLE, CheckMode, CredentialInput, Credentials, SentValue, last4,
+};
 pub use key_rotation::{CredentialKeyRepository, SealedCredential};
 pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
     ProviderConfigUpdate,
 };
-pub use provider::{CredentialRule, Provider, ProviderCatalog, ProviderId, ProviderRecord};
+pub use provider::{
+    CATALOG_TOML, CredentialField, CredentialRule, FieldType, IDENTIFIER_ALIAS,
+    IDENTIFIER_OLD_ALIAS, PRIMARY_SECRET_ALIAS, PRIMARY_SECRET_OLD_ALIAS, Provider,
+    ProviderCatalog, ProviderId, ProviderRecord, RESERVED_FIELD_NAMES,
+};
 pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
 };

@@ -1,5 +1,7 @@
 //! Ports of the telephony context: the catalog and the configuration repository.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::{
@@ -19,16 +21,23 @@ pub trait ProviderCatalogRepository: Send + Sync {
     fn providers(&self) -> Result<Vec<ProviderRecord>, RepositoryError>;
 }
 
-/// A configuration to insert; the credential is already sealed.
+/// A configuration to insert; the secrets are already sealed (one blob).
 #[derive(Debug, Clone)]
 pub struct NewProviderConfig {
     pub uid: String,
     pub org_id: OrgId,
     pub provider_id: ProviderId,
     pub name: String,
+    /// The identifier's value (compared for duplicates without case).
     pub account_sid: String,
+    /// Every secret, sealed together.
     pub auth_token: SealedSecret,
+    /// The primary secret's last four.
     pub auth_token_last4: String,
+    /// Every non-secret credential field, by catalog name.
+    pub public_fields: Map<String, Value>,
+    /// The last four of every sealed secret, by catalog name.
+    pub secret_last4: BTreeMap<String, String>,
     pub active: bool,
     pub base_url: Option<String>,
     pub sip_url: Option<String>,
@@ -43,7 +52,13 @@ pub struct NewProviderConfig {
 pub struct ProviderConfigUpdate {
     pub name: Option<String>,
     pub account_sid: Option<String>,
+    /// A new sealed set of secrets and the primary secret's last four; the
+    /// credential version goes up by one.
     pub auth_token: Option<(SealedSecret, String)>,
+    /// The last four of every secret of the new sealed set (with `auth_token`).
+    pub secret_last4: Option<BTreeMap<String, String>>,
+    /// Every non-secret credential field after the change.
+    pub public_fields: Option<Map<String, Value>>,
     pub active: Option<bool>,
     pub base_url: Option<Option<String>>,
     pub sip_url: Option<Option<String>>,

@@ -1,8 +1,12 @@
 //! Encrypted secrets: the envelope of a sealed blob, the associated data that binds a
 //! blob to its organization, row and field, and the cipher port.
 //!
-//! Envelope (version 1): `0x01 | key id (u32, big endian) | nonce (12 bytes) |
-//! ciphertext and 16-byte tag`. The algorithm lives in the crypto adapter; this
+//! Envelope: `format (1 byte) | key id (u32, big endian) | nonce (12 bytes) |
+//! ciphertext and 16-byte tag`. Format 1 holds one secret bound to one field (the
+//! `auth_token` of rows written before credential fields were data); format 2 holds
+//! a JSON object of every secret of a configuration, bound to the sorted field names
+//! (see `credentials`). The binding ([`AssociatedData`]) decides the format of a
+//! new seal. The algorithm lives in the crypto adapter; this
 //! module only knows the layout, so that storage and key rotation can read the key
 //! id of a blob without decrypting it.
 //!
@@ -44,8 +48,10 @@ pub enum EnvelopeError {
 }
 
 impl SealedSecret {
-    /// The format byte of version 1.
+    /// The format byte of version 1 (one secret bound to one field).
     pub const FORMAT_V1: u8 = 1;
+    /// The format byte of version 2 (every secret of a configuration in one object).
+    pub const FORMAT_V2: u8 = 2;
     /// Bytes of the nonce.
     pub const NONCE_LEN: usize = 12;
     /// Bytes of the authentication tag.
@@ -53,15 +59,26 @@ impl SealedSecret {
     /// Bytes before the ciphertext: format, key id, nonce.
     pub const HEADER_LEN: usize = 1 + 4 + Self::NONCE_LEN;
 
-    /// Assembles an envelope.
+    /// Assembles an envelope of format 1.
     #[must_use]
     pub fn from_parts(
         key_id: KeyId,
         nonce: &[u8; Self::NONCE_LEN],
         ciphertext_and_tag: &[u8],
     ) -> Self {
+        Self::from_parts_with_format(Self::FORMAT_V1, key_id, nonce, ciphertext_and_tag)
+    }
+
+    /// Assembles an envelope of `format`.
+    #[must_use]
+    pub fn from_parts_with_format(
+        format: u8,
+        key_id: KeyId,
+        nonce: &[u8; Self::NONCE_LEN],
+        ciphertext_and_tag: &[u8],
+    ) -> Self {
         let mut bytes = Vec::with_capacity(Self::HEADER_LEN + ciphertext_and_tag.len());
-        bytes.push(Self::FORMAT_V1);
+        bytes.push(format);
         bytes.extend_from_slice(&key_id.0.to_be_bytes());
         bytes.extend_from_slice(nonce);
         bytes.extend_from_slice(ciphertext_and_tag);
@@ -76,7 +93,7 @@ impl SealedSecret {
         if bytes.len() < Self::HEADER_LEN + Self::TAG_LEN {
             return Err(EnvelopeError::TooShort);
         }
-        if bytes[0] != Self::FORMAT_V1 {
+        if bytes[0] != Self::FORMAT_V1 && bytes[0] != Self::FORMAT_V2 {
             return Err(EnvelopeError::UnknownVersion);
         }
         let sealed = Self(bytes);
@@ -84,6 +101,12 @@ impl SealedSecret {
             return Err(EnvelopeError::ZeroKeyId);
         }
         Ok(sealed)
+    }
+
+    /// The format byte.
+    #[must_use]
+    pub fn format(&self) -> u8 {
+        self.0[0]
     }
 
     /// The key that sealed this secret.
@@ -192,28 +215,55 @@ impl fmt::Debug for StoredSecret {
 }
 
 /// Associated data binding a sealed secret to where it is stored. Decryption with any
-/// other binding fails.
+/// other binding fails. A binding also names the envelope format a seal under it
+/// writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssociatedData(Vec<u8>);
+pub struct AssociatedData {
+    bytes: Vec<u8>,
+    format: u8,
+}
 
 impl AssociatedData {
-    /// The binding of a secret stored in `field` of the row `row_uid` of `table`,
-    /// owned by `organization`.
+    /// The binding of one secret stored in `field` of the row `row_uid` of `table`,
+    /// owned by `organization` (envelope format 1).
     #[must_use]
     pub fn for_field(organization: OrgId, table: &str, row_uid: &str, field: &str) -> Self {
-        Self(
-            format!(
+        Self {
+            bytes: format!(
                 "switchboard/v1;org={};table={table};row={row_uid};field={field}",
                 organization.0
             )
             .into_bytes(),
-        )
+            format: SealedSecret::FORMAT_V1,
+        }
+    }
+
+    /// The binding of the secrets `fields` (sorted by the caller, names without `,`)
+    /// of the row `row_uid` of `table`, owned by `organization`, sealed together
+    /// (envelope format 2).
+    #[must_use]
+    pub fn for_secrets(organization: OrgId, table: &str, row_uid: &str, fields: &[&str]) -> Self {
+        Self {
+            bytes: format!(
+                "switchboard/v2;org={};table={table};row={row_uid};fields={}",
+                organization.0,
+                fields.join(",")
+            )
+            .into_bytes(),
+            format: SealedSecret::FORMAT_V2,
+        }
     }
 
     /// The bytes to authenticate.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
+    }
+
+    /// The envelope format a seal under this binding writes.
+    #[must_use]
+    pub fn format(&self) -> u8 {
+        self.format
     }
 }
 
@@ -293,7 +343,7 @@ mod tests {
         let mut wrong_version = SealedSecret::from_parts(KeyId(1), &[0; 12], &[0; 16])
             .as_bytes()
             .to_vec();
-        wrong_version[0] = 2;
+        wrong_version[0] = 3;
         assert_eq!(
             SealedSecret::parse(wrong_version),
             Err(EnvelopeError::UnknownVersion)
@@ -316,6 +366,7 @@ mod tests {
             (Vec::new(), EnvelopeError::TooShort),
             (vec![1; 10], EnvelopeError::TooShort),
             (vec![9; 40], EnvelopeError::UnknownVersion),
+            (vec![3; 40], EnvelopeError::UnknownVersion),
         ] {
             let stored = StoredSecret::from_bytes(bytes);
             assert_eq!(stored.parse(), Err(error));
@@ -333,6 +384,14 @@ mod tests {
         assert_ne!(a, AssociatedData::for_field(OrgId(2), "t", "r1", "f"));
         assert_ne!(a, AssociatedData::for_field(OrgId(1), "t", "r2", "f"));
         assert_ne!(a, AssociatedData::for_field(OrgId(1), "t", "r1", "g"));
+        let b = AssociatedData::for_secrets(OrgId(1), "t", "r1", &["a", "b"]);
+        assert_eq!(b.format(), SealedSecret::FORMAT_V2);
+        assert_ne!(b, AssociatedData::for_secrets(OrgId(1), "t", "r1", &["a"]));
+        assert_ne!(
+            b,
+            AssociatedData::for_secrets(OrgId(1), "t", "r2", &["a", "b"])
+        );
+        assert_ne!(b.as_bytes(), a.as_bytes());
     }
 
     proptest! {

@@ -121,14 +121,6 @@ pub(crate) fn provider_ref(provider: &Provider) -> Value {
     ]})
 }
 
-/// Exactly one of `name` and `alias`.
-pub(crate) fn one_of_names(name: &str, alias: &str) -> Value {
-    json!({"oneOf": [
-        {"required": [name], "not": {"required": [alias]}},
-        {"required": [alias], "not": {"required": [name]}}
-    ]})
-}
-
 pub(crate) fn e164() -> Value {
     json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "not": no_control(),
            "description": "Strict E.164: `+`, then 8 to 15 digits, the first not 0."})

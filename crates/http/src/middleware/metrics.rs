@@ -8,6 +8,12 @@
 //! every latency sample it is given until upkeep (or a scrape) folds it into the
 //! histogram, so a server nobody scraped grew by about 12 MiB per million requests
 //! (docs/performance.md).
+//!
+//! Every metric is described once at install ([`describe_metrics`]), so each has a
+//! `# HELP` line; `switchboard_build_info` carries the version; the `process_*`
+//! metrics of the Prometheus client conventions are read from `/proc` at each
+//! scrape ([`process_metrics`]); the rate-limit counters start at 0 so that they
+//! show before the first rejection.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -42,6 +48,7 @@ pub fn prometheus() -> Result<PrometheusHandle, String> {
                 .map_err(|error| error.to_string())?
                 .install_recorder()
                 .map_err(|error| error.to_string())?;
+            describe_metrics();
             let upkeep = handle.clone();
             std::thread::Builder::new()
                 .name("metrics-upkeep".into())
@@ -55,6 +62,142 @@ pub fn prometheus() -> Result<PrometheusHandle, String> {
             Ok(handle)
         })
         .clone()
+}
+
+/// Names and help texts of the pool gauges (set at each scrape by the metrics route).
+pub(crate) const POOL_IN_USE: &str = "db_pool_connections_in_use";
+pub(crate) const POOL_IDLE: &str = "db_pool_connections_idle";
+pub(crate) const POOL_MAX: &str = "db_pool_max_size";
+/// Name of the build information gauge (always 1, labelled with the version).
+const BUILD_INFO: &str = "switchboard_build_info";
+
+/// `# HELP` for every metric the service records, the build information, and the
+/// rate-limit counters at 0.
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        REQUESTS_TOTAL,
+        "HTTP requests answered, by method, route template and status."
+    );
+    describe_histogram!(
+        REQUEST_DURATION,
+        Unit::Seconds,
+        "Time from the request's arrival to its answer, by method, route template and status."
+    );
+    describe_counter!(
+        RATE_LIMITED_TOTAL,
+        "Requests refused by a rate limit, by kind (token, user, login)."
+    );
+    describe_gauge!(POOL_IN_USE, "Database connections checked out, by pool.");
+    describe_gauge!(POOL_IDLE, "Database connections open and idle, by pool.");
+    describe_gauge!(POOL_MAX, "Most connections the pool may open, by pool.");
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the version of the running switchboard in its label."
+    );
+    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    for kind in ["token", "user", "login"] {
+        metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).absolute(0);
+    }
+}
+
+/// The `process_*` metrics of the Prometheus client conventions, in the text
+/// format, read from `/proc/self` now: CPU seconds, resident and virtual memory,
+/// open and maximum file descriptors, threads and start time. Empty where `/proc`
+/// cannot be read (not Linux).
+#[must_use]
+pub fn process_metrics() -> String {
+    let mut text = String::new();
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return text;
+    };
+    // Fields after the command name (which may hold spaces, inside parentheses).
+    let Some(fields) = stat
+        .rfind(')')
+        .map(|end| stat[end + 1..].split_whitespace().collect::<Vec<_>>())
+    else {
+        return text;
+    };
+    // fields[0] is field 3 (state) of proc(5).
+    let field = |number: usize| {
+        fields
+            .get(number - 3)
+            .and_then(|value| value.parse::<f64>().ok())
+    };
+    // USER_HZ is 100 on every Linux architecture the service targets.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    const PAGE_SIZE: f64 = 4096.0;
+    let mut metric = |name: &str, kind: &str, help: &str, value: Option<f64>| {
+        if let Some(value) = value {
+            text.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            ));
+        }
+    };
+    metric(
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+        field(14)
+            .zip(field(15))
+            .map(|(user, system)| (user + system) / TICKS_PER_SECOND),
+    );
+    metric(
+        "process_resident_memory_bytes",
+        "gauge",
+        "Resident memory size in bytes.",
+        field(24).map(|pages| pages * PAGE_SIZE),
+    );
+    metric(
+        "process_virtual_memory_bytes",
+        "gauge",
+        "Virtual memory size in bytes.",
+        field(23),
+    );
+    metric(
+        "process_threads",
+        "gauge",
+        "Number of OS threads in the process.",
+        field(20),
+    );
+    let boot_time = std::fs::read_to_string("/proc/stat").ok().and_then(|stat| {
+        stat.lines()
+            .find_map(|line| line.strip_prefix("btime "))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+    });
+    metric(
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+        boot_time
+            .zip(field(22))
+            .map(|(boot, ticks)| boot + ticks / TICKS_PER_SECOND),
+    );
+    let open_fds = std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|entries| entries.count() as f64);
+    metric(
+        "process_open_fds",
+        "gauge",
+        "Number of open file descriptors.",
+        open_fds,
+    );
+    let max_fds = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3))
+                .and_then(|soft| soft.parse::<f64>().ok())
+        });
+    metric(
+        "process_max_fds",
+        "gauge",
+        "Maximum number of open file descriptors.",
+        max_fds,
+    );
+    text
 }
 
 /// How often buffered latency samples are folded into their histograms: at 100,000

@@ -20,6 +20,7 @@ use actix_web::{Error, HttpMessage, HttpRequest};
 use tracing::Instrument;
 
 use crate::middleware::rate_limit::write_rate_limit_headers;
+use crate::wire::error::ErrorCode;
 
 /// Name of the request id header.
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -63,6 +64,8 @@ pub async fn request_id_middleware(
         route = tracing::field::Empty,
     );
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    // Probes and scrapes come every few seconds: their lines are debug.
+    let routine = is_routine(req.path());
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     // Finding the route template walks the route table again (regular expressions):
@@ -74,10 +77,20 @@ pub async fn request_id_middleware(
             .unwrap_or_else(|| "<unmatched>".to_owned());
         span.record("route", route.as_str());
     }
-    let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        tracing::info!(status, latency_ms, "request completed");
+    let status = response.status();
+    let latency_ms = milliseconds(started.elapsed());
+    let code =
+        (status.is_client_error() || status.is_server_error()).then(|| error_code(&response));
+    let status = status.as_u16();
+    span.in_scope(|| match (&code, routine) {
+        (Some(code), true) => {
+            tracing::debug!(status, latency_ms, code = %code, "request completed")
+        }
+        (Some(code), false) => {
+            tracing::info!(status, latency_ms, code = %code, "request completed")
+        }
+        (None, true) => tracing::debug!(status, latency_ms, "request completed"),
+        (None, false) => tracing::info!(status, latency_ms, "request completed"),
     });
     write_rate_limit_headers(&mut response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -86,6 +99,32 @@ pub async fn request_id_middleware(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
+}
+
+/// Health probes and metrics scrapes.
+fn is_routine(path: &str) -> bool {
+    path.starts_with("/health/") || path == "/metrics"
+}
+
+/// A duration in milliseconds, rounded to the microsecond (3 decimals), so that log
+/// lines show `0.245`, not `0.24512299999999998`.
+fn milliseconds(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// The answer's error `code`: the one the error body carries, or for answers that
+/// are not the service's own errors (a readiness 503), the status's reason in
+/// snake case (`service_unavailable`).
+fn error_code<B>(response: &ServiceResponse<B>) -> String {
+    if let Some(ErrorCode(code)) = response.response().extensions().get::<ErrorCode>() {
+        return (*code).to_owned();
+    }
+    response
+        .status()
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase()
+        .replace([' ', '-'], "_")
 }
 
 #[cfg(test)]

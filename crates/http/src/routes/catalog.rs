@@ -38,6 +38,8 @@ struct ProviderView {
     description: String,
     icon: String,
     credentials: CredentialsView,
+    /// Every credential field, in form order (contract section 10).
+    fields: Value,
 }
 
 fn field(rule: &CredentialRule, secret: bool) -> CredentialFieldView {
@@ -60,6 +62,7 @@ fn view(provider: &Provider) -> ProviderView {
             account_sid: field(&provider.account_sid, false),
             auth_token: field(&provider.auth_token, true),
         },
+        fields: provider.describe_fields(),
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::docs::openapi;
 use crate::docs::schema::{object, request_id_header};
+use crate::middleware::metrics::{POOL_IDLE, POOL_IN_USE, POOL_MAX, process_metrics};
 use crate::spec::{Access, Operation, RouteSpec, api};
 use crate::state::{AppState, Readiness};
 use crate::wire::error::block_in_span;
@@ -98,20 +99,24 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// `GET /metrics`: the Prometheus text, with the pools' usage read now.
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// `GET /metrics`: the Prometheus text, with the pools' usage and the process
+/// metrics read now. Served on the API's own port, or (setting `metrics.address`)
+/// by a listener of its own whose state alone holds the recorder: the API port then
+/// answers 404.
+pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     let Some(handle) = state.metrics.as_ref() else {
         return HttpResponse::NotFound().finish();
     };
     for pool in state.pool_gauges.pools() {
-        metrics::gauge!("db_pool_connections_in_use", "pool" => pool.pool)
-            .set(f64::from(pool.in_use));
-        metrics::gauge!("db_pool_connections_idle", "pool" => pool.pool).set(f64::from(pool.idle));
-        metrics::gauge!("db_pool_max_size", "pool" => pool.pool).set(f64::from(pool.max_size));
+        metrics::gauge!(POOL_IN_USE, "pool" => pool.pool).set(f64::from(pool.in_use));
+        metrics::gauge!(POOL_IDLE, "pool" => pool.pool).set(f64::from(pool.idle));
+        metrics::gauge!(POOL_MAX, "pool" => pool.pool).set(f64::from(pool.max_size));
     }
+    let mut text = handle.render();
+    text.push_str(&process_metrics());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(handle.render())
+        .body(text)
 }
 
 fn live_answer() -> Value {
@@ -170,7 +175,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Method::GET,
             "/metrics".into(),
             Access::Public,
-            || web::get().to(metrics),
+            || web::get().to(metrics_endpoint),
             operations("Prometheus metrics (text format)").answer_media("text/plain"),
         ),
         RouteSpec::new(

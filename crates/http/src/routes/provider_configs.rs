@@ -17,13 +17,14 @@ use serde_json::{Map, Value, json};
 use switchboard_application::WriteOptions;
 use switchboard_application::telephony::{GetProviderConfigError, ListProviderConfigsQuery};
 use switchboard_domain::telephony::{
-    Provider, ProviderCatalog, ProviderConfig, ProviderConfigDraft, ProviderConfigId, ProviderRef,
-    Verification,
+    CredentialField, CredentialInput, FieldType, IDENTIFIER_ALIAS, IDENTIFIER_OLD_ALIAS,
+    PRIMARY_SECRET_ALIAS, PRIMARY_SECRET_OLD_ALIAS, Provider, ProviderCatalog, ProviderConfig,
+    ProviderConfigDraft, ProviderConfigId, ProviderRef, SentValue, Verification,
 };
 
 use crate::docs::schema::{
-    credential, envelope, list_envelope, meta_json, non_blank, one_of_names, page_params,
-    provider_ref, query_param, schema_ref, text, url_field, verify_param,
+    credential, envelope, list_envelope, meta_json, non_blank, page_params, provider_ref,
+    query_param, schema_ref, text, url_field, verify_param,
 };
 use crate::extract::auth::{OrgActor, OrgCredentials};
 use crate::extract::body::{BodyLimits, read_json_object};
@@ -81,11 +82,42 @@ struct ProviderConfigView {
     created_at: String,
     updated_at: String,
     verification: Option<VerificationView>,
+    /// Every credential field of the provider: public ones with their value (`null`
+    /// when not set), secret ones as `{"set", "last4"}`.
+    credentials: Map<String, Value>,
+}
+
+/// The `credentials` view of a configuration (contract section 10).
+fn credentials_view(config: &ProviderConfig, provider: Option<&Provider>) -> Map<String, Value> {
+    let mut view = Map::new();
+    let Some(provider) = provider else {
+        return view;
+    };
+    for field in &provider.fields {
+        let value = if field.secret {
+            match config.secret_last4.get(&field.name) {
+                Some(last4) => json!({"set": true, "last4": last4}),
+                None => json!({"set": false}),
+            }
+        } else if field.identifier {
+            Value::from(config.account_sid.clone())
+        } else {
+            config
+                .public_fields
+                .get(&field.name)
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        view.insert(field.name.clone(), value);
+    }
+    view
 }
 
 fn view(config: ProviderConfig, catalog: &ProviderCatalog, org_handle: &str) -> ProviderConfigView {
     let provider = catalog.by_id(config.provider_id);
+    let credentials = credentials_view(&config, provider);
     ProviderConfigView {
+        credentials,
         id: config.id.0,
         name: config.name,
         provider: provider.map(|p| p.slug.clone()).unwrap_or_default(),
@@ -134,33 +166,76 @@ pub(crate) fn config_id(raw: &str) -> Result<ProviderConfigId, ApiError> {
         .ok_or(ApiError::NotFound)
 }
 
-/// The fields of a configuration body (create and update alike). Built through the
-/// run-time table API: the next step reads a provider's credential fields from the
-/// catalog.
+/// The fixed fields of a configuration body (create and update alike). Credential
+/// fields are read beside them: any key that is some provider's field or an alias,
+/// flat, or every key of `credentials`; the domain checks them against the provider.
 static CONFIG_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
     FieldTable::new(vec![
         Field::new("provider", Kind::SlugOrId),
-        Field::new("account_sid", Kind::Text).alias("api_key"),
-        Field::new("auth_token", Kind::Text).alias("api_secret"),
         Field::new("name", Kind::Text),
         Field::new("active", Kind::Flag),
         Field::new("base_url", Kind::Text).nullable(),
         Field::new("sip_url", Kind::Text).nullable(),
         Field::new("meta_json", Kind::Object),
+        Field::new("credentials", Kind::Object),
     ])
 });
 
-/// Converts a JSON object into a draft through [`CONFIG_FIELDS`].
-fn draft_from_json(body: &Map<String, Value>) -> Result<ProviderConfigDraft, ApiError> {
-    let mut fields = CONFIG_FIELDS.read(body)?;
+/// The domain's view of a sent credential value (JSON type only).
+fn sent_value(value: &Value) -> SentValue {
+    match value {
+        Value::String(text) => SentValue::Text(SecretString::from(text.clone())),
+        number @ Value::Number(_) => {
+            crate::wire::fields::json_integer(number).map_or(SentValue::Other, SentValue::Integer)
+        }
+        _ => SentValue::Other,
+    }
+}
+
+/// Converts a JSON object into a draft: fixed fields through [`CONFIG_FIELDS`],
+/// credential fields flat or inside `credentials` (not both).
+fn draft_from_json(
+    body: &Map<String, Value>,
+    catalog: &ProviderCatalog,
+) -> Result<ProviderConfigDraft, ApiError> {
+    let mut fixed = Map::new();
+    let mut flat = CredentialInput::new(false);
+    for (key, value) in body {
+        if catalog.is_credential_name(key) && !CONFIG_FIELDS.has(key) {
+            flat.push(key.clone(), sent_value(value));
+        } else {
+            // Fixed fields, and unknown ones (refused there without their names).
+            fixed.insert(key.clone(), value.clone());
+        }
+    }
+    let mut fields = CONFIG_FIELDS.read(&fixed)?;
+    let credentials = match fields.object("credentials") {
+        None => flat,
+        Some(_) if !flat.is_empty() => {
+            return Err(ApiError::Validation(
+                switchboard_domain::shared::ValidationErrors::single(
+                    "credentials",
+                    "send the credential fields either flat or inside credentials, not both",
+                ),
+            ));
+        }
+        Some(nested) => {
+            let mut input = CredentialInput::new(true);
+            for (key, value) in &nested {
+                input.push(key.clone(), sent_value(value));
+            }
+            input
+        }
+    };
     Ok(ProviderConfigDraft {
         provider: fields.take("provider").and_then(|value| match value {
             FieldValue::Text(slug) => Some(ProviderRef::Slug(slug)),
             FieldValue::Integer(id) => Some(ProviderRef::Id(id)),
             _ => None,
         }),
-        account_sid: fields.text("account_sid"),
-        auth_token: fields.text("auth_token").map(SecretString::from),
+        account_sid: None,
+        auth_token: None,
+        credentials,
         name: fields.text("name"),
         active: fields.flag("active"),
         base_url: fields.nullable_text("base_url"),
@@ -203,7 +278,7 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
     let verify = verify_flag(req.query_string())?;
-    let draft = draft_from_json(&body)?;
+    let draft = draft_from_json(&body, state.provider_configs.catalog())?;
     // Field shapes and the provider's rules come before the idempotency key (422)
     // and the role (403), as the contract orders them.
     let create = state.provider_configs.check_create(draft)?;
@@ -290,7 +365,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
     let verify = verify_flag(req.query_string())?;
-    let draft = draft_from_json(&body)?;
+    let draft = draft_from_json(&body, state.provider_configs.catalog())?;
     // An id that cannot exist is a 404, but only after the body's shape (400) and
     // the role (403) have been checked, as the contract orders them.
     let id = config_id(&path).unwrap_or(ProviderConfigId(0));
@@ -328,47 +403,176 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// One create branch: `provider` names the provider and the credentials follow its
-/// patterns.
+/// The schema of one credential field's value, from the catalog.
+fn field_schema(field: &CredentialField) -> Value {
+    let mut schema = match field.kind {
+        FieldType::Integer => {
+            json!({"type": "integer", "minimum": field.min, "maximum": field.max})
+        }
+        FieldType::Enum => json!({"enum": field.choices}),
+        FieldType::String | FieldType::Url | FieldType::Pem => {
+            let mut schema = text(1, field.max_length as u64);
+            if field.kind == FieldType::Pem {
+                // Newlines allowed: no control-character rule.
+                schema = json!({"type": "string", "minLength": 1, "maxLength": field.max_length});
+            }
+            if let Some(pattern) = &field.pattern {
+                schema["pattern"] = json!(pattern);
+            }
+            if field.kind == FieldType::Url {
+                schema["format"] = json!("uri");
+            }
+            schema
+        }
+    };
+    let mut description = field.label.clone();
+    if let Some(hint) = &field.hint {
+        description = format!("{description}: {hint}");
+    }
+    if field.secret {
+        description.push_str(" (secret: write-only, stored encrypted)");
+    }
+    if !field.required {
+        description.push_str(" (optional)");
+    }
+    schema["description"] = json!(description);
+    if let Some(default) = &field.default {
+        schema["default"] = default.clone();
+    }
+    schema
+}
+
+/// The old names a provider's identifier and primary secret also answer to, with
+/// the field each names (a provider's own field of that name wins).
+fn aliases(provider: &Provider) -> Vec<(&'static str, &CredentialField)> {
+    [
+        IDENTIFIER_ALIAS,
+        IDENTIFIER_OLD_ALIAS,
+        PRIMARY_SECRET_ALIAS,
+        PRIMARY_SECRET_OLD_ALIAS,
+    ]
+    .into_iter()
+    .filter(|alias| provider.field(alias).is_none())
+    .filter_map(|alias| provider.resolve(alias).map(|field| (alias, field)))
+    .collect()
+}
+
+/// One create branch, built from the provider's catalog entry: `provider` names it,
+/// its fields come flat (with the aliases) or inside `credentials`.
 fn create_branch(provider: &Provider) -> Value {
-    let sid = credential(&provider.account_sid.pattern, &provider.account_sid.hint);
-    let token = credential(&provider.auth_token.pattern, &provider.auth_token.hint);
+    let mut properties = Map::new();
+    properties.insert("provider".into(), provider_ref(provider));
+    let mut nested = Map::new();
+    for field in &provider.fields {
+        properties.insert(field.name.clone(), field_schema(field));
+        nested.insert(field.name.clone(), field_schema(field));
+    }
+    for (alias, field) in aliases(provider) {
+        let mut schema = field_schema(field);
+        schema["description"] = json!(format!("Alias of {}.", field.name));
+        properties.insert(alias.into(), schema.clone());
+        nested.insert(alias.into(), schema);
+    }
+    // account_sid and auth_token always carry the identifier's and primary
+    // secret's patterns (older clients validate with them).
+    properties.insert(
+        IDENTIFIER_ALIAS.into(),
+        credential(&provider.account_sid.pattern, &provider.account_sid.hint),
+    );
+    properties.insert(
+        PRIMARY_SECRET_ALIAS.into(),
+        credential(&provider.auth_token.pattern, &provider.auth_token.hint),
+    );
+    for (name, schema) in [
+        ("name", non_blank(100)),
+        ("active", json!({"type": "boolean"})),
+        ("base_url", url_field()),
+        ("sip_url", url_field()),
+        ("meta_json", meta_json()),
+    ] {
+        properties.insert(name.into(), schema);
+    }
+    properties.insert(
+        "credentials".into(),
+        json!({"type": "object", "properties": nested, "additionalProperties": false,
+               "description": "The credential fields, instead of sending them flat."}),
+    );
+    let required: Vec<&str> = provider
+        .fields
+        .iter()
+        .filter(|field| field.required)
+        .map(|field| field.name.as_str())
+        .collect();
     json!({"title": provider.name, "type": "object",
-        "properties": {
-            "provider": provider_ref(provider),
-            "account_sid": sid, "api_key": sid, "auth_token": token, "api_secret": token,
-            "name": non_blank(100), "active": {"type": "boolean"},
-            "base_url": url_field(), "sip_url": url_field(), "meta_json": meta_json()},
-        "required": ["provider"], "additionalProperties": false,
-        "allOf": [one_of_names("account_sid", "api_key"), one_of_names("auth_token", "api_secret")]})
+        "description": format!("Provider `{}`. Required credential fields: {} (flat, by these names or their aliases, or inside `credentials`).", provider.slug, required.join(", ")),
+        "properties": properties,
+        "required": ["provider"], "additionalProperties": false})
 }
 
 fn create_body(catalog: &ProviderCatalog) -> Value {
     let branches: Vec<Value> = catalog.all().iter().map(create_branch).collect();
     json!({"oneOf": branches,
-           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credentials follow its patterns. `api_key`/`api_secret` are accepted as aliases of `account_sid`/`auth_token` (one of each pair)."})
+           "discriminator": {"propertyName": "provider"},
+           "description": "One branch per provider of the catalog: `provider` names it (slug, id, or id as a string) and the credential fields follow its catalog entry (`GET /telephony/providers/` lists them as `fields`). They come flat or inside `credentials`, not both. `account_sid`/`auth_token` name the identifier and the primary secret of every provider; `api_key`/`api_secret` are their aliases where the provider has no field of that name."})
 }
 
 fn update_body(catalog: &ProviderCatalog) -> Value {
     let refs: Vec<Value> = catalog.all().iter().map(provider_ref).collect();
+    let mut properties = Map::new();
+    properties.insert("provider".into(), json!({"anyOf": refs}));
+    for provider in catalog.all() {
+        for field in &provider.fields {
+            properties
+                .entry(field.name.clone())
+                .or_insert_with(|| {
+                    let mut schema = json!({"description": "A credential field of the stored provider (see its catalog entry); a secret sent replaces that secret only."});
+                    if field.kind == FieldType::Integer {
+                        schema["type"] = json!("integer");
+                    } else {
+                        schema["type"] = json!("string");
+                    }
+                    schema
+                });
+        }
+    }
     let cred = |hint: &str| {
         let mut schema = text(1, 256);
         schema["description"] = json!(hint);
         schema
     };
+    properties.insert(
+        "account_sid".into(),
+        cred("The stored provider's identifier."),
+    );
+    properties.insert(
+        "api_key".into(),
+        cred("The provider's own api_key field, else an alias of account_sid."),
+    );
+    properties.insert(
+        "auth_token".into(),
+        cred("The stored provider's primary secret; replaces it at once."),
+    );
+    properties.insert(
+        "api_secret".into(),
+        cred("The provider's own api_secret field, else an alias of auth_token."),
+    );
+    for (name, schema) in [
+        ("name", non_blank(100)),
+        ("active", json!({"type": "boolean"})),
+        ("base_url", url_field()),
+        ("sip_url", url_field()),
+        ("meta_json", meta_json()),
+        (
+            "credentials",
+            json!({"type": "object", "description": "The credential fields, instead of sending them flat."}),
+        ),
+    ] {
+        properties.insert(name.into(), schema);
+    }
     json!({"type": "object",
-        "description": "Any non-empty subset of the fields. Credentials must also match the stored provider's patterns (see `GET /telephony/providers/`), else 400. `provider` may only name the configuration's own provider.",
-        "properties": {
-            "provider": {"anyOf": refs},
-            "account_sid": cred("The stored provider's account_sid pattern."),
-            "api_key": cred("Alias of account_sid."),
-            "auth_token": cred("The stored provider's auth_token pattern; replaces the stored one at once."),
-            "api_secret": cred("Alias of auth_token."),
-            "name": non_blank(100), "active": {"type": "boolean"},
-            "base_url": url_field(), "sip_url": url_field(), "meta_json": meta_json()},
-        "minProperties": 1, "additionalProperties": false,
-        "not": {"anyOf": [{"required": ["account_sid", "api_key"]},
-                          {"required": ["auth_token", "api_secret"]}]}})
+        "description": "Any non-empty subset of the fields. Credential fields must be the stored provider's (see `GET /telephony/providers/`) and follow its rules, else 400; secrets sent replace those secrets and keep the others. `provider` may only name the configuration's own provider.",
+        "properties": properties,
+        "minProperties": 1, "additionalProperties": false})
 }
 
 fn list_parameters(catalog: &ProviderCatalog) -> Vec<Value> {
@@ -486,28 +690,56 @@ mod tests {
         }
     }
 
+    fn catalog() -> ProviderCatalog {
+        ProviderCatalog::builtin().expect("valid")
+    }
+
     #[test]
-    fn aliases_and_types_are_checked() {
-        let draft = draft_from_json(&object(json!({
-            "provider": 3, "api_key": "AC1", "api_secret": "s", "base_url": null
-        })))
+    fn credential_fields_are_read_flat_or_nested_and_types_are_checked() {
+        let draft = draft_from_json(
+            &object(json!({
+                "provider": 3, "api_key": "AC1", "api_secret": "s", "base_url": null
+            })),
+            &catalog(),
+        )
         .expect("valid");
         assert_eq!(draft.provider, Some(ProviderRef::Id(3)));
-        assert_eq!(draft.account_sid.as_deref(), Some("AC1"));
+        assert_eq!(
+            draft.credentials.names().collect::<Vec<_>>(),
+            vec!["api_key", "api_secret"]
+        );
+        assert!(!draft.credentials.nested);
         assert_eq!(draft.base_url, Some(None));
-        let errors = errors_of(draft_from_json(&object(json!({
-            "account_sid": "a", "api_key": "b", "active": "yes", "name": 5, "meta_json": []
-        }))));
-        for field in ["account_sid", "active", "name", "meta_json"] {
+        let nested = draft_from_json(
+            &object(json!({"provider": "sip", "credentials": {"username": "u", "port": 5061}})),
+            &catalog(),
+        )
+        .expect("valid");
+        assert!(nested.credentials.nested);
+        assert!(matches!(
+            nested.credentials.get("port"),
+            Some(SentValue::Integer(5061))
+        ));
+        let errors = errors_of(draft_from_json(
+            &object(json!({"account_sid": "a", "credentials": {"auth_token": "b"}})),
+            &catalog(),
+        ));
+        assert!(errors.has("credentials"));
+        let errors = errors_of(draft_from_json(
+            &object(json!({"active": "yes", "name": 5, "meta_json": [], "credentials": 1})),
+            &catalog(),
+        ));
+        for field in ["active", "name", "meta_json", "credentials"] {
             assert!(errors.has(field), "{field}");
         }
     }
 
     #[test]
     fn unknown_fields_are_refused_without_echoing_any_name() {
-        let errors = errors_of(draft_from_json(&object(
-            json!({"colour": "red", "Sk-Live-Secret": 1}),
-        )));
+        let errors = errors_of(draft_from_json(
+            &object(json!({"colour": "red", "Sk-Live-Secret": 1})),
+            &catalog(),
+        ));
         assert!(!errors.has("colour"));
         assert!(errors.has(NON_FIELD_ERRORS));
         let text = format!("{errors:?}");

@@ -151,6 +151,11 @@ impl ApiError {
     }
 }
 
+/// The `code` of an error answer, left in the response's extensions for the request
+/// log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ErrorCode(pub(crate) &'static str);
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -231,6 +236,8 @@ impl ResponseError for ApiError {
         {
             status.write_headers(answer.headers_mut());
         }
+        // For the request log line (crate::middleware::request_id).
+        answer.extensions_mut().insert(ErrorCode(self.code()));
         answer
     }
 }

@@ -26,7 +26,7 @@ pub fn parse_and_validate_create(
         Ok(Value::Object(map)) => map,
         _ => return Err(ApiError::invalid(NON_FIELD_ERRORS, "Malformed JSON.")),
     };
-    let draft = draft_from_json(&object)?;
+    let draft = draft_from_json(&object, catalog)?;
     CreateProviderConfig::validate(draft, catalog).map_err(ApiError::Validation)
 }
 
