@@ -215,11 +215,23 @@ async function main() {
 
             await step("a SIP configuration", async () => {
                 await page.goto(`${org}/configurations/new?provider=sip`);
-                await page.fill("#f-account_sid", "trunk-user");
-                await page.fill("#f-auth_token", "a sip password 1");
+                // Every input comes from the catalog's fields: integer, enum, secret.
+                check(await page.$eval("#f-port", (e) => e.type) === "number", "the port is a number input");
+                check(await page.$eval("#f-transport", (e) => e.tagName) === "SELECT", "the transport is a select");
+                check(await page.$eval("#f-password", (e) => e.type) === "password", "the password is write-only");
+                await page.fill("#f-host", "sip.example.com");
+                await page.fill("#f-port", "5061");
+                await page.selectOption("#f-transport", "tls");
+                await page.fill("#f-username", "trunk-user");
+                await page.fill("#f-password", "a sip password 1");
                 await page.fill("#f-sip_url", "sip:trunk@example.com");
+                await a11yWith(page.url());
+                await page.screenshot({ path: path.join(SHOTS, "configuration-sip.png"), fullPage: true });
                 await page.click("text=Create configuration");
                 await page.waitForSelector("#verify-heading");
+                const text = await page.textContent("main");
+                check(text.includes("sip.example.com") && text.includes("5061") && text.includes("tls"), "public fields shown");
+                check(text.includes("••••rd 1") && !text.includes("a sip password 1"), "the password's last four only");
             });
 
             await step("the list shows both, with badges, and passes axe", async () => {

@@ -630,6 +630,110 @@ fn switchboard_console_path(token: &str) -> String {
     format!("/console/link?token={token}")
 }
 
+/// A provider with more fields than two (the SIP trunk: host, integer port, enum
+/// transport, username, secret password, realm): the form comes from the catalog's
+/// `fields`, create and edit send them, and the pages show public fields and the
+/// secret's last four only.
+async fn configuration_forms_follow_the_catalog_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let mut browser = signed_in(&app, &owner).await;
+    let form = browser
+        .get("/console/o/acme/configurations/new?provider=sip")
+        .await;
+    assert_eq!(form.status, 200);
+    for input in [
+        "id=\"f-host\"",
+        "id=\"f-port\"",
+        "id=\"f-username\"",
+        "id=\"f-password\"",
+        "id=\"f-realm\"",
+    ] {
+        assert!(form.html.contains(input), "{input} missing");
+    }
+    assert!(form.html.contains("<select id=\"f-transport\""));
+    assert!(form.html.contains("<option value=\"tls\">tls</option>"));
+    let port_at = form.html.find("id=\"f-port\"").expect("port input");
+    assert!(form.html[port_at..port_at + 200].contains("type=\"number\""));
+    let password_at = form.html.find("id=\"f-password\"").expect("password input");
+    assert!(form.html[password_at..password_at + 200].contains("type=\"password\""));
+    let csrf = form.hidden("csrf");
+    let password = "trunk-password-9k2L";
+    let path = "/console/o/acme/configurations";
+
+    // Out of range: refused, the message next to the port, the secret not echoed.
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", csrf.as_str()),
+        ("provider", "sip"),
+        ("active", "true"),
+        ("host", "sip.example.com"),
+        ("port", "70000"),
+        ("transport", "tls"),
+        ("username", "trunk-user"),
+        ("password", password),
+        ("realm", ""),
+    ];
+    let refused = browser.post(path, &fields).await;
+    assert_eq!(refused.status, 400, "{}", refused.html);
+    assert!(refused.html.contains("id=\"e-port\""));
+    assert!(!refused.html.contains(password));
+    assert_eq!(app.list_configs(&owner, "").await.body["count"], 0);
+
+    fields[4] = ("port", "5061");
+    let created = browser.post(path, &fields).await;
+    assert_eq!(created.status, 303, "{}", created.html);
+    let location = created.header(LOCATION.as_str()).to_owned();
+    let id: i64 = location
+        .rsplit('/')
+        .next()
+        .and_then(|tail| tail.split('?').next())
+        .and_then(|id| id.parse().ok())
+        .expect("id in the location");
+    let stored = app.get_config(&owner, id).await;
+    let credentials = &stored.body["data"]["credentials"];
+    assert_eq!(credentials["host"], "sip.example.com");
+    assert_eq!(credentials["port"], 5061);
+    assert_eq!(credentials["transport"], "tls");
+    assert_eq!(credentials["username"], "trunk-user");
+    assert_eq!(credentials["password"]["set"], true);
+    assert_eq!(credentials["password"]["last4"], "9k2L");
+
+    let detail = browser.get(&location).await;
+    assert_eq!(detail.status, 200);
+    for shown in ["sip.example.com", "5061", "trunk-user", "••••9k2L"] {
+        assert!(detail.html.contains(shown), "{shown} not shown");
+    }
+    assert!(!detail.html.contains(password));
+    assert!(detail.html.contains("<option value=\"tls\" selected>"));
+    let list = browser.get(path).await;
+    assert!(list.html.contains("trunk-user"));
+    assert!(list.html.contains("••••9k2L"));
+    assert!(!list.html.contains(password));
+
+    // Edit: a new port, the password left empty (kept).
+    let csrf = detail.hidden("csrf");
+    let edit = [
+        ("csrf", csrf.as_str()),
+        ("name", ""),
+        ("host", "sip.example.com"),
+        ("port", "5062"),
+        ("transport", "tls"),
+        ("username", "trunk-user"),
+        ("password", ""),
+        ("realm", ""),
+    ];
+    let saved = browser
+        .post(&format!("/console/o/acme/configurations/{id}"), &edit)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let stored = app.get_config(&owner, id).await;
+    let credentials = &stored.body["data"]["credentials"];
+    assert_eq!(credentials["port"], 5062);
+    assert_eq!(credentials["password"]["last4"], "9k2L");
+    assert_eq!(credentials["username"], "trunk-user");
+}
+
 on_both_backends!(
     sign_in_and_the_session_cookie,
     forms_need_the_csrf_token_and_the_same_site,
@@ -638,4 +742,5 @@ on_both_backends!(
     tokens_are_shown_once_and_revoked,
     the_sign_in_link_works_once,
     idle_and_old_sessions_end,
+    configuration_forms_follow_the_catalog_fields,
 );

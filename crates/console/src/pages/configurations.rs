@@ -18,7 +18,8 @@ use switchboard_application::telephony::{
 use switchboard_application::{Actor, WriteOptions};
 use switchboard_domain::shared::{NON_FIELD_ERRORS, PageRequest, ValidationErrors};
 use switchboard_domain::telephony::{
-    Provider, ProviderCatalog, ProviderConfig, ProviderConfigDraft, ProviderConfigId, ProviderRef,
+    CredentialField, CredentialInput, FieldType, Provider, ProviderCatalog, ProviderConfig,
+    ProviderConfigDraft, ProviderConfigId, ProviderRef, SentValue,
 };
 
 use super::{FormFields, field, filled};
@@ -30,8 +31,11 @@ use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, r
 pub(crate) struct Input {
     pub(crate) name: String,
     pub(crate) label: String,
-    /// `text`, `password` or `url`.
+    /// `text`, `password`, `url` or `number` (an `<input>`), `select` (one of
+    /// `choices`) or `textarea` (a PEM block).
     pub(crate) kind: &'static str,
+    /// The catalog's choices (`select` only).
+    pub(crate) choices: Vec<String>,
     /// The catalog's pattern, for the browser's own check (the server checks too).
     pub(crate) pattern: String,
     pub(crate) hint: String,
@@ -48,6 +52,7 @@ impl Input {
             name: name.to_owned(),
             label: label.to_owned(),
             kind,
+            choices: Vec::new(),
             pattern: String::new(),
             hint: hint.to_owned(),
             required: false,
@@ -58,42 +63,119 @@ impl Input {
     }
 }
 
-/// The credential inputs of `provider`, from the catalog. This is the one place
-/// that reads the catalog's field list: when the catalog describes more fields,
-/// only this function changes.
+/// The credential inputs of `provider`, from the catalog's `fields` (name, label,
+/// type, required, secret, pattern, choices), in the catalog's order. This is the
+/// one place that turns the catalog into inputs: a provider with more fields gets
+/// more inputs, nothing else changes. Secret inputs are write-only: never filled
+/// in, and when editing an empty one keeps the stored secret.
 pub(crate) fn credential_inputs(provider: &Provider, editing: bool) -> Vec<Input> {
-    let rules = [
-        ("account_sid", &provider.account_sid, false),
-        ("auth_token", &provider.auth_token, true),
-    ];
-    rules
-        .into_iter()
-        .map(|(name, rule, secret)| Input {
-            name: name.to_owned(),
-            label: rule.label.clone(),
-            kind: if secret { "password" } else { "text" },
-            pattern: rule
-                .pattern
+    provider
+        .fields
+        .iter()
+        .map(|field| credential_input(field, editing))
+        .collect()
+}
+
+fn credential_input(field: &CredentialField, editing: bool) -> Input {
+    let kind = match field.kind {
+        FieldType::Enum => "select",
+        FieldType::Pem => "textarea",
+        FieldType::Integer => "number",
+        FieldType::Url if !field.secret => "url",
+        _ if field.secret => "password",
+        _ => "text",
+    };
+    let mut hint = match (&field.hint, field.kind) {
+        (Some(hint), _) => format!("Looks like {hint}."),
+        (None, FieldType::Url) if !field.schemes.is_empty() => {
+            format!("A URL ({}).", field.schemes.join(", "))
+        }
+        (None, FieldType::Pem) => "A PEM block, pasted whole.".to_owned(),
+        (None, FieldType::Integer) => match (field.min, field.max) {
+            (Some(min), Some(max)) => format!("A whole number from {min} to {max}."),
+            _ => "A whole number.".to_owned(),
+        },
+        (None, _) => String::new(),
+    };
+    if !field.required {
+        hint = format!("Optional. {hint}");
+    }
+    if field.secret {
+        hint = if editing {
+            "Leave empty to keep the stored secret. Stored encrypted; never shown again.".to_owned()
+        } else {
+            format!("{hint} Stored encrypted; never shown again.")
+        };
+    }
+    Input {
+        name: field.name.clone(),
+        label: field.label.clone(),
+        kind,
+        choices: field.choices.clone(),
+        // The browser anchors a pattern itself; only single-line text takes one.
+        pattern: match (kind, &field.pattern) {
+            ("text" | "password", Some(pattern)) => pattern
                 .trim_start_matches('^')
                 .trim_end_matches('$')
                 .to_owned(),
-            hint: if secret && editing {
-                "Leave empty to keep the stored secret. Stored encrypted; never shown again."
-                    .to_owned()
-            } else if secret {
-                format!(
-                    "Looks like {}. Stored encrypted; never shown again.",
-                    rule.hint
-                )
-            } else {
-                format!("Looks like {}.", rule.hint)
-            },
-            required: !(secret && editing),
-            secret,
-            value: String::new(),
-            errors: Vec::new(),
-        })
-        .collect()
+            _ => String::new(),
+        },
+        hint: hint.trim().to_owned(),
+        // An empty secret input keeps the stored secret when editing.
+        required: field.required && !(field.secret && editing),
+        secret: field.secret,
+        value: String::new(),
+        errors: Vec::new(),
+    }
+}
+
+/// The credential fields of a form as the application takes them: by catalog
+/// name, as if sent inside `credentials` (so errors come back under the inputs'
+/// names). Empty inputs are not sent; integers go as integers. When `current` is
+/// given (an edit), public fields equal to the stored value are left out too.
+fn credentials_from_form(
+    provider: &Provider,
+    form: &[(String, String)],
+    current: Option<&ProviderConfig>,
+) -> CredentialInput {
+    let mut input = CredentialInput::new(true);
+    for spec in &provider.fields {
+        let Some(typed) = field(form, &spec.name).filter(|typed| !typed.trim().is_empty()) else {
+            continue;
+        };
+        let typed = if spec.secret || spec.kind == FieldType::Pem {
+            typed.to_owned()
+        } else {
+            typed.trim().to_owned()
+        };
+        if !spec.secret
+            && let Some(config) = current
+            && public_value(config, spec) == typed
+        {
+            continue;
+        }
+        let value = match spec.kind {
+            FieldType::Integer => typed.parse::<i64>().map_or_else(
+                |_| SentValue::Text(SecretString::from(typed)),
+                SentValue::Integer,
+            ),
+            _ => SentValue::Text(SecretString::from(typed)),
+        };
+        input.push(spec.name.clone(), value);
+    }
+    input
+}
+
+/// The stored value of a public credential field, as text (empty when unset).
+fn public_value(config: &ProviderConfig, field: &CredentialField) -> String {
+    if field.identifier {
+        return config.account_sid.clone();
+    }
+    match config.public_fields.get(&field.name) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 /// Every input of the form for `provider`.
@@ -124,13 +206,7 @@ fn form_inputs(provider: &Provider, editing: bool) -> Vec<Input> {
 fn place_errors(inputs: &mut [Input], errors: &ValidationErrors) -> Vec<String> {
     let mut general = Vec::new();
     for (name, messages) in errors.fields() {
-        // The old aliases mean the two credential fields.
-        let target = match name.as_str() {
-            "api_key" => "account_sid",
-            "api_secret" => "auth_token",
-            other => other,
-        };
-        match inputs.iter_mut().find(|input| input.name == target) {
+        match inputs.iter_mut().find(|input| input.name == *name) {
             Some(input) => input.errors.extend(messages.iter().cloned()),
             None if name == NON_FIELD_ERRORS || name == "provider" || name == "active" => {
                 general.extend(messages.iter().cloned());
@@ -149,7 +225,9 @@ pub(crate) struct Row {
     pub(crate) provider_name: String,
     pub(crate) initials: String,
     pub(crate) account_sid: String,
-    pub(crate) last4: String,
+    /// Every credential field of the provider: public ones with their value,
+    /// secret ones as their last four (never more).
+    pub(crate) credentials: Vec<CredentialView>,
     pub(crate) active: bool,
     /// `valid`, `invalid`, `unreachable` or `unchecked`.
     pub(crate) verification: &'static str,
@@ -158,6 +236,40 @@ pub(crate) struct Row {
     pub(crate) sip_url: String,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
+}
+
+/// One credential field as the pages show it.
+#[derive(Debug)]
+pub(crate) struct CredentialView {
+    pub(crate) label: String,
+    pub(crate) secret: bool,
+    pub(crate) identifier: bool,
+    /// The value (public), the last four (secret, set), or empty (not set).
+    pub(crate) value: String,
+}
+
+fn credential_views(config: &ProviderConfig, provider: Option<&Provider>) -> Vec<CredentialView> {
+    let Some(provider) = provider else {
+        return Vec::new();
+    };
+    provider
+        .fields
+        .iter()
+        .map(|field| CredentialView {
+            label: field.label.clone(),
+            secret: field.secret,
+            identifier: field.identifier,
+            value: if field.secret {
+                config
+                    .secret_last4
+                    .get(&field.name)
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                public_value(config, field)
+            },
+        })
+        .collect()
 }
 
 fn initials(name: &str) -> String {
@@ -171,13 +283,14 @@ impl Row {
     pub(crate) fn of(config: &ProviderConfig, catalog: &ProviderCatalog) -> Self {
         let provider = catalog.by_id(config.provider_id);
         let provider_name = provider.map_or_else(String::new, |p| p.name.clone());
+        let credentials = credential_views(config, provider);
         Self {
+            credentials,
             id: config.id.0,
             name: config.name.clone(),
             initials: initials(&provider_name),
             provider_name,
             account_sid: config.account_sid.clone(),
-            last4: config.auth_token_last4.clone(),
             active: config.active,
             verification: config
                 .verification
@@ -381,11 +494,9 @@ async fn create(
     let active = field(&form, "active").is_some();
     let draft = ProviderConfigDraft {
         provider: Some(ProviderRef::Slug(slug.clone())),
-        account_sid: filled(&form, "account_sid").map(str::to_owned),
-        auth_token: field(&form, "auth_token")
-            .filter(|value| !value.is_empty())
-            .map(|value| SecretString::from(value.to_owned())),
-        credentials: switchboard_domain::telephony::CredentialInput::default(),
+        account_sid: None,
+        auth_token: None,
+        credentials: credentials_from_form(provider, &form, None),
         name: filled(&form, "name").map(str::to_owned),
         active: Some(active),
         base_url: filled(&form, "base_url").map(|v| Some(v.to_owned())),
@@ -563,16 +674,18 @@ async fn detail_page(
     let inputs = match inputs {
         Some(inputs) => inputs,
         None => {
-            let mut inputs = catalog
-                .by_id(config.provider_id)
+            let provider = catalog.by_id(config.provider_id);
+            let mut inputs = provider
                 .map(|provider| form_inputs(provider, true))
                 .unwrap_or_default();
             for input in &mut inputs {
-                input.value = match input.name.as_str() {
-                    "name" => row.name.clone(),
-                    "account_sid" => row.account_sid.clone(),
-                    "base_url" => row.base_url.clone(),
-                    "sip_url" => row.sip_url.clone(),
+                let credential = provider.and_then(|provider| provider.field(&input.name));
+                input.value = match (input.name.as_str(), credential) {
+                    (_, Some(field)) if field.secret => String::new(),
+                    (_, Some(field)) => public_value(config, field),
+                    ("name", None) => row.name.clone(),
+                    ("base_url", None) => row.base_url.clone(),
+                    ("sip_url", None) => row.sip_url.clone(),
                     _ => String::new(),
                 };
             }
@@ -633,13 +746,15 @@ async fn update(
         let sent = filled(&form, name);
         (sent != now).then(|| sent.map(str::to_owned))
     };
+    let catalog = state.provider_configs.catalog();
+    let provider = catalog.by_id(current.provider_id);
     let draft = ProviderConfigDraft {
         provider: None,
-        account_sid: changed("account_sid", Some(current.account_sid.as_str())).flatten(),
-        auth_token: field(&form, "auth_token")
-            .filter(|value| !value.is_empty())
-            .map(|value| SecretString::from(value.to_owned())),
-        credentials: switchboard_domain::telephony::CredentialInput::default(),
+        account_sid: None,
+        auth_token: None,
+        credentials: provider
+            .map(|provider| credentials_from_form(provider, &form, Some(&current)))
+            .unwrap_or_default(),
         name: changed("name", Some(current.name.as_str())).flatten(),
         active: None,
         base_url: changed("base_url", current.base_url.as_deref()),
@@ -654,9 +769,7 @@ async fn update(
         })
         .await?
     };
-    let catalog = state.provider_configs.catalog();
-    let mut inputs = catalog
-        .by_id(current.provider_id)
+    let mut inputs = provider
         .map(|provider| form_inputs(provider, true))
         .unwrap_or_default();
     let (errors, status) = match outcome {
