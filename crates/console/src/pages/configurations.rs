@@ -114,10 +114,7 @@ fn credential_input(field: &CredentialField, editing: bool) -> Input {
         choices: field.choices.clone(),
         // The browser anchors a pattern itself; only single-line text takes one.
         pattern: match (kind, &field.pattern) {
-            ("text" | "password", Some(pattern)) => pattern
-                .trim_start_matches('^')
-                .trim_end_matches('$')
-                .to_owned(),
+            ("text" | "password", Some(pattern)) => html_pattern(pattern),
             _ => String::new(),
         },
         hint: hint.trim().to_owned(),
@@ -127,6 +124,45 @@ fn credential_input(field: &CredentialField, editing: bool) -> Input {
         value: String::new(),
         errors: Vec::new(),
     }
+}
+
+/// The catalog's pattern as an HTML `pattern` attribute: without its anchors (the
+/// browser anchors it), and with the characters that the browser's `v`-flag
+/// classes take as syntax escaped inside `[...]` (a literal `-` at a class's edge,
+/// and `( ) { } / |`).
+fn html_pattern(pattern: &str) -> String {
+    let body = pattern.trim_start_matches('^').trim_end_matches('$');
+    let chars: Vec<char> = body.chars().collect();
+    let mut out = String::with_capacity(body.len() + 8);
+    let mut in_class = false;
+    let mut index = 0;
+    while let Some(&c) = chars.get(index) {
+        if c == '\\' {
+            out.push(c);
+            if let Some(&next) = chars.get(index + 1) {
+                out.push(next);
+            }
+            index += 2;
+            continue;
+        }
+        if in_class {
+            let previous = index.checked_sub(1).and_then(|i| chars.get(i)).copied();
+            let next = chars.get(index + 1).copied();
+            match c {
+                ']' => in_class = false,
+                '-' if matches!(previous, Some('[' | '^')) || next == Some(']') => {
+                    out.push('\\');
+                }
+                '(' | ')' | '{' | '}' | '/' | '|' => out.push('\\'),
+                _ => {}
+            }
+        } else if c == '[' {
+            in_class = true;
+        }
+        out.push(c);
+        index += 1;
+    }
+    out
 }
 
 /// The credential fields of a form as the application takes them: by catalog
@@ -1000,4 +1036,24 @@ pub(super) fn register(scope: Scope) -> Scope {
             "/o/{org}/configurations/{id}/delete",
             web::post().to(delete),
         )
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::html_pattern;
+
+    #[test]
+    fn html_patterns_suit_the_browsers_v_flag() {
+        assert_eq!(html_pattern("^AC[0-9a-fA-F]{32}$"), "AC[0-9a-fA-F]{32}");
+        assert_eq!(
+            html_pattern("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"),
+            "[A-Za-z0-9]([A-Za-z0-9.\\-]*[A-Za-z0-9])?"
+        );
+        assert_eq!(
+            html_pattern("^KEY[0-9A-Za-z_-]{20,128}$"),
+            "KEY[0-9A-Za-z_\\-]{20,128}"
+        );
+        assert_eq!(html_pattern("^[ -~]{1,256}$"), "[ -~]{1,256}");
+        assert_eq!(html_pattern("^[-a]$"), "[\\-a]");
+    }
 }
