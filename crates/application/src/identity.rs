@@ -2,6 +2,13 @@
 //! listing the caller's organizations, and the administrative operations on
 //! organizations, users, memberships and tokens.
 
+mod console;
+
+pub use console::{
+    CONSOLE_LINK_NAME, CONSOLE_LINK_SESSION_NAME, CONSOLE_SESSION_NAME, ChangePasswordError,
+    ConsoleSession, SessionPolicy,
+};
+
 use std::future::Future;
 use std::sync::Arc;
 

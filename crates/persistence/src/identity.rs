@@ -674,6 +674,28 @@ impl IdentityRepository for DieselIdentityRepository {
         Ok(())
     }
 
+    fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        users::table
+            .filter(users::id.eq(user.0))
+            .select(users::password_hash)
+            .first::<String>(conn)
+            .optional()
+            .map(|hash| hash.map(PasswordHash))
+            .map_err(repository_error)
+    }
+
+    fn set_password(&self, user: UserId, hash: &PasswordHash) -> Result<(), RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        diesel::update(users::table.filter(users::id.eq(user.0)))
+            .set(users::password_hash.eq(&hash.0))
+            .execute(conn)
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
     fn login_credentials(
         &self,
         email: &Email,

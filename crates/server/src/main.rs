@@ -167,6 +167,15 @@ fn serve(loaded: &Loaded) -> ExitCode {
             // The one secret ever printed: the development profile's first token,
             // on standard output (not through tracing), once.
             println!("first token (shown once): {}", token.expose());
+            if let Some(link) = app.take_first_console_link() {
+                // The console sign-in link of the same owner: one use, within a day.
+                println!(
+                    "console sign-in link (one use): http://{}:{}{}",
+                    loaded.settings.server.host,
+                    app.port(),
+                    switchboard_console::sign_in_link_path(link.expose())
+                );
+            }
             println!(
                 "organization: default (Org-Handle: default), owner: owner@localhost, listening on http://{}:{}",
                 loaded.settings.server.host,

@@ -139,9 +139,34 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub log: LogSettings,
     pub verify: VerifySettings,
+    #[serde(default)]
+    pub console: ConsoleSettings,
     pub metrics: MetricsSettings,
     pub cors: CorsSettings,
     pub webhooks: WebhookSettings,
+}
+
+/// `[console]`: the web console's sessions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// `Secure` session cookies with the `__Host-` prefix (off in development,
+    /// which serves plain HTTP on loopback).
+    pub secure_cookies: bool,
+    /// A session unused this many minutes ends.
+    pub idle_timeout_minutes: u32,
+    /// A session ends this many hours after sign-in.
+    pub session_hours: u32,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            idle_timeout_minutes: 30,
+            session_hours: 12,
+        }
+    }
 }
 
 /// `[metrics]`: where `GET /metrics` is served.

@@ -12,11 +12,13 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use switchboard_application::credential_use::SecretUseLimits;
+use switchboard_application::identity::BOOTSTRAP_OWNER_EMAIL;
 use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService, ProviderConfigService, ServiceAccountService, WebhookService,
 };
+use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
     AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher, ProviderSignatures, RandomTokenGenerator, StandardWebhookSigner, parse_key_base64,
 };
@@ -401,6 +403,7 @@ pub struct Application {
     first_token: Option<ApiToken>,
     /// The delivery worker's settings, when this process runs one.
     webhook_worker: Option<WebhookSettings>,
+    first_console_link: Option<ApiToken>,
 }
 
 impl std::fmt::Debug for Application {
@@ -444,7 +447,19 @@ impl Application {
         } else {
             None
         };
-        Self::serve(&loaded.settings, services, first_token)
+        // Beside the first token, a one-time console sign-in link for its owner.
+        let first_console_link = match &first_token {
+            Some(_) => Some(
+                services
+                    .identity
+                    .issue_console_link(BOOTSTRAP_OWNER_EMAIL)
+                    .map_err(|error| StartupError::Bootstrap(error.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut app = Self::serve(&loaded.settings, services, first_token)?;
+        app.first_console_link = first_console_link;
+        Ok(app)
     }
 
     /// Binds a server over already wired services.
@@ -570,9 +585,15 @@ impl Application {
             }
         };
 
+        let console = ConsoleConfig::new(
+            settings.console.secure_cookies,
+            settings.console.idle_timeout_minutes,
+            settings.console.session_hours,
+        );
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .configure(switchboard_console::configure(console))
                 .configure(configure)
                 .wrap(from_fn(track_requests))
                 .wrap(from_fn(request_id_middleware))
@@ -597,6 +618,7 @@ impl Application {
             services,
             first_token,
             webhook_worker: settings.webhooks.worker.then(|| settings.webhooks.clone()),
+            first_console_link: None,
         })
     }
 
@@ -622,6 +644,13 @@ impl Application {
     /// first start of the development profile).
     pub fn take_first_token(&mut self) -> Option<ApiToken> {
         self.first_token.take()
+    }
+
+    /// Takes the development bootstrap's one-time console sign-in link token
+    /// (present only beside [`Self::take_first_token`]'s token); the link is
+    /// `switchboard_console::sign_in_link_path(token)` on this server.
+    pub fn take_first_console_link(&mut self) -> Option<ApiToken> {
+        self.first_console_link.take()
     }
 
     /// A handle that stops the server.

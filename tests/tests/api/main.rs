@@ -11,6 +11,7 @@ mod bridge_audit;
 mod bridges;
 mod concurrency;
 mod credentials;
+mod console;
 mod deployment;
 mod hardening;
 mod idempotency;

@@ -257,6 +257,18 @@ pub trait IdentityRepository: Send + Sync {
     /// [`RepositoryError`].
     fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError>;
 
+    /// The password hash of `user` (`None` for an unknown user).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>, RepositoryError>;
+
+    /// Replaces the password hash of `user` (the console's password form).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn set_password(&self, user: UserId, hash: &PasswordHash) -> Result<(), RepositoryError>;
+
     /// The id and password hash of the user with `email`, for login.
     ///
     /// # Errors
