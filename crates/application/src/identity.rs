@@ -15,7 +15,11 @@ use std::sync::Arc;
 use chrono::Duration;
 use secrecy::SecretString;
 use switchboard_domain::identity::{
-    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, Grants, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, OutlivesParent, PasswordHasher, Principal, Role, Scope, ScopeSet, TokenGenerator, TokenHasher, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary, minted_token_expiry,
+    ApiToken, DomainHandle, DomainHandleError, Email, EmailError, Grants, IdentityRepository,
+    Member, NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership,
+    OutlivesParent, PasswordHasher, Principal, Role, Scope, ScopeSet, TokenGenerator, TokenHasher,
+    TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary,
+    minted_token_expiry,
 };
 use switchboard_domain::shared::{Clock, RepositoryError, Timestamp, has_control_chars};
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService, ProviderConfigService, ServiceAccountService, WebhookService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
+    ProviderConfigService, ServiceAccountService, WebhookService,
 };
 
 use crate::wire::forwarded::TrustedProxies;

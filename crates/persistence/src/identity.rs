@@ -9,7 +9,10 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use switchboard_domain::identity::{
-    DomainHandle, Email, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId, Organization, OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role, ScopeSet, TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary, WhenFull,
+    DomainHandle, Email, IdentityRepository, Member, NewApiTokenRecord, NewUser, OrgId,
+    Organization, OrganizationMembership, PasswordHash, Principal, PrincipalMembership, Role,
+    ScopeSet, TokenHash, TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId,
+    UserSummary, WhenFull,
 };
 use switchboard_domain::shared::{RepositoryError, Timestamp};
 

@@ -16,11 +16,13 @@ use switchboard_application::identity::BOOTSTRAP_OWNER_EMAIL;
 use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
-    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService, ProviderConfigService, ServiceAccountService, WebhookService,
+    AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
+    ProviderConfigService, ServiceAccountService, WebhookService,
 };
 use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
-    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher, ProviderSignatures, RandomTokenGenerator, StandardWebhookSigner, parse_key_base64,
+    AesGcmKeyring, Argon2PasswordHasher, HmacTokenHasher, KeyringError, PooledPasswordHasher,
+    ProviderSignatures, RandomTokenGenerator, StandardWebhookSigner, parse_key_base64,
 };
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};

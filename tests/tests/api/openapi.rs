@@ -212,7 +212,10 @@ async fn the_document_covers_every_route(backend: Backend) {
             provider.auth_token.pattern.as_str()
         );
         assert!(flat["properties"]["credentials"].is_null());
-        assert_eq!(nested["required"], serde_json::json!(["provider", "credentials"]));
+        assert_eq!(
+            nested["required"],
+            serde_json::json!(["provider", "credentials"])
+        );
         assert!(nested["properties"]["auth_token"].is_null());
         for branch in pair {
             assert_eq!(branch["additionalProperties"], false);

@@ -213,6 +213,9 @@ fn expected_scope(method: &Method, template: &str) -> Option<&'static str> {
     if relative.starts_with("/audit-events") {
         return Some("audit:read");
     }
+    if relative.starts_with("/webhooks") || relative.starts_with("/events") {
+        return Some("webhooks:manage");
+    }
     None
 }
 

@@ -15,7 +15,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
-    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs, service_accounts, tokens, verification, webhooks,
+    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
+    service_accounts, tokens, verification, webhooks,
 };
 use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;

@@ -361,7 +361,6 @@ impl Fields {
             _ => None,
         }
     }
-
 }
 
 /// Parses an `{id}` path segment: anything but a positive integer names nothing.
