@@ -84,6 +84,24 @@ fn provider() -> Value {
 
 const TOKEN: &str = "sbt_4f2GqX9aLm3Rt7Vb1Nc8Zk5Hs0Pw6Ye2_1a2B3c";
 
+fn service_account() -> Value {
+    json!({"id": 3, "name": "call runtime", "role": "member", "created_at": CREATED_AT,
+           "tokens": []})
+}
+
+fn webhook_endpoint() -> Value {
+    json!({"id": 5, "url": "https://hooks.example.com/switchboard", "description": "Call runtime",
+           "event_types": ["provider_configuration.updated"], "enabled": true,
+           "disabled_reason": null, "previous_secret_expires_at": null,
+           "created_at": CREATED_AT, "updated_at": UPDATED_AT})
+}
+
+fn webhook_delivery() -> Value {
+    json!({"id": 41, "event_id": "evt_2f7b0c9e5d4a4c1b",
+           "event_type": "provider_configuration.updated", "status": "succeeded", "attempts": 1,
+           "last_status_code": 200, "next_attempt_at": null, "created_at": UPDATED_AT})
+}
+
 /// The example request body of `operation_id`.
 pub(crate) fn request(operation_id: &str) -> Option<Value> {
     Some(match operation_id {
@@ -105,6 +123,18 @@ pub(crate) fn request(operation_id: &str) -> Option<Value> {
             json!({"provider_config_id": 7, "phone_number": "+14155550100"})
         }
         "disconnectBridgeProvider" => json!({"phone_number": "+14155550100"}),
+        "createServiceAccount" => json!({"name": "call runtime", "role": "member"}),
+        "createServiceAccountToken" => json!({"name": "eu-west call runtime",
+            "scopes": ["credentials:use", "configurations:read"], "expires_in_days": 90}),
+        "checkProviderSignature" => json!({
+            "url": "https://voice.example.com/twilio/incoming",
+            "params": {"CallSid": "CA0123456789abcdef0123456789abcdef", "From": "+14155550100"},
+            "signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}),
+        "createProviderAccessToken" => json!({"identity": "agent-42", "room": "support-7",
+            "ttl_seconds": 600, "grants": {"can_publish": true, "can_subscribe": true}}),
+        "createWebhookEndpoint" => json!({"url": "https://hooks.example.com/switchboard",
+            "description": "Call runtime", "event_types": ["provider_configuration.updated"]}),
+        "updateWebhookEndpoint" => json!({"enabled": true}),
         _ => return None,
     })
 }
@@ -133,13 +163,14 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             "Tokens fetched successfully.",
             vec![json!({"id": 4, "name": "laptop", "prefix": "sbt_4f2G",
                         "created_at": CREATED_AT, "last_used_at": UPDATED_AT,
-                        "expires_at": null})],
+                        "expires_at": null, "scopes": ["configurations:read", "configurations:write", "bridges:read", "bridges:write", "credentials:use", "audit:read", "webhooks:manage"]})],
         ),
         "createToken" => envelope(
             201,
             "Token created successfully.",
             json!({"id": 5, "name": "ci", "token": TOKEN, "prefix": "sbt_4f2G",
-                   "created_at": CREATED_AT, "expires_at": "2027-03-06T09:30:00.000000Z"}),
+                   "created_at": CREATED_AT, "expires_at": "2027-03-06T09:30:00.000000Z",
+                   "scopes": ["configurations:read", "configurations:write", "bridges:read", "bridges:write", "credentials:use", "audit:read", "webhooks:manage"]}),
         ),
         "listProviders" => list(
             "Telephony providers fetched successfully.",
@@ -195,6 +226,74 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             "Provider disconnected from bridge successfully.",
             bridge_detail(false),
         ),
+        "listServiceAccounts" => list(
+            "Service accounts fetched successfully.",
+            vec![service_account()],
+        ),
+        "createServiceAccount" => envelope(
+            201,
+            "Service account created successfully.",
+            service_account(),
+        ),
+        "createServiceAccountToken" => envelope(
+            201,
+            "Token created successfully.",
+            json!({"id": 12, "name": "eu-west call runtime", "token": TOKEN, "prefix": "sbt_4f2G",
+                   "created_at": CREATED_AT, "expires_at": "2027-03-06T09:30:00.000000Z",
+                   "scopes": ["configurations:read", "credentials:use"]}),
+        ),
+        "revealProviderConfigurationCredentials" => envelope(
+            200,
+            "Credentials revealed.",
+            json!({"id": 7, "provider": "twilio", "version": 3,
+                   "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
+                                   "auth_token": "0123456789abcdef0123456789abcdef"},
+                   "previous": null}),
+        ),
+        "checkProviderSignature" => envelope(
+            200,
+            "Signature checked.",
+            json!({"valid": true, "matched": "current"}),
+        ),
+        "createProviderAccessToken" => envelope(
+            201,
+            "Access token created.",
+            json!({"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudC00MiJ9.c2lnbmF0dXJl",
+                   "expires_at": "2026-12-06T09:40:00.000000Z"}),
+        ),
+        "createWebhookEndpoint" | "rotateWebhookEndpointSecret" => envelope(
+            if operation_id == "createWebhookEndpoint" { 201 } else { 200 },
+            "Webhook endpoint saved.",
+            {
+                let mut endpoint = webhook_endpoint();
+                endpoint["secret"] = json!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+                endpoint
+            },
+        ),
+        "listWebhookEndpoints" => list(
+            "Webhook endpoints fetched successfully.",
+            vec![webhook_endpoint()],
+        ),
+        "getWebhookEndpoint" | "updateWebhookEndpoint" => envelope(
+            200,
+            "Webhook endpoint fetched successfully.",
+            webhook_endpoint(),
+        ),
+        "testWebhookEndpoint" => envelope(
+            202,
+            "Test event queued.",
+            json!({"event_id": "evt_2f7b0c9e5d4a4c1b", "event_type": "webhook.test"}),
+        ),
+        "listWebhookDeliveries" => list(
+            "Deliveries fetched successfully.",
+            vec![webhook_delivery()],
+        ),
+        "retryWebhookDelivery" => envelope(202, "Delivery queued.", webhook_delivery()),
+        "listEvents" => json!({"count": 1, "status_code": 200, "message": "Events fetched successfully.",
+            "data": [{"id": "evt_2f7b0c9e5d4a4c1b", "type": "provider_configuration.updated",
+                      "timestamp": UPDATED_AT, "organization": "acme",
+                      "data": {"id": 7, "provider": "twilio", "auth_token_last4": "3210"}}],
+            "next_after": "evt_2f7b0c9e5d4a4c1b"}),
         _ => return None,
     })
 }

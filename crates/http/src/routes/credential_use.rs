@@ -350,6 +350,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgRead,
             || web::post().to(reveal),
             uses("Reveal the credentials (owners and admins, or service accounts of role member and above; audited)")
+                .id("revealProviderConfigurationCredentials")
                 .answer(reveal_answer)
                 .errors(&[404, 409])
                 .idempotency(Idempotency::NeverStored),
@@ -361,6 +362,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(check_signature),
             uses("Check a provider's webhook signature with the stored secret, without revealing it (Twilio)")
+                .id("checkProviderSignature")
                 .body(signature_body, true)
                 .answer(signature_answer)
                 .errors(&[400, 404, 409])
@@ -373,6 +375,7 @@ pub(crate) fn routes(base: &str) -> Vec<RouteSpec> {
             Access::OrgWrite,
             || web::post().to(access_token),
             uses("Mint a provider access token from the stored keys (LiveKit), shown once")
+                .id("createProviderAccessToken")
                 .body(access_token_body, true)
                 .status(201)
                 .answer(access_token_answer)

@@ -233,6 +233,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::get().to(list),
             accounts("The organization's service accounts, with their live tokens")
+                .id("listServiceAccounts")
                 .answer(accounts_answer),
         ),
         RouteSpec::new(
@@ -241,6 +242,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(create),
             accounts("Create a service account (a member that can never log in)")
+                .id("createServiceAccount")
                 .body(account_body, true)
                 .status(201)
                 .answer(account_answer)
@@ -253,6 +255,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::delete().to(delete),
             accounts("Delete a service account; its tokens stop working at once")
+                .id("deleteServiceAccount")
                 .status(204)
                 .errors(&[404]),
         ),
@@ -262,6 +265,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(create_token),
             accounts("Issue a scoped token to a service account (shown this once)")
+                .id("createServiceAccountToken")
                 .body(token_body, true)
                 .status(201)
                 .answer(created_token_answer)
@@ -274,6 +278,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::delete().to(revoke_token),
             accounts("Revoke one token of a service account")
+                .id("revokeServiceAccountToken")
                 .status(204)
                 .errors(&[404]),
         ),

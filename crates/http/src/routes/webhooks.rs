@@ -509,6 +509,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(create),
             webhooks("Create a webhook endpoint (its secret is shown this once)")
+                .id("createWebhookEndpoint")
                 .body(endpoint_body, true)
                 .status(201)
                 .answer(endpoint_with_secret_answer)
@@ -521,6 +522,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::get().to(list),
             webhooks("The organization's webhook endpoints")
+                .id("listWebhookEndpoints")
                 .query(page_parameters)
                 .answer(endpoints_answer)
                 .errors(&[400]),
@@ -531,6 +533,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::get().to(get),
             webhooks("One webhook endpoint (never its secret)")
+                .id("getWebhookEndpoint")
                 .answer(endpoint_answer)
                 .errors(&[404]),
         ),
@@ -540,6 +543,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::patch().to(patch),
             webhooks("Change a webhook endpoint (enabling it again clears a 410)")
+                .id("updateWebhookEndpoint")
                 .body(patch_body, true)
                 .answer(endpoint_answer)
                 .errors(&[400, 404]),
@@ -550,6 +554,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::delete().to(delete),
             webhooks("Delete a webhook endpoint and its deliveries")
+                .id("deleteWebhookEndpoint")
                 .status(204)
                 .errors(&[404]),
         ),
@@ -559,6 +564,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(rotate_secret),
             webhooks("New secret, shown once; the old one also signs for 24 hours")
+                .id("rotateWebhookEndpointSecret")
                 .answer(endpoint_with_secret_answer)
                 .errors(&[404])
                 .idempotency(Idempotency::NeverStored),
@@ -569,6 +575,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(send_test),
             webhooks("Send a webhook.test event to this endpoint")
+                .id("testWebhookEndpoint")
                 .status(202)
                 .answer(test_answer)
                 .errors(&[404])
@@ -580,6 +587,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::get().to(deliveries),
             webhooks("The endpoint's deliveries, newest first")
+                .id("listWebhookDeliveries")
                 .query(page_parameters)
                 .answer(deliveries_answer)
                 .errors(&[400, 404]),
@@ -590,6 +598,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::post().to(retry),
             webhooks("Attempt a delivery again now")
+                .id("retryWebhookDelivery")
                 .status(202)
                 .answer(delivery_answer)
                 .errors(&[404])
@@ -601,6 +610,7 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
             Access::OrgAdmin,
             || web::get().to(events),
             webhooks("The organization's change events in commit order, for clients that poll")
+                .id("listEvents")
                 .query(feed_parameters)
                 .answer(feed_answer)
                 .errors(&[400, 404]),
