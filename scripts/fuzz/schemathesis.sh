@@ -43,6 +43,7 @@ export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
 export SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$(target/debug/switchboard-admin keys generate)"
 export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
 export SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND=0
+export SWITCHBOARD__RATE_LIMIT__SECRET_USE_PER_SECOND=0
 export SWITCHBOARD__AUTH__LOGIN_EMAIL_FAILURES_PER_MINUTE=0
 export SWITCHBOARD__AUTH__LOGIN_ADDRESS_FAILURES_PER_MINUTE=0
 # Verification must not wait on the internet: a closed local port answers at once

@@ -188,7 +188,7 @@ async fn check_signature(
 fn signature_body(_: &ProviderCatalog) -> Value {
     json!({"type": "object", "additionalProperties": false,
         "properties": {
-            "url": {"type": "string", "description": "The full URL the provider sent the webhook to."},
+            "url": {"type": "string", "format": "uri", "pattern": "^https?://", "description": "The full URL the provider sent the webhook to."},
             "params": {"type": "object", "description": "The webhook's POST parameters: name to value (or list of values).",
                        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
             "signature": {"type": "string", "description": "The signature header's value (Twilio: X-Twilio-Signature)."}},

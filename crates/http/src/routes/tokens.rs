@@ -308,8 +308,8 @@ pub(crate) fn scopes_schema() -> Value {
         .iter()
         .map(|scope| scope.as_str())
         .collect();
-    json!({"type": "array", "items": {"enum": names}, "uniqueItems": true,
-           "description": "The token's scopes; without it, the creating token's. Rights are the role's narrowed to these."})
+    json!({"type": "array", "items": {"enum": names},
+           "description": "The token's scopes (a scope named twice counts once); without it, the creating token's. Rights are the role's narrowed to these."})
 }
 
 fn created_token_answer() -> Value {

@@ -422,7 +422,7 @@ fn feed_parameters(_: &ProviderCatalog) -> Vec<Value> {
         query_param(
             "after",
             "An event id: the page starts after it (commit order). Absent: from the oldest event.",
-            json!({"type": "string"}),
+            json!({"type": "string", "pattern": "^evt_", "maxLength": 64}),
         ),
         query_param(
             "limit",
