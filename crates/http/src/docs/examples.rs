@@ -262,7 +262,11 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
                    "expires_at": "2026-12-06T09:40:00.000000Z"}),
         ),
         "createWebhookEndpoint" | "rotateWebhookEndpointSecret" => envelope(
-            if operation_id == "createWebhookEndpoint" { 201 } else { 200 },
+            if operation_id == "createWebhookEndpoint" {
+                201
+            } else {
+                200
+            },
             "Webhook endpoint saved.",
             {
                 let mut endpoint = webhook_endpoint();
@@ -284,16 +288,17 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             "Test event queued.",
             json!({"event_id": "evt_2f7b0c9e5d4a4c1b", "event_type": "webhook.test"}),
         ),
-        "listWebhookDeliveries" => list(
-            "Deliveries fetched successfully.",
-            vec![webhook_delivery()],
-        ),
+        "listWebhookDeliveries" => {
+            list("Deliveries fetched successfully.", vec![webhook_delivery()])
+        }
         "retryWebhookDelivery" => envelope(202, "Delivery queued.", webhook_delivery()),
-        "listEvents" => json!({"count": 1, "status_code": 200, "message": "Events fetched successfully.",
+        "listEvents" => {
+            json!({"count": 1, "status_code": 200, "message": "Events fetched successfully.",
             "data": [{"id": "evt_2f7b0c9e5d4a4c1b", "type": "provider_configuration.updated",
                       "timestamp": UPDATED_AT, "organization": "acme",
                       "data": {"id": 7, "provider": "twilio", "auth_token_last4": "3210"}}],
-            "next_after": "evt_2f7b0c9e5d4a4c1b"}),
+            "next_after": "evt_2f7b0c9e5d4a4c1b"})
+        }
         _ => return None,
     })
 }

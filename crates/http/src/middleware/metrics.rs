@@ -97,6 +97,20 @@ fn describe_metrics() {
         BUILD_INFO,
         "Always 1; the version of the running switchboard in its label."
     );
+    // The webhook delivery worker (crates/server) records these.
+    describe_counter!(
+        "switchboard_webhook_deliveries_total",
+        "Webhook delivery attempts, by outcome."
+    );
+    describe_gauge!(
+        "switchboard_webhook_queue_depth",
+        "Webhook deliveries waiting for an attempt."
+    );
+    describe_gauge!(
+        "switchboard_webhook_oldest_pending_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest webhook delivery waiting for an attempt."
+    );
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for kind in ["token", "user", "login"] {
         metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).absolute(0);

@@ -140,7 +140,12 @@ fn signed_webhook(body: &Map<String, Value>) -> Result<SignedWebhook, ApiError> 
             _ => return Err(ApiError::invalid("params", PARAMS_MESSAGE)),
         }
     }
-    if url.is_empty() {
+    // An http(s) URL without spaces or control characters (what a provider signs).
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    if rest.is_none_or(str::is_empty) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ApiError::invalid(
             "url",
             "must be the full URL the webhook was sent to",
@@ -188,7 +193,7 @@ async fn check_signature(
 fn signature_body(_: &ProviderCatalog) -> Value {
     json!({"type": "object", "additionalProperties": false,
         "properties": {
-            "url": {"type": "string", "format": "uri", "pattern": "^https?://", "description": "The full URL the provider sent the webhook to."},
+            "url": {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^\\s\\x00-\\x1f\\x7f]+$", "description": "The full URL the provider sent the webhook to."},
             "params": {"type": "object", "description": "The webhook's POST parameters: name to value (or list of values).",
                        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
             "signature": {"type": "string", "description": "The signature header's value (Twilio: X-Twilio-Signature)."}},
