@@ -42,7 +42,8 @@ for _ in $(seq 1 100); do
 done
 grep -q "listening on" "$work/stand-in.out" || { cat "$work/stand-in.out" >&2; exit 1; }
 start_server "$work/server" \
-    "SWITCHBOARD__VERIFY__TWILIO_BASE_URL=http://127.0.0.1:$stand_in_port"
+    "SWITCHBOARD__VERIFY__TWILIO_BASE_URL=http://127.0.0.1:$stand_in_port" \
+    "SWITCHBOARD__WEBHOOKS__ALLOW_PRIVATE_TARGETS=true"
 echo "server on $SERVER_URL, stand-in on 127.0.0.1:$stand_in_port"
 
 script=$work/walkthrough.sh
