@@ -457,7 +457,7 @@ impl RotationService {
                 .promote(actor.org_id, id, rotation, &mut plan)?
         };
         match outcome {
-            PromoteOutcome::Promoted(config, rotation) => Ok((config, rotation)),
+            PromoteOutcome::Promoted(promoted) => Ok(*promoted),
             PromoteOutcome::NotFound => Err(PromoteRotationError::NotFound),
             PromoteOutcome::NotPending => Err(PromoteRotationError::NotPending),
             PromoteOutcome::Declined if refused => Err(PromoteRotationError::NotVerified),

@@ -56,6 +56,10 @@ fn credential((slot, id, org, uid, bytes, last4, version): Row) -> SealedCredent
     }
 }
 
+/// A version row's blob as read: row id, configuration, organization, row uid,
+/// bytes, last-4 map, credential version.
+type VersionBlob = (i64, i64, i64, String, Vec<u8>, String, i64);
+
 fn key_id(raw: i64) -> Result<KeyId, RepositoryError> {
     u32::try_from(raw)
         .map(KeyId)
@@ -117,7 +121,7 @@ impl DieselCredentialKeyRepository {
             Some(CredentialSlot::Version(id)) => id,
             _ => 0,
         };
-        let rows: Vec<(i64, i64, i64, String, Vec<u8>, String, i64)> = versions::table
+        let rows: Vec<VersionBlob> = versions::table
             .inner_join(configs::table)
             .filter(versions::key_id.ne(excluded))
             .filter(versions::id.gt(after))

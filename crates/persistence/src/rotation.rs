@@ -44,6 +44,13 @@ use crate::transaction::{TxError, write_transaction};
 const PENDING: &str = "pending";
 const PREVIOUS: &str = "previous";
 
+/// Why a start wrote nothing.
+enum Refusal {
+    NotFound,
+    AlreadyPending,
+    Changed,
+}
+
 /// [`CredentialRotationRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
 pub struct DieselRotationRepository {
@@ -292,12 +299,12 @@ impl CredentialRotationRepository for DieselRotationRepository {
     ) -> Result<StartOutcome, RepositoryError> {
         let mut pooled = self.db.writer()?;
         let last4 = serialize_last4(&new.secret_last4)?;
-        let outcome = write_transaction::<_, TxError<StartOutcome>>(&mut pooled, |conn| {
+        let outcome = write_transaction::<_, TxError<Refusal>>(&mut pooled, |conn| {
             let Some(current) = lock_config(conn, org, config)? else {
-                return Err(TxError::Abort(StartOutcome::NotFound));
+                return Err(TxError::Abort(Refusal::NotFound));
             };
             if current.credential_version != new.from_version {
-                return Err(TxError::Abort(StartOutcome::Changed));
+                return Err(TxError::Abort(Refusal::Changed));
             }
             let pending: i64 = cr::table
                 .filter(cr::provider_config_id.eq(config.0))
@@ -305,7 +312,7 @@ impl CredentialRotationRepository for DieselRotationRepository {
                 .count()
                 .get_result(conn)?;
             if pending > 0 {
-                return Err(TxError::Abort(StartOutcome::AlreadyPending));
+                return Err(TxError::Abort(Refusal::AlreadyPending));
             }
             let version = new.from_version + 1;
             let created_at = to_db(new.created_at);
@@ -340,7 +347,9 @@ impl CredentialRotationRepository for DieselRotationRepository {
         });
         match outcome {
             Ok(rotation) => Ok(StartOutcome::Started(rotation)),
-            Err(TxError::Abort(outcome)) => Ok(outcome),
+            Err(TxError::Abort(Refusal::NotFound)) => Ok(StartOutcome::NotFound),
+            Err(TxError::Abort(Refusal::AlreadyPending)) => Ok(StartOutcome::AlreadyPending),
+            Err(TxError::Abort(Refusal::Changed)) => Ok(StartOutcome::Changed),
             // The database's own guard: another start won the race.
             Err(TxError::Db(error)) if is_unique_violation(&error) => {
                 Ok(StartOutcome::AlreadyPending)
@@ -566,7 +575,7 @@ impl CredentialRotationRepository for DieselRotationRepository {
             Ok((config, rotation))
         });
         match outcome {
-            Ok((config, rotation)) => Ok(PromoteOutcome::Promoted(config, rotation)),
+            Ok(promoted) => Ok(PromoteOutcome::Promoted(Box::new(promoted))),
             Err(TxError::Abort(outcome)) => Ok(outcome),
             Err(TxError::Db(error)) => Err(repository_error(error)),
         }

@@ -186,7 +186,7 @@ pub struct Promotion {
 /// What a promotion came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromoteOutcome {
-    Promoted(ProviderConfig, Rotation),
+    Promoted(Box<(ProviderConfig, Rotation)>),
     /// No such configuration or rotation in the organization.
     NotFound,
     /// The rotation is not pending (promoted or cancelled already).
