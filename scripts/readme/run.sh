@@ -34,6 +34,7 @@ stand_in_port=$(free_port)
 # The credentials the README's verification example uses.
 target/debug/switchboard-stand-in --port "$stand_in_port" \
     --accept twilio:AC0123456789abcdef0123456789abcdef:0123456789abcdef0123456789abcdef \
+    --accept twilio:AC00000000000000000000000000000043:0000000000000000000000000000abcd \
     >"$work/stand-in.out" 2>&1 &
 stand_in_pid=$!
 for _ in $(seq 1 100); do
