@@ -39,11 +39,14 @@ pub enum AuditAction {
     Verified,
     /// Its secrets were revealed to a token holding `credentials:reveal`.
     CredentialsRevealed,
+    /// Its account's phone numbers were imported (details: how many were created,
+    /// existed already, or were skipped).
+    NumbersImported,
 }
 
 impl AuditAction {
     /// Every action, in lifecycle order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Created,
         Self::Updated,
         Self::Rotated,
@@ -52,6 +55,7 @@ impl AuditAction {
         Self::Disconnected,
         Self::Verified,
         Self::CredentialsRevealed,
+        Self::NumbersImported,
     ];
 
     /// The stored and wire form.
@@ -66,6 +70,7 @@ impl AuditAction {
             Self::Disconnected => "disconnected",
             Self::Verified => "verified",
             Self::CredentialsRevealed => "credentials_revealed",
+            Self::NumbersImported => "numbers_imported",
         }
     }
 }

@@ -132,6 +132,8 @@ pub fn event_type_of_audit(action: crate::audit::AuditAction) -> EventType {
         AuditAction::Deleted => EventType::ConfigurationDeleted,
         AuditAction::Verified => EventType::ConfigurationVerified,
         AuditAction::CredentialsRevealed => EventType::ConfigurationCredentialsRevealed,
+        // The import records one `number.imported` per number it creates itself.
+        AuditAction::NumbersImported => EventType::NumberImported,
         AuditAction::Connected => EventType::BridgeProviderConnected,
         AuditAction::Disconnected => EventType::BridgeProviderDisconnected,
     }

@@ -49,6 +49,9 @@ pub enum ApiError {
     TokenLimit,
     /// A secret of an inactive configuration was asked for (409).
     ConfigurationInactive,
+    /// A provider's API, called with a stored credential, failed or answered
+    /// something unusable (502). The body never carries what the provider said.
+    ProviderError,
 
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -112,6 +115,7 @@ impl ApiError {
             Self::CredentialsUnreadable => "credentials_unreadable",
             Self::TokenLimit => "token_limit",
             Self::ConfigurationInactive => "configuration_inactive",
+            Self::ProviderError => "provider_error",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -143,6 +147,9 @@ impl ApiError {
             }
             Self::ConfigurationInactive => {
                 "This provider configuration is inactive: activate it to use its credentials."
+            }
+            Self::ProviderError => {
+                "The provider's API failed or gave an answer that cannot be used; nothing was changed. Check the configuration's credentials, or try again later."
             }
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
@@ -191,6 +198,7 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ProviderError => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
