@@ -59,10 +59,15 @@ async fn import(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
-    let id = IMPORT_FIELDS
-        .read(&body)?
-        .integer("provider_config_id")
-        .map_or(ProviderConfigId(0), ProviderConfigId);
+    let id = match IMPORT_FIELDS.read(&body)?.integer("provider_config_id") {
+        Some(id) if id > 0 => ProviderConfigId(id),
+        _ => {
+            return Err(ApiError::invalid(
+                "provider_config_id",
+                "must be a positive integer id",
+            ));
+        }
+    };
     let context = UseContext {
         request_id: request_id_of(&req),
         client_address: None,
