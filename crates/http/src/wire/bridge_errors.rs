@@ -129,6 +129,22 @@ impl From<ConnectProviderError> for ApiError {
     }
 }
 
+impl From<ImportNumbersError> for ApiError {
+    fn from(error: ImportNumbersError) -> Self {
+        match error {
+            ImportNumbersError::PermissionDenied => Self::PermissionDenied,
+            ImportNumbersError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "number import exists for these providers only: twilio, telnyx, plivo",
+            ),
+            // What went wrong is logged by the adapter (provider, status or kind of
+            // failure); the answer says nothing the provider said.
+            ImportNumbersError::Provider(_) => Self::ProviderError,
+            ImportNumbersError::Use(error) => error.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::ResponseError;
@@ -151,21 +167,5 @@ mod tests {
             std::str::from_utf8(&bytes).expect("utf-8"),
             r#"{"status_code":409,"message":"This provider configuration is connected to bridge numbers; disconnect them first.","code":"conflict","data":{"connections":[{"bridge_slug":"main","number":"+14155550100"}]}}"#
         );
-    }
-}
-
-impl From<ImportNumbersError> for ApiError {
-    fn from(error: ImportNumbersError) -> Self {
-        match error {
-            ImportNumbersError::PermissionDenied => Self::PermissionDenied,
-            ImportNumbersError::Unsupported => Self::invalid(
-                NON_FIELD_ERRORS,
-                "number import exists for these providers only: twilio, telnyx, plivo",
-            ),
-            // What went wrong is logged by the adapter (provider, status or kind of
-            // failure); the answer says nothing the provider said.
-            ImportNumbersError::Provider(_) => Self::ProviderError,
-            ImportNumbersError::Use(error) => error.into(),
-        }
     }
 }
