@@ -210,10 +210,7 @@ pub fn token_hasher(settings: &Settings) -> Result<HmacTokenHasher, StartupError
 pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier, StartupError> {
     let verify = &settings.verify;
     Ok(HttpCredentialVerifier::new(VerifierSettings {
-        twilio_base_url: verify.twilio_base_url.clone(),
-        plivo_base_url: verify.plivo_base_url.clone(),
-        vonage_base_url: verify.vonage_base_url.clone(),
-        telnyx_base_url: verify.telnyx_base_url.clone(),
+        base_urls: verify.resolved_base_urls(),
         timeout: Duration::from_millis(verify.timeout_ms.max(1)),
     })?)
 }
