@@ -31,7 +31,9 @@ pub use credentials::{
     CREDENTIALS_TABLE, CheckMode, CredentialInput, Credentials, SentValue, last4,
 };
 pub use key_rotation::{CredentialKeyRepository, SealedCredential};
-pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
+pub use number::{
+    E164, E164Error, NumberPlacement, NumberRequest, NumberState, PhoneNumber, PhoneNumberId,
+};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
     ProviderConfigUpdate,
