@@ -373,6 +373,21 @@ pub fn display_name(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// The message of an access-token text out of its rule.
+pub const GRANT_TEXT: &str = "must be 1 to 256 characters without control characters";
+
+/// An access token's identity, room or display name: 1 to 256 characters, not
+/// only spaces, no control character.
+///
+/// # Errors
+/// [`GRANT_TEXT`].
+pub fn grant_text(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() || value.chars().count() > 256 || has_control_chars(value) {
+        return Err(fail("text", GRANT_TEXT));
+    }
+    Ok(())
+}
+
 /// Scope names, each a known scope (repeats allowed).
 ///
 /// # Errors

@@ -47,7 +47,8 @@ pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
 };
 pub use signatures::{
-    AccessTokenMinter, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook, WebhookSignatures,
+    AccessTokenMinter, AccessTokenRequest, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook,
+    WebhookSignatures,
 };
 pub use verification::{
     CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,
