@@ -18,7 +18,7 @@ use super::provider::{
 use super::{KeyId, Provider, ProviderCatalog, ProviderId, StoredSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
-use crate::validation::{self as rules, Validate};
+use crate::validation::{self as rules, Validate, ValidationError};
 
 /// The field that held the encrypted credential before fields were data (the
 /// binding of format-1 blobs, and what `auth_token` names on the wire).
@@ -29,7 +29,8 @@ pub const AUTH_TOKEN_FIELD: &str = "auth_token";
 pub struct ProviderConfigId(pub i64);
 
 /// A provider named by slug (`"twilio"`) or by id (`3` or `"3"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
 pub enum ProviderRef {
     Slug(String),
     Id(i64),
@@ -111,6 +112,7 @@ impl ProviderConfig {
 /// are the catalog's ([`Credentials::check`]).
 #[derive(Debug, Default, Validate)]
 pub struct ProviderConfigDraft {
+    #[validate(custom(function = "provider_ref_shape"))]
     pub provider: Option<ProviderRef>,
     pub account_sid: Option<String>,
     pub auth_token: Option<SecretString>,
@@ -205,10 +207,7 @@ impl CreateProviderConfig {
             Some(reference) => {
                 let found = reference.resolve(catalog);
                 if found.is_none() {
-                    errors.add(
-                        "provider",
-                        "must be the slug or id of a provider in the catalog",
-                    );
+                    errors.add("provider", UNKNOWN_PROVIDER);
                 }
                 found
             }
@@ -351,6 +350,22 @@ impl ProviderConfigChanges {
     }
 }
 
+/// The message of a `provider` that names no provider of the catalog.
+const UNKNOWN_PROVIDER: &str = "must be the slug or id of a provider in the catalog";
+
+/// A slug of 1 to 64 bytes without control characters (an id is any integer; the
+/// catalog decides whether it names a provider).
+fn provider_ref_shape(reference: &ProviderRef) -> Result<(), ValidationError> {
+    match reference {
+        ProviderRef::Slug(slug)
+            if slug.is_empty() || slug.len() > 64 || has_control_chars(slug) =>
+        {
+            Err(ValidationError::new("provider").with_message(UNKNOWN_PROVIDER.into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The field problems that do not depend on the provider.
 fn shape_errors(
     draft: &ProviderConfigDraft,
@@ -358,14 +373,6 @@ fn shape_errors(
     catalog: &ProviderCatalog,
 ) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
-    if let Some(ProviderRef::Slug(slug)) = &draft.provider
-        && (slug.is_empty() || slug.len() > 64 || has_control_chars(slug))
-    {
-        errors.add(
-            "provider",
-            "must be the slug or id of a provider in the catalog",
-        );
-    }
     // The fixed fields (name, URLs, meta_json), by their declared rules; then the
     // credential fields, by the catalog's. Their names never overlap.
     if let Err(fixed) = rules::validate(draft) {
@@ -498,6 +505,7 @@ mod tests {
     fn the_fixed_fields_rules_are_declared_on_the_draft() {
         // `validate()` is the derived one: without the derive or a rule, this fails.
         let draft = ProviderConfigDraft {
+            provider: Some(ProviderRef::Slug("x".repeat(65))),
             name: Some("  ".into()),
             base_url: Some(Some("http://example.com".into())),
             sip_url: Some(Some("sip:trunk:pw@example.com".into())),
@@ -508,6 +516,7 @@ mod tests {
             ..ProviderConfigDraft::default()
         };
         let errors = rules::errors_from(&draft.validate().expect_err("invalid"));
+        assert_eq!(errors.fields()["provider"], vec![UNKNOWN_PROVIDER]);
         assert_eq!(errors.fields()["name"], vec![rules::NOT_BLANK]);
         assert_eq!(errors.fields()["base_url"], vec![rules::CONTRACT_URL]);
         assert_eq!(errors.fields()["sip_url"], vec![rules::URL_PASSWORD]);
