@@ -17,7 +17,8 @@ use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, ServiceAccountService, WebhookService,
+    NumberImportService, ProviderConfigService, RotationService, ServiceAccountService,
+    WebhookService,
 };
 use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
@@ -27,6 +28,7 @@ use switchboard_crypto::{
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
 use switchboard_domain::shared::SystemClock;
+use switchboard_domain::telephony::{NumberImportStore, NumberSource};
 use switchboard_http::{
     AppState, InvalidTrustedProxy, TrustedProxies, configure, metrics_endpoint, normalize_path,
     openapi_document, prometheus, request_id_middleware, track_requests,
@@ -39,13 +41,15 @@ use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
     DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
-    DieselWebhookRepository,
+    DieselRotationRepository, DieselWebhookRepository,
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::cors::{CorsPolicy, InvalidOrigin};
 use crate::readiness::{CredentialHealth, ServiceReadiness};
-use crate::settings::{Loaded, Profile, RateLimitStore, Settings, WebhookSettings};
+use crate::settings::{
+    Loaded, Profile, RateLimitStore, RotationSettings, Settings, WebhookSettings,
+};
 use crate::webhooks::{DeliveryWorker, SystemTargetResolver};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
@@ -111,6 +115,12 @@ pub struct Services {
     pub idempotency: Arc<IdempotencyService>,
     pub service_accounts: Arc<ServiceAccountService>,
     pub webhooks: Arc<WebhookService>,
+    /// Staged rotation (and its sweeper's step).
+    pub rotations: Arc<RotationService>,
+    /// Reads providers' number listings (the verification adapter's HTTP client).
+    pub number_source: Arc<dyn NumberSource>,
+    /// Stores imported numbers.
+    pub number_store: Arc<dyn NumberImportStore>,
 }
 
 impl std::fmt::Debug for Services {
@@ -282,7 +292,7 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
 pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
     let keyring = Arc::new(keyring(settings)?);
     let token_hasher = token_hasher(settings)?;
-    let verifier = credential_verifier(settings)?;
+    let verifier = Arc::new(credential_verifier(settings)?);
     let clock = Arc::new(SystemClock);
     let identity_repository = Arc::new(DieselIdentityRepository::new(database.clone()));
     let identity = IdentityService::new(
@@ -304,7 +314,7 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         clock.clone(),
     )
     .map_err(|error| StartupError::Catalog(error.to_string()))?
-    .with_verifier(Arc::new(verifier));
+    .with_verifier(verifier.clone());
     let audit = AuditService::new(
         Arc::new(DieselAuditRepository::new(database.clone())),
         configs,
@@ -321,21 +331,27 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
     );
-    let bridges = BridgeService::new(
-        Arc::new(DieselBridgeRepository::new(database.clone())),
-        clock.clone(),
-    );
+    let bridge_repository = Arc::new(DieselBridgeRepository::new(database.clone()));
+    let bridges = BridgeService::new(bridge_repository.clone(), clock.clone());
     let idempotency = IdempotencyService::new(
         Arc::new(DieselIdempotencyStore::new(database.clone())),
         clock,
     );
     let identity = Arc::new(identity);
     let service_accounts = ServiceAccountService::new(identity_repository, identity.clone());
+    let provider_configs = Arc::new(provider_configs);
+    let rotations = RotationService::new(
+        provider_configs.clone(),
+        Arc::new(DieselRotationRepository::new(database.clone())),
+    );
     Ok(Services {
+        rotations: Arc::new(rotations),
+        number_source: verifier,
+        number_store: bridge_repository,
         database,
         service_accounts: Arc::new(service_accounts),
         identity,
-        provider_configs: Arc::new(provider_configs),
+        provider_configs,
         key_rotation: Arc::new(key_rotation),
         bridges: Arc::new(bridges),
         audit: Arc::new(audit),
@@ -402,6 +418,8 @@ pub struct Application {
     first_token: Option<ApiToken>,
     /// The delivery worker's settings, when this process runs one.
     webhook_worker: Option<WebhookSettings>,
+    /// The rotation sweeper's settings, when this process runs one.
+    rotation_sweeper: Option<RotationSettings>,
     first_console_link: Option<ApiToken>,
 }
 
@@ -516,14 +534,8 @@ impl Application {
         };
         let limits = limit_store(settings)?;
         let rate = &settings.rate_limit;
-        let state = web::Data::new(AppState {
-            identity: services.identity.clone(),
-            provider_configs: services.provider_configs.clone(),
-            bridges: services.bridges.clone(),
-            audit: services.audit.clone(),
-            idempotency: services.idempotency.clone(),
-            service_accounts: services.service_accounts.clone(),
-            credential_use: Arc::new(CredentialUseService::new(
+        let credential_use = Arc::new(
+            CredentialUseService::new(
                 services.provider_configs.clone(),
                 services.audit.clone(),
                 Arc::new(SecretUseLimits::new(
@@ -536,6 +548,24 @@ impl Application {
                 )),
                 Arc::new(ProviderSignatures),
                 Arc::new(ProviderSignatures),
+                Arc::new(SystemClock),
+            )
+            .with_rotations(services.rotations.clone()),
+        );
+        let state = web::Data::new(AppState {
+            identity: services.identity.clone(),
+            provider_configs: services.provider_configs.clone(),
+            bridges: services.bridges.clone(),
+            audit: services.audit.clone(),
+            idempotency: services.idempotency.clone(),
+            service_accounts: services.service_accounts.clone(),
+            credential_use: credential_use.clone(),
+            rotations: services.rotations.clone(),
+            number_import: Arc::new(NumberImportService::new(
+                services.provider_configs.clone(),
+                credential_use,
+                services.number_source.clone(),
+                services.number_store.clone(),
                 Arc::new(SystemClock),
             )),
             webhooks: services.webhooks.clone(),
@@ -617,6 +647,7 @@ impl Application {
             services,
             first_token,
             webhook_worker: settings.webhooks.worker.then(|| settings.webhooks.clone()),
+            rotation_sweeper: settings.rotation.sweeper.then(|| settings.rotation.clone()),
             first_console_link: None,
         })
     }
@@ -678,9 +709,18 @@ impl Application {
             },
             None => None,
         };
+        let sweeper = self.rotation_sweeper.as_ref().map(|settings| {
+            tokio::spawn(crate::rotation::sweep_forever(
+                self.services.rotations.clone(),
+                Duration::from_secs(settings.sweep_interval_s.max(1)),
+            ))
+        });
         let outcome = self.server.await;
         if let Some(worker) = worker {
             worker.abort();
+        }
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
         }
         if let Some(metrics) = metrics {
             metrics.stop(true).await;

@@ -29,7 +29,11 @@ use switchboard_domain::telephony::{
     CredentialVerifier, CredentialsToVerify, UnsupportedProvider, VerificationStatus,
 };
 
+pub mod numbers;
 mod providers;
+
+/// The request helpers the number listings share with the "who am I" calls.
+pub(crate) use providers::{basic, path_segment};
 
 /// Where each provider's API lives, by catalog slug, and how long a call may take.
 #[derive(Debug, Clone, PartialEq, Eq)]

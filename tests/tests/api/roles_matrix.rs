@@ -94,12 +94,46 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
                 api(&format!("{base}/{{id}}/access-tokens")),
                 create,
             ),
+            // Staged rotation.
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations")),
+                create,
+            ),
+            (Method::GET, api(&format!("{base}/{{id}}/rotations")), read),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}/verify")),
+                write,
+            ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}/promote")),
+                write,
+            ),
+            (
+                Method::DELETE,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}")),
+                delete,
+            ),
+            (
+                Method::DELETE,
+                api(&format!("{base}/{{id}}/credentials/previous")),
+                delete,
+            ),
         ]);
     }
     rows.extend([
         (Method::GET, api("/telephony/numbers"), read),
         (Method::POST, api("/telephony/numbers"), create),
         (Method::DELETE, api("/telephony/numbers/{id}"), delete),
+        // The test profile points the providers at a closed port: a writer passes
+        // role and scope and reaches the provider, which fails (502).
+        (
+            Method::POST,
+            api("/telephony/numbers/import"),
+            [502, 502, 502, 403, 403, 401],
+        ),
         (Method::GET, api("/telephony/bridges"), read),
         (Method::POST, api("/telephony/bridges"), create),
         (Method::GET, api("/telephony/bridges/{slug}"), read),
@@ -468,6 +502,32 @@ impl Fixture {
                     Some(json!({"identity": "agent", "room": "room-1"})),
                 )
             }
+            (_, path) if config_base.is_some() && path.contains("{rid}") => {
+                // A configuration of organization A with a pending rotation.
+                let id = self.config().await;
+                let n = self.next() + 7000;
+                let rid = self
+                    .owner_post(
+                        &format!("{}/{id}/rotations", CONFIG_PATHS[0]),
+                        json!({"auth_token": format!("{n:032x}")}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("rotation id");
+                (
+                    path.replace("{id}", &id.to_string())
+                        .replace("{rid}", &rid.to_string()),
+                    None,
+                )
+            }
+            ("POST", path) if config_base.is_some() && path.ends_with("/rotations") => {
+                let id = self.config().await;
+                let n = self.next() + 7000;
+                (
+                    path.replace("{id}", &id.to_string()),
+                    Some(json!({"auth_token": format!("{n:032x}")})),
+                )
+            }
             (_, path) if config_base.is_some() && path.contains("{id}") => {
                 let id = self.config().await;
                 let concrete = path.replace("{id}", &id.to_string());
@@ -484,6 +544,10 @@ impl Fixture {
                 relative,
                 Some(json!({"number": format!("+1415666{:04}", n)})),
             ),
+            ("POST", "/telephony/numbers/import") => {
+                let id = self.config().await;
+                (relative, Some(json!({"provider_config_id": id})))
+            }
             ("DELETE", "/telephony/numbers/{id}") => {
                 let (id, _) = self.number().await;
                 (format!("/telephony/numbers/{id}"), None)

@@ -2,7 +2,8 @@
 //!
 //! The leak test creates configurations with sentinel credentials through the API,
 //! and has some of them verified with a stand-in of the provider (`POST .../verify/`,
-//! `?verify=true` on create and PATCH), while the server logs at `trace` level into a
+//! `?verify=true` on create and PATCH) and their numbers imported (`POST
+//! /telephony/numbers/import/`, accepted and refused), while the server logs at `trace` level into a
 //! buffer through the server's own log filter. It then searches every response body,
 //! the SQLite files (main, `-wal`, `-shm`) or a `pg_dump` of the PostgreSQL database,
 //! and the log the way an attacker would: raw, in hex, in base64 at each of its three
@@ -176,10 +177,17 @@ async fn nothing_secret_leaks(backend: Backend) {
     let verified = uuid::Uuid::new_v4().simple().to_string();
     let verified_rotated = uuid::Uuid::new_v4().simple().to_string();
     let refused = uuid::Uuid::new_v4().simple().to_string();
+    // A staged rotation's new token (accepted by the stand-in).
+    let staged = uuid::Uuid::new_v4().simple().to_string();
     let provider = StandIn::start(
         StandInConfig::new()
             .accept(Provider::Twilio, &twilio_sid(7), &verified)
-            .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated),
+            .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated)
+            .accept(Provider::Twilio, &twilio_sid(8), &staged)
+            .numbers(
+                &twilio_sid(8),
+                &["+14155550180", "+14155550181", "+14155550182"],
+            ),
     );
     let app = spawn_app_on(database, |settings| {
         settings.verify.twilio_base_url = provider.base_url.clone();
@@ -244,6 +252,42 @@ async fn nothing_secret_leaks(backend: Backend) {
     bodies.push(answer.text);
     assert!(provider.calls() >= 4, "the provider was asked");
 
+    // A staged rotation (contract section 12): start, list, verify with the
+    // provider, promote with an overlap, list again. No answer shows a secret.
+    let rotations = format!("{CONFIGS}{verified_id}/rotations/");
+    let answer = app
+        .call(
+            Method::POST,
+            &rotations,
+            token,
+            org,
+            Some(&json!({"auth_token": staged})),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let rotation = answer.body["data"]["id"].as_i64().expect("rotation id");
+    bodies.push(answer.text);
+    for (path, body) in [
+        (format!("{rotations}{rotation}/verify/"), None),
+        (
+            format!("{rotations}{rotation}/promote/"),
+            Some(json!({"keep_previous_for_seconds": 600, "require_verified": true})),
+        ),
+    ] {
+        let answer = app
+            .call(Method::POST, &path, token, org, body.as_ref(), &[])
+            .await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        bodies.push(answer.text);
+    }
+    let answer = app
+        .call(Method::GET, &rotations, token, org, None, &[])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["data"][0]["status"], "promoted");
+    bodies.push(answer.text);
+
     let answer = app
         .create_config(
             &owner,
@@ -256,6 +300,7 @@ async fn nothing_secret_leaks(backend: Backend) {
     let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel}))
         .await;
     assert_eq!(answer.status, 201);
+    let refused_id = answer.body["data"]["id"].as_i64().expect("id");
     bodies.push(answer.text);
     // Errors that involve the secret: duplicate, bad format, unknown field holding it.
     for body in [
@@ -375,6 +420,23 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["data"]["valid"], false);
     bodies.push(answer.text);
+    // Number import sends the secret to the provider (basic authentication) page
+    // after page, and answers 502 for credentials the provider refuses: no answer,
+    // audit event or log line holds the secret.
+    for (config, status) in [(verified_id, 200), (refused_id, 502)] {
+        let answer = app
+            .call(
+                Method::POST,
+                "/telephony/numbers/import/",
+                token,
+                org,
+                Some(&json!({"provider_config_id": config})),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, status, "{}", answer.text);
+        bodies.push(answer.text);
+    }
     // A LiveKit access token minted from a secret: the token only in its own 201.
     let livekit = app
         .create_config(
@@ -404,6 +466,8 @@ async fn nothing_secret_leaks(backend: Backend) {
     for path in [
         "/service-accounts/",
         "/audit-events/?action=credentials_revealed",
+        "/audit-events/?action=numbers_imported",
+        "/telephony/numbers/",
     ] {
         let answer = app.call(Method::GET, path, token, org, None, &[]).await;
         assert_eq!(answer.status, 200, "{}", answer.text);
@@ -416,6 +480,7 @@ async fn nothing_secret_leaks(backend: Backend) {
         hex_sentinel.clone(),
         verified.clone(),
         verified_rotated.clone(),
+        staged.clone(),
         refused.clone(),
         owner.token.clone(),
         revealer.clone(),

@@ -37,9 +37,19 @@ fn provider_config() -> Value {
     })
 }
 
+fn rotation(status: &str) -> Value {
+    let promoted = status == "promoted";
+    json!({"id": 4, "status": status, "version": 3, "created_at": CREATED_AT,
+           "verified_at": UPDATED_AT, "promoted_at": if promoted { json!(UPDATED_AT) } else { Value::Null },
+           "cancelled_at": null,
+           "previous_expires_at": if promoted { json!("2026-12-07T09:41:12.345678Z") } else { Value::Null },
+           "verification": {"status": "valid", "checked_at": UPDATED_AT},
+           "credentials": {"auth_token": {"set": true, "last4": "3210"}}})
+}
+
 fn number(state: &str, bridge: Option<&str>) -> Value {
     json!({"id": 3, "number": "+14155550100", "active": true, "state": state,
-           "bridge_slug": bridge})
+           "bridge_slug": bridge, "provider_config_id": bridge.map(|_| 7)})
 }
 
 fn bridge() -> Value {
@@ -113,10 +123,17 @@ pub(crate) fn request(operation_id: &str) -> Option<Value> {
         "updateProviderConfiguration" => {
             json!({"auth_token": "fedcba9876543210fedcba9876543210", "name": "Main line"})
         }
-        "verifyProviderConfiguration" => json!({}),
+        "verifyProviderConfiguration" | "verifyProviderConfigurationRotation" => json!({}),
+        "startProviderConfigurationRotation" => {
+            json!({"auth_token": "fedcba9876543210fedcba9876543210"})
+        }
+        "promoteProviderConfigurationRotation" => {
+            json!({"keep_previous_for_seconds": 86400, "require_verified": true})
+        }
         "login" => json!({"email": "ops@acme.test", "password": "a long passphrase"}),
         "createToken" => json!({"name": "ci", "expires_in_days": 90}),
         "createNumber" => json!({"number": "+14155550100"}),
+        "importNumbers" => json!({"provider_config_id": 7}),
         "createBridge" => json!({"name": "Front desk", "region": "US", "number_ids": [3]}),
         "updateBridge" => json!({"status": "INACTIVE", "number_ids": []}),
         "connectBridgeProvider" => {
@@ -198,6 +215,22 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
         "verifyProviderConfiguration" => {
             envelope(200, "Provider configuration verified.", provider_config())
         }
+        "startProviderConfigurationRotation" => envelope(201, "Rotation started.", {
+            let mut pending = rotation("pending");
+            pending["verified_at"] = Value::Null;
+            pending["verification"] = Value::Null;
+            pending
+        }),
+        "listProviderConfigurationRotations" => list(
+            "Rotations fetched successfully.",
+            vec![rotation("promoted")],
+        ),
+        "verifyProviderConfigurationRotation" => {
+            envelope(200, "Pending credentials verified.", rotation("pending"))
+        }
+        "promoteProviderConfigurationRotation" => {
+            envelope(200, "Rotation promoted.", provider_config())
+        }
         "listProviderConfigurationHistory" => list(
             "Provider configuration history fetched successfully.",
             vec![audit_event()],
@@ -212,6 +245,21 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             "Number added successfully.",
             number("NOT_ASSIGNED", None),
         ),
+        "importNumbers" => {
+            let mut created = number("NOT_ASSIGNED", None);
+            created["id"] = json!(12);
+            created["number"] = json!("+14155550123");
+            created["provider_config_id"] = json!(7);
+            created["imported"] = json!(true);
+            let mut existing = number("ASSIGNED", Some("front-desk"));
+            existing["imported"] = json!(false);
+            envelope(
+                200,
+                "Numbers imported successfully.",
+                json!({"imported": 1, "existing": 1, "skipped": 0,
+                       "numbers": [created, existing]}),
+            )
+        }
         "listBridges" => list("Bridges fetched successfully.", vec![bridge()]),
         "createBridge" => envelope(201, "Bridge created successfully.", bridge_detail(false)),
         "getBridge" => envelope(200, "Bridge fetched successfully.", bridge_detail(true)),
@@ -248,7 +296,10 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             json!({"id": 7, "provider": "twilio", "version": 3,
                    "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
                                    "auth_token": "0123456789abcdef0123456789abcdef"},
-                   "previous": null}),
+                   "previous": {"version": 2,
+                                "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
+                                                "auth_token": "fedcba9876543210fedcba9876543210"},
+                                "expires_at": "2026-12-07T09:41:12.345678Z"}}),
         ),
         "checkProviderSignature" => envelope(
             200,
@@ -342,6 +393,11 @@ pub(crate) fn error(name: &str) -> Value {
         ),
         "TooManyRequests" => (429, "rate_limited", "Too many requests."),
         "Unavailable" => (503, "unavailable", "Service temporarily unavailable."),
+        "BadGateway" => (
+            502,
+            "provider_error",
+            "The provider's API failed or gave an answer that cannot be used; nothing was changed. Check the configuration's credentials, or try again later.",
+        ),
         _ => (500, "internal_error", "Internal server error."),
     };
     let mut example = json!({"status_code": status, "message": message, "code": code});
