@@ -111,8 +111,16 @@ mod tests {
             let port = listener.local_addr().expect("address").port();
             let server = std::thread::spawn(move || {
                 if let Ok((mut stream, _)) = listener.accept() {
-                    let mut request = [0_u8; 512];
-                    let _ = std::io::Read::read(&mut stream, &mut request);
+                    // Read the whole request head first: answering and closing with
+                    // unread bytes would reset the connection under the client.
+                    let mut request = Vec::new();
+                    let mut chunk = [0_u8; 512];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match std::io::Read::read(&mut stream, &mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(read) => request.extend_from_slice(&chunk[..read]),
+                        }
+                    }
                     let _ = stream.write_all(answer.as_bytes());
                 }
             });
