@@ -22,8 +22,8 @@ use switchboard_domain::telephony::{
     ProviderConfigDraft, ProviderConfigId, ProviderRef, SentValue,
 };
 
-use super::{FormFields, field, filled};
-use crate::session::{self, Session, context};
+use super::{FormFields, field, filled, org_session};
+use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
 /// One input of a configuration form.
@@ -378,13 +378,6 @@ struct ListQuery {
     active: Option<String>,
     page: Option<String>,
     done: Option<String>,
-}
-
-/// The organization's session for a page of `org`.
-async fn org_session(req: &HttpRequest, org: &str) -> Result<Session, PageError> {
-    let session = session::require(req, Some(org)).await?;
-    session.actor()?;
-    Ok(session)
 }
 
 async fn list(

@@ -4,13 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use askama::Template;
-use serde::Deserialize;
 use switchboard_application::bridges::{AddNumberError, DeleteNumberError, ListNumbersQuery};
 use switchboard_domain::shared::PageRequest;
 use switchboard_domain::telephony::PhoneNumberId;
 
-use super::{FormFields, field, filled};
-use crate::session::{self, Session, context};
+use super::{FormFields, ListQuery, field, filled, org_session};
+use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
 #[derive(Debug)]
@@ -31,18 +30,6 @@ struct NumbersPage {
     number: String,
     number_errors: Vec<String>,
     errors: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    page: Option<String>,
-    done: Option<String>,
-}
-
-async fn org_session(req: &HttpRequest, org: &str) -> Result<Session, PageError> {
-    let session = session::require(req, Some(org)).await?;
-    session.actor()?;
-    Ok(session)
 }
 
 #[expect(clippy::too_many_arguments, reason = "one page, its parts")]
