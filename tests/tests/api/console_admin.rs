@@ -162,7 +162,10 @@ async fn service_accounts_through_the_console(backend: Backend) {
         api_status(&app, &token, "/telephony/providers-configurations/").await,
         403
     );
-    // Listed, never shown again.
+    // Listed, never shown again (and the address of the answer, opened again,
+    // leads to the account's page).
+    let reopened = browser.get(&tokens_path).await;
+    assert_eq!(location(&reopened), account_path);
     let again = browser.get(&account_path).await;
     assert!(again.html.contains("runtime"));
     assert!(again.html.contains("credentials:use"));
@@ -409,6 +412,8 @@ async fn webhooks_through_the_console(backend: Backend) {
     assert_eq!(rotated.status, 200);
     let new_secret = shown_once(&rotated, "new-secret");
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+    let reopened = browser.get(&format!("{path}/rotate-secret")).await;
+    assert_eq!(location(&reopened), path);
     let page = browser.get(&path).await;
     assert!(!page.html.contains(&new_secret) && !page.html.contains(&secret));
     assert!(page.html.contains("the previous one also signs until"));

@@ -466,6 +466,13 @@ async fn delete(
     )))
 }
 
+/// The address of the page that showed a new token, opened again (a reload, a
+/// bookmark): the account's page, where the token is no longer shown.
+async fn tokens_again(path: web::Path<(String, i64)>) -> HttpResponse {
+    let (org, id) = path.into_inner();
+    redirect(&format!("/console/o/{org}/service-accounts/{id}"))
+}
+
 pub(super) fn register(scope: Scope) -> Scope {
     scope
         .route("/o/{org}/service-accounts", web::get().to(list))
@@ -474,6 +481,10 @@ pub(super) fn register(scope: Scope) -> Scope {
         .route(
             "/o/{org}/service-accounts/{id}/tokens",
             web::post().to(create_token),
+        )
+        .route(
+            "/o/{org}/service-accounts/{id}/tokens",
+            web::get().to(tokens_again),
         )
         .route(
             "/o/{org}/service-accounts/{id}/tokens/{token}/revoke",

@@ -595,6 +595,13 @@ async fn retry(
     )))
 }
 
+/// The address of the page that showed a new secret, opened again (a reload, a
+/// bookmark): the endpoint's page, where the secret is no longer shown.
+async fn rotated_again(path: web::Path<(String, i64)>) -> HttpResponse {
+    let (org, id) = path.into_inner();
+    redirect(&format!("/console/o/{org}/webhooks/{id}"))
+}
+
 pub(super) fn register(scope: Scope) -> Scope {
     scope
         .route("/o/{org}/webhooks", web::get().to(list))
@@ -607,6 +614,10 @@ pub(super) fn register(scope: Scope) -> Scope {
         .route(
             "/o/{org}/webhooks/{id}/rotate-secret",
             web::post().to(rotate_secret),
+        )
+        .route(
+            "/o/{org}/webhooks/{id}/rotate-secret",
+            web::get().to(rotated_again),
         )
         .route("/o/{org}/webhooks/{id}/delete", web::post().to(delete))
         .route(
