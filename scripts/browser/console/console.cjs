@@ -409,6 +409,9 @@ async function main() {
                 await page.screenshot({ path: path.join(SHOTS, "webhook.png"), fullPage: true });
                 await page.goto(`${org}/webhooks`);
                 await page.screenshot({ path: path.join(SHOTS, "webhooks.png"), fullPage: true });
+                await page.click("text=Every event of the organization");
+                check((await page.textContent("main")).includes("number.created"), "the events feed lists the changes");
+                await a11yWith(page.url());
             });
 
             await step("the audit log passes axe", async () => {

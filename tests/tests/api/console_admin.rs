@@ -418,6 +418,27 @@ async fn webhooks_through_the_console(backend: Backend) {
     assert!(!page.html.contains(&new_secret) && !page.html.contains(&secret));
     assert!(page.html.contains("the previous one also signs until"));
 
+    // The events feed: every change in order, the object as the API shows it.
+    let added = browser
+        .post(
+            "/console/o/acme/numbers",
+            &[("csrf", &csrf), ("number", "+14155550100")],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+    let feed = browser.get("/console/o/acme/events").await;
+    assert_eq!(feed.status, 200);
+    assert_defences(&feed);
+    assert!(feed.html.contains("number.created") && feed.html.contains("+14155550100"));
+    assert!(!feed.html.contains(&secret) && !feed.html.contains(&new_secret));
+    assert_eq!(
+        browser
+            .get("/console/o/acme/events?after=evt_nope")
+            .await
+            .status,
+        404
+    );
+
     // A viewer and a member: no page, forged buttons refused.
     for role in [Role::Member, Role::Viewer] {
         let person = app.user_in("acme", role);
@@ -427,6 +448,7 @@ async fn webhooks_through_the_console(backend: Backend) {
             .await
             .hidden("csrf");
         assert_eq!(other.get("/console/o/acme/webhooks").await.status, 403);
+        assert_eq!(other.get("/console/o/acme/events").await.status, 403);
         assert_eq!(other.get(&path).await.status, 403);
         for action in ["test", "rotate-secret", "disable", "delete"] {
             let forged = other

@@ -602,8 +602,86 @@ async fn rotated_again(path: web::Path<(String, i64)>) -> HttpResponse {
     redirect(&format!("/console/o/{org}/webhooks/{id}"))
 }
 
+/// Events on one page of the feed.
+const EVENTS_PER_PAGE: i64 = 20;
+
+#[derive(Debug)]
+struct EventRow {
+    id: String,
+    event_type: String,
+    created_at: String,
+    /// The event's `data` (the object as the API shows it: never a secret).
+    data: String,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    nav: Nav,
+    events: Vec<EventRow>,
+    from_start: bool,
+    next: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct FeedQuery {
+    after: Option<String>,
+}
+
+/// The organization's events in commit order, a page at a time after an event.
+async fn events(
+    req: HttpRequest,
+    org: web::Path<String>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, PageError> {
+    let session = org_session(&req, &org).await?;
+    let (state, _) = context(&req)?;
+    let after = query
+        .after
+        .as_deref()
+        .map(str::trim)
+        .filter(|after| !after.is_empty())
+        .map(str::to_owned);
+    let asked = after.clone();
+    let feed = with_service(&req, &session, move |service, actor| {
+        service.feed(actor, asked.as_deref(), EVENTS_PER_PAGE)
+    })
+    .await?
+    .map_err(refused)?;
+    let full = feed.events.len() as i64 >= EVENTS_PER_PAGE;
+    let rows = feed
+        .events
+        .into_iter()
+        .map(|event| EventRow {
+            data: event
+                .body
+                .get("data")
+                .and_then(|data| serde_json::to_string_pretty(data).ok())
+                .unwrap_or_default(),
+            id: event.uid,
+            event_type: event.event_type,
+            created_at: view::when(&event.created_at),
+        })
+        .collect();
+    let nav = Nav::of(&state, &session, "webhooks").await?;
+    let next = feed
+        .next_after
+        .filter(|_| full)
+        .map(|last| format!("/console/o/{}/events?after={last}", nav.org));
+    render(
+        &EventsPage {
+            nav,
+            events: rows,
+            from_start: after.is_none(),
+            next,
+        },
+        StatusCode::OK,
+    )
+}
+
 pub(super) fn register(scope: Scope) -> Scope {
     scope
+        .route("/o/{org}/events", web::get().to(events))
         .route("/o/{org}/webhooks", web::get().to(list))
         .route("/o/{org}/webhooks", web::post().to(create))
         .route("/o/{org}/webhooks/{id}", web::get().to(show))
