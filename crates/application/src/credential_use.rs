@@ -22,6 +22,7 @@ use switchboard_domain::telephony::{
 
 use crate::audit::AuditService;
 use crate::identity::Actor;
+use crate::rotation::{PreviousSecrets, RotationService};
 use crate::telephony::ProviderConfigService;
 
 /// The kinds of secret use, as the metric `switchboard_credential_uses_total`
@@ -130,11 +131,12 @@ impl From<SecretUseLimitError> for SignatureCheckError {
     }
 }
 
-/// Which version of the credential a valid signature matched (staged rotation
-/// adds `previous`).
+/// Which version of the credential a valid signature matched: the current one, or
+/// the previous one during a staged rotation's overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Matched {
     Current,
+    Previous,
 }
 
 impl Matched {
@@ -143,6 +145,7 @@ impl Matched {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Current => "current",
+            Self::Previous => "previous",
         }
     }
 }
@@ -183,11 +186,13 @@ pub struct UseContext {
 }
 
 /// A revealed credential: the configuration (its public fields), its primary
-/// secret, and every secret by catalog name.
+/// secret, every secret by catalog name, and during a staged rotation's overlap the
+/// previous version.
 pub struct Revealed {
     pub config: ProviderConfig,
     pub auth_token: SecretString,
     pub secrets: BTreeMap<String, SecretString>,
+    pub previous: Option<PreviousSecrets>,
 }
 
 impl std::fmt::Debug for Revealed {
@@ -206,6 +211,7 @@ pub struct CredentialUseService {
     audit: Arc<AuditService>,
     limits: Arc<SecretUseLimits>,
     clock: Arc<dyn Clock>,
+    rotations: Option<Arc<RotationService>>,
 }
 
 impl std::fmt::Debug for CredentialUseService {
@@ -233,7 +239,16 @@ impl CredentialUseService {
             audit,
             limits,
             clock,
+            rotations: None,
         }
+    }
+
+    /// Uses `rotations` to find a staged rotation's live previous version (without
+    /// it, `previous` is always none).
+    #[must_use]
+    pub fn with_rotations(mut self, rotations: Arc<RotationService>) -> Self {
+        self.rotations = Some(rotations);
+        self
     }
 
     /// The secret-use limits (verify and import take their cell through them too).
@@ -266,10 +281,17 @@ impl CredentialUseService {
             .and_then(|name| secrets.get(&name).cloned())
             .or_else(|| secrets.values().next().cloned())
             .ok_or(RevealError::Unreadable)?;
+        // During an overlap, the previous version too. One that does not open is
+        // left out (logged): it can only make fewer signatures match.
+        let previous = match &self.rotations {
+            Some(rotations) => rotations.live_previous(&config).unwrap_or_default(),
+            None => None,
+        };
         Ok(Revealed {
             config,
             auth_token,
             secrets,
+            previous,
         })
     }
 
@@ -327,7 +349,16 @@ impl CredentialUseService {
         match self.signatures.matches(slug, &revealed.auth_token, webhook) {
             None => Err(SignatureCheckError::Unsupported),
             Some(true) => Ok(Some(Matched::Current)),
-            Some(false) => Ok(None),
+            Some(false) => {
+                let previous = revealed
+                    .previous
+                    .as_ref()
+                    .and_then(|previous| previous.primary.as_ref());
+                Ok(previous
+                    .and_then(|token| self.signatures.matches(slug, token, webhook))
+                    .filter(|matched| *matched)
+                    .map(|_| Matched::Previous))
+            }
         }
     }
 

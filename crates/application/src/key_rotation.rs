@@ -9,8 +9,12 @@
 //! finishes the job. A credential that does not open (malformed bytes, tampering, a
 //! key that is not configured) is skipped and reported, never a reason to stop: the
 //! other rows still move. A rewrap also moves blobs of format 1 (one `auth_token`,
-//! written before credential fields were data) to format 2, under the primary key
-//! or not.
+//! written before credential fields were data) and format 2 (not bound to their
+//! credential version) to format 3, under the primary key or not.
+//!
+//! Credentials are every configuration's current blob and the blobs of its pending
+//! and previous versions (staged rotation): rewrap, check and the key counts cover
+//! them all.
 
 use std::sync::Arc;
 
@@ -162,6 +166,7 @@ impl KeyRotationService {
             self.cipher.as_ref(),
             credential.org_id,
             &credential.uid,
+            credential.version,
         )
     }
 
@@ -183,13 +188,14 @@ impl KeyRotationService {
             self.cipher.as_ref(),
             credential.org_id,
             &credential.uid,
+            credential.version,
         ) {
             Ok(sealed) => sealed,
             Err(error) => return Ok(RewrapOutcome::Failed(error)),
         };
         if self
             .repository
-            .replace_sealed(credential.id, &credential.stored, &resealed)?
+            .replace_sealed(credential.slot, &credential.stored, &resealed)?
         {
             Ok(RewrapOutcome::Rewrapped)
         } else {
@@ -210,15 +216,15 @@ impl KeyRotationService {
     ) -> Result<RewrapReport, RepositoryError> {
         let primary = self.cipher.primary_key_id();
         let mut report = RewrapReport::default();
-        // First every credential under another key, then those still in format 1
-        // under the primary key.
+        // First every credential under another key, then those under the primary
+        // key still in an older format.
         let mut cursor = None;
         loop {
             let batch = self
                 .repository
                 .sealed_not_under(primary, cursor, batch_size.max(1))?;
             let Some(last) = batch.last() else { break };
-            cursor = Some(last.id);
+            cursor = Some(last.slot);
             for credential in &batch {
                 self.rewrap_into(credential, &mut report)?;
             }
@@ -230,11 +236,11 @@ impl KeyRotationService {
                 .repository
                 .stored_credentials(cursor, batch_size.max(1))?;
             let Some(last) = batch.last() else { break };
-            cursor = Some(last.id);
+            cursor = Some(last.slot);
             let mut moved = false;
             for credential in batch.iter().filter(|credential| {
                 credential.stored.parse().is_ok_and(|sealed| {
-                    sealed.format() == SealedSecret::FORMAT_V1 && sealed.key_id() == primary
+                    sealed.format() != SealedSecret::FORMAT_V3 && sealed.key_id() == primary
                 })
             }) {
                 moved = true;
@@ -291,7 +297,7 @@ impl KeyRotationService {
                 .repository
                 .stored_credentials(cursor, batch_size.max(1))?;
             let Some(last) = batch.last() else { break };
-            cursor = Some(last.id);
+            cursor = Some(last.slot);
             for credential in &batch {
                 report.examined += 1;
                 if let Err(reason) = self.open(credential) {

@@ -302,6 +302,7 @@ impl ProviderConfigService {
             self.cipher.as_ref(),
             actor.org_id,
             &uid,
+            1,
         )
         .map_err(CreateProviderConfigError::Encryption)?;
         let now = self.clock.now();
@@ -506,9 +507,16 @@ impl ProviderConfigService {
         let (auth_token, secret_last4) = match &secrets {
             None => (None, None),
             Some(secrets) => {
-                let sealed =
-                    Credentials::seal(secrets, self.cipher.as_ref(), actor.org_id, &current.uid)
-                        .map_err(UpdateProviderConfigError::Encryption)?;
+                // The new set is the next credential version (the repository counts
+                // it up in the same write).
+                let sealed = Credentials::seal(
+                    secrets,
+                    self.cipher.as_ref(),
+                    actor.org_id,
+                    &current.uid,
+                    current.credential_version + 1,
+                )
+                .map_err(UpdateProviderConfigError::Encryption)?;
                 let last4s: BTreeMap<String, String> = secrets
                     .iter()
                     .map(|(name, secret)| (name.clone(), last4(secret)))
@@ -656,6 +664,7 @@ impl ProviderConfigService {
             self.cipher.as_ref(),
             config.org_id,
             &config.uid,
+            config.credential_version,
         )
         .inspect_err(|error| {
             tracing::warn!(
@@ -672,7 +681,7 @@ impl ProviderConfigService {
     /// the sent ones replacing theirs. When the change sends every stored secret and
     /// every required one, nothing needs opening; when the stored set does not open,
     /// the change must send every required secret and then replaces the whole set.
-    fn merged_secrets(
+    pub(crate) fn merged_secrets(
         &self,
         provider: &Provider,
         current: &ProviderConfig,
@@ -700,8 +709,23 @@ impl ProviderConfigService {
 }
 
 impl ProviderConfigService {
+    /// The cipher that seals and opens credentials.
+    pub(crate) fn cipher(&self) -> &dyn SecretCipher {
+        self.cipher.as_ref()
+    }
+
+    /// The clock of every write.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The provider verification adapter.
+    pub(crate) fn verifier(&self) -> &dyn CredentialVerifier {
+        self.verifier.as_ref()
+    }
+
     /// The catalog entry of a stored configuration's provider.
-    fn provider(
+    pub(crate) fn provider(
         &self,
         id: switchboard_domain::telephony::ProviderId,
     ) -> Result<&Provider, RepositoryError> {
@@ -737,7 +761,7 @@ impl ProviderConfigService {
 }
 
 /// Who the audit trail names for a write by `actor`.
-fn audit_actor(actor: &Actor, options: &WriteOptions) -> AuditActor {
+pub(crate) fn audit_actor(actor: &Actor, options: &WriteOptions) -> AuditActor {
     AuditActor {
         user_id: Some(actor.user_id),
         token_id: Some(actor.token_id),
@@ -745,6 +769,6 @@ fn audit_actor(actor: &Actor, options: &WriteOptions) -> AuditActor {
     }
 }
 
-fn ensure_writer(role: Role) -> Result<(), ()> {
+pub(crate) fn ensure_writer(role: Role) -> Result<(), ()> {
     if role.can_write() { Ok(()) } else { Err(()) }
 }

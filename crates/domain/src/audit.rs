@@ -39,11 +39,22 @@ pub enum AuditAction {
     Verified,
     /// Its secrets were revealed to a token holding `credentials:reveal`.
     CredentialsRevealed,
+    /// A staged rotation stored a pending version.
+    RotationStarted,
+    /// The provider's verdict on a pending version was recorded.
+    RotationVerified,
+    /// A pending version became current.
+    RotationPromoted,
+    /// A pending rotation was cancelled and its version erased.
+    RotationCancelled,
+    /// The previous version was erased (its window ended, was ended, or a newer
+    /// promotion or a PATCH replaced it).
+    PreviousExpired,
 }
 
 impl AuditAction {
     /// Every action, in lifecycle order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 13] = [
         Self::Created,
         Self::Updated,
         Self::Rotated,
@@ -52,6 +63,11 @@ impl AuditAction {
         Self::Disconnected,
         Self::Verified,
         Self::CredentialsRevealed,
+        Self::RotationStarted,
+        Self::RotationVerified,
+        Self::RotationPromoted,
+        Self::RotationCancelled,
+        Self::PreviousExpired,
     ];
 
     /// The stored and wire form.
@@ -66,6 +82,11 @@ impl AuditAction {
             Self::Disconnected => "disconnected",
             Self::Verified => "verified",
             Self::CredentialsRevealed => "credentials_revealed",
+            Self::RotationStarted => "rotation_started",
+            Self::RotationVerified => "rotation_verified",
+            Self::RotationPromoted => "rotation_promoted",
+            Self::RotationCancelled => "rotation_cancelled",
+            Self::PreviousExpired => "previous_expired",
         }
     }
 }

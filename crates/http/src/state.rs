@@ -10,7 +10,7 @@ use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, ServiceAccountService, WebhookService,
+    ProviderConfigService, RotationService, ServiceAccountService, WebhookService,
 };
 
 use crate::wire::forwarded::TrustedProxies;
@@ -62,6 +62,8 @@ pub struct AppState {
     pub service_accounts: Arc<ServiceAccountService>,
     /// Reveal and the uses of secrets without revealing them.
     pub credential_use: Arc<CredentialUseService>,
+    /// Staged rotation of configurations' credentials.
+    pub rotations: Arc<RotationService>,
     /// Webhook endpoints, deliveries and the events feed.
     pub webhooks: Arc<WebhookService>,
     pub readiness: Arc<dyn ReadinessProbe>,

@@ -180,7 +180,9 @@ pub(crate) fn record_for_audit(
     config: Option<ProviderConfigId>,
     entry: &AuditEntry,
 ) -> Result<(), DieselError> {
-    let event_type = event_type_of_audit(entry.action);
+    let Some(event_type) = event_type_of_audit(entry.action) else {
+        return Ok(());
+    };
     let mut data = Map::new();
     match event_type {
         EventType::BridgeProviderConnected | EventType::BridgeProviderDisconnected => {
@@ -211,6 +213,22 @@ pub(crate) fn record_for_audit(
                     "id".into(),
                     config.map_or(Value::Null, |id| Value::from(id.0)),
                 );
+            }
+            // Rotation events: the configuration as it now stands, the rotation and
+            // the step's details (never a secret).
+            if matches!(
+                event_type,
+                EventType::RotationStarted
+                    | EventType::RotationPromoted
+                    | EventType::RotationCancelled
+                    | EventType::RotationPreviousExpired
+            ) {
+                let changes = entry.changes.to_json();
+                for key in ["rotation", "reason", "previous_version"] {
+                    if let Some(value) = changes.get(key) {
+                        data.insert(key.to_owned(), value.clone());
+                    }
+                }
             }
         }
     }

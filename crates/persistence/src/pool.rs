@@ -179,8 +179,11 @@ impl ConnectionManager {
                 connection_health::install(&mut connection, self.storage.clone());
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
+                // secure_delete: deleted content (an erased credential version) is
+                // overwritten with zeros, not left in free pages.
                 connection.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA secure_delete = ON;",
                     self.statement_timeout_ms
                 ))?;
                 Ok(DbConnection::Sqlite(connection))

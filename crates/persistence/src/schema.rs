@@ -262,3 +262,44 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     organizations
 );
+
+// Staged rotation (migration 2026-12-06-000700_staged_rotation).
+
+diesel::table! {
+    credential_versions (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        provider_config_id -> BigInt,
+        version -> BigInt,
+        stage -> Text,
+        sealed_secret -> Binary,
+        key_id -> BigInt,
+        secret_last4 -> Text,
+        auth_token_last4 -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    credential_rotations (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        provider_config_id -> BigInt,
+        status -> Text,
+        version -> BigInt,
+        secret_last4 -> Text,
+        created_at -> Timestamp,
+        verification_status -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        promoted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        previous_expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(credential_versions -> provider_configurations (provider_config_id));
+diesel::joinable!(credential_rotations -> provider_configurations (provider_config_id));
+diesel::allow_tables_to_appear_in_same_query!(credential_versions, provider_configurations);
+diesel::allow_tables_to_appear_in_same_query!(credential_rotations, provider_configurations);
+diesel::allow_tables_to_appear_in_same_query!(credential_versions, credential_rotations);

@@ -172,7 +172,7 @@ impl DieselProviderConfigRepository {
 /// A configuration row; field order is the table's column order (`RETURNING` relies
 /// on it).
 #[derive(Queryable)]
-struct ConfigRow {
+pub(crate) struct ConfigRow {
     id: i64,
     uid: String,
     organization_id: i64,
@@ -180,9 +180,9 @@ struct ConfigRow {
     name: String,
     account_sid: String,
     _account_sid_key: String,
-    auth_token_ciphertext: Vec<u8>,
-    _auth_token_key_id: i64,
-    auth_token_last4: String,
+    pub(crate) auth_token_ciphertext: Vec<u8>,
+    pub(crate) auth_token_key_id: i64,
+    pub(crate) auth_token_last4: String,
     active: bool,
     base_url: Option<String>,
     sip_url: Option<String>,
@@ -193,8 +193,8 @@ struct ConfigRow {
     verification_status: Option<String>,
     verification_checked_at: Option<NaiveDateTime>,
     public_fields: String,
-    secret_last4: String,
-    credential_version: i64,
+    pub(crate) secret_last4: String,
+    pub(crate) credential_version: i64,
 }
 
 /// Reads a stored JSON object column.
@@ -210,7 +210,7 @@ fn json_object(id: i64, column: &str, text: &str) -> Result<Map<String, Value>, 
 }
 
 /// The stored last-4 map (its keys are the sealed secrets' names).
-fn last4_map(id: i64, text: &str) -> Result<BTreeMap<String, String>, RepositoryError> {
+pub(crate) fn last4_map(id: i64, text: &str) -> Result<BTreeMap<String, String>, RepositoryError> {
     json_object(id, "secret_last4", text)?
         .into_iter()
         .map(|(name, value)| match value {
@@ -222,13 +222,13 @@ fn last4_map(id: i64, text: &str) -> Result<BTreeMap<String, String>, Repository
         .collect()
 }
 
-fn serialize_last4(map: &BTreeMap<String, String>) -> Result<String, RepositoryError> {
+pub(crate) fn serialize_last4(map: &BTreeMap<String, String>) -> Result<String, RepositoryError> {
     serde_json::to_string(map)
         .map_err(|_| RepositoryError::Internal("secret_last4 could not be serialized".into()))
 }
 
 impl ConfigRow {
-    fn into_domain(self) -> Result<ProviderConfig, RepositoryError> {
+    pub(crate) fn into_domain(self) -> Result<ProviderConfig, RepositoryError> {
         // Not parsed here: the bytes are checked when the secret is opened, so that a
         // malformed blob never breaks a list or a read (see StoredSecret).
         let auth_token = StoredSecret::from_bytes(self.auth_token_ciphertext);
@@ -423,8 +423,13 @@ fn apply_update(
         .returning(pc::all_columns)
         .get_result(conn)
         .optional()?;
-    if stored.is_some() {
+    if let Some(row) = &stored {
         insert_event(conn, org, Some(id), audit)?;
+        if update.auth_token.is_some() {
+            // A secret changed at once: a pending rotation is cancelled and any
+            // overlap ends (contract section 16, Rotation).
+            crate::rotation::retire_on_replacement(conn, org, id, row.credential_version, audit)?;
+        }
     }
     Ok(stored)
 }

@@ -151,13 +151,14 @@ fn rows_of_the_previous_release_migrate_and_still_decrypt(test_db: &TestDatabase
             keyring.as_ref(),
             OrgId(1),
             &config.uid,
+            config.credential_version,
         )
         .unwrap();
         assert_eq!(opened.len(), 1);
         assert_eq!(opened[*primary].expose_secret(), *token);
     }
 
-    // A rewrap moves every format-1 blob (here all under the primary key) to format 2.
+    // A rewrap moves every format-1 blob (here all under the primary key) to format 3.
     let rotation = KeyRotationService::new(
         Arc::new(DieselCredentialKeyRepository::new(db.clone())),
         keyring.clone(),
@@ -171,7 +172,7 @@ fn rows_of_the_previous_release_migrate_and_still_decrypt(test_db: &TestDatabase
         let config = repository.get(OrgId(1), id).unwrap().unwrap();
         assert_eq!(
             config.auth_token.parse().unwrap().format(),
-            SealedSecret::FORMAT_V2
+            SealedSecret::FORMAT_V3
         );
         let opened = Credentials::open(
             &config.auth_token,
@@ -179,6 +180,7 @@ fn rows_of_the_previous_release_migrate_and_still_decrypt(test_db: &TestDatabase
             keyring.as_ref(),
             OrgId(1),
             &config.uid,
+            config.credential_version,
         )
         .unwrap();
         assert_eq!(opened[*primary].expose_secret(), *token);

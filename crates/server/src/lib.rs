@@ -7,6 +7,7 @@ pub mod check;
 pub mod cors;
 pub mod probe;
 pub mod readiness;
+pub mod rotation;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -144,6 +144,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub cors: CorsSettings,
     pub webhooks: WebhookSettings,
+    pub rotation: RotationSettings,
 }
 
 /// `[console]`: the web console's sessions.
@@ -327,6 +328,16 @@ pub struct WebhookSettings {
     pub poll_interval_ms: u64,
     /// Time one delivery may take (2xx within it is success).
     pub timeout_ms: u64,
+}
+
+/// `[rotation]`: the sweeper of staged rotation inside the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSettings {
+    /// Seconds between two sweeps that erase expired previous versions.
+    pub sweep_interval_s: u64,
+    /// Run the sweeper in this process (every replica may).
+    pub sweeper: bool,
 }
 
 /// `[log]`.

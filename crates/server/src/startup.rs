@@ -17,7 +17,7 @@ use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, ServiceAccountService, WebhookService,
+    ProviderConfigService, RotationService, ServiceAccountService, WebhookService,
 };
 use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
@@ -39,13 +39,15 @@ use switchboard_persistence::{
     Backend, Database, DatabaseError, DatabaseSettings, DieselAuditRepository,
     DieselBridgeRepository, DieselCredentialKeyRepository, DieselIdempotencyStore,
     DieselIdentityRepository, DieselProviderCatalogRepository, DieselProviderConfigRepository,
-    DieselWebhookRepository,
+    DieselRotationRepository, DieselWebhookRepository,
 };
 use switchboard_verify::{HttpCredentialVerifier, InvalidBaseUrl, VerifierSettings};
 
 use crate::cors::{CorsPolicy, InvalidOrigin};
 use crate::readiness::{CredentialHealth, ServiceReadiness};
-use crate::settings::{Loaded, Profile, RateLimitStore, Settings, WebhookSettings};
+use crate::settings::{
+    Loaded, Profile, RateLimitStore, RotationSettings, Settings, WebhookSettings,
+};
 use crate::webhooks::{DeliveryWorker, SystemTargetResolver};
 
 /// Why the server (or the admin binary) could not start. Messages never contain key
@@ -111,6 +113,8 @@ pub struct Services {
     pub idempotency: Arc<IdempotencyService>,
     pub service_accounts: Arc<ServiceAccountService>,
     pub webhooks: Arc<WebhookService>,
+    /// Staged rotation (and its sweeper's step).
+    pub rotations: Arc<RotationService>,
 }
 
 impl std::fmt::Debug for Services {
@@ -334,11 +338,17 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
     );
     let identity = Arc::new(identity);
     let service_accounts = ServiceAccountService::new(identity_repository, identity.clone());
+    let provider_configs = Arc::new(provider_configs);
+    let rotations = RotationService::new(
+        provider_configs.clone(),
+        Arc::new(DieselRotationRepository::new(database.clone())),
+    );
     Ok(Services {
+        rotations: Arc::new(rotations),
         database,
         service_accounts: Arc::new(service_accounts),
         identity,
-        provider_configs: Arc::new(provider_configs),
+        provider_configs,
         key_rotation: Arc::new(key_rotation),
         bridges: Arc::new(bridges),
         audit: Arc::new(audit),
@@ -405,6 +415,8 @@ pub struct Application {
     first_token: Option<ApiToken>,
     /// The delivery worker's settings, when this process runs one.
     webhook_worker: Option<WebhookSettings>,
+    /// The rotation sweeper's settings, when this process runs one.
+    rotation_sweeper: Option<RotationSettings>,
     first_console_link: Option<ApiToken>,
 }
 
@@ -526,21 +538,25 @@ impl Application {
             audit: services.audit.clone(),
             idempotency: services.idempotency.clone(),
             service_accounts: services.service_accounts.clone(),
-            credential_use: Arc::new(CredentialUseService::new(
-                services.provider_configs.clone(),
-                services.audit.clone(),
-                Arc::new(SecretUseLimits::new(
-                    limits.clone(),
-                    Policy::per_second(
-                        "secret_use",
-                        rate.secret_use_per_second,
-                        rate.secret_use_burst,
-                    ),
-                )),
-                Arc::new(ProviderSignatures),
-                Arc::new(ProviderSignatures),
-                Arc::new(SystemClock),
-            )),
+            credential_use: Arc::new(
+                CredentialUseService::new(
+                    services.provider_configs.clone(),
+                    services.audit.clone(),
+                    Arc::new(SecretUseLimits::new(
+                        limits.clone(),
+                        Policy::per_second(
+                            "secret_use",
+                            rate.secret_use_per_second,
+                            rate.secret_use_burst,
+                        ),
+                    )),
+                    Arc::new(ProviderSignatures),
+                    Arc::new(ProviderSignatures),
+                    Arc::new(SystemClock),
+                )
+                .with_rotations(services.rotations.clone()),
+            ),
+            rotations: services.rotations.clone(),
             webhooks: services.webhooks.clone(),
             readiness: database.clone(),
             pool_gauges: database,
@@ -620,6 +636,7 @@ impl Application {
             services,
             first_token,
             webhook_worker: settings.webhooks.worker.then(|| settings.webhooks.clone()),
+            rotation_sweeper: settings.rotation.sweeper.then(|| settings.rotation.clone()),
             first_console_link: None,
         })
     }
@@ -681,9 +698,18 @@ impl Application {
             },
             None => None,
         };
+        let sweeper = self.rotation_sweeper.as_ref().map(|settings| {
+            tokio::spawn(crate::rotation::sweep_forever(
+                self.services.rotations.clone(),
+                Duration::from_secs(settings.sweep_interval_s.max(1)),
+            ))
+        });
         let outcome = self.server.await;
         if let Some(worker) = worker {
             worker.abort();
+        }
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
         }
         if let Some(metrics) = metrics {
             metrics.stop(true).await;

@@ -24,6 +24,7 @@ mod rate_limit_metrics;
 mod request_rules;
 mod reveal;
 mod roles_matrix;
+mod rotation;
 mod scopes;
 mod secrets;
 mod service_accounts;

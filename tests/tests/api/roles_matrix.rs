@@ -94,6 +94,33 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
                 api(&format!("{base}/{{id}}/access-tokens")),
                 create,
             ),
+            // Staged rotation.
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations")),
+                create,
+            ),
+            (Method::GET, api(&format!("{base}/{{id}}/rotations")), read),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}/verify")),
+                write,
+            ),
+            (
+                Method::POST,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}/promote")),
+                write,
+            ),
+            (
+                Method::DELETE,
+                api(&format!("{base}/{{id}}/rotations/{{rid}}")),
+                delete,
+            ),
+            (
+                Method::DELETE,
+                api(&format!("{base}/{{id}}/credentials/previous")),
+                delete,
+            ),
         ]);
     }
     rows.extend([
@@ -466,6 +493,32 @@ impl Fixture {
                 (
                     path.replace("{id}", &id.to_string()),
                     Some(json!({"identity": "agent", "room": "room-1"})),
+                )
+            }
+            (_, path) if config_base.is_some() && path.contains("{rid}") => {
+                // A configuration of organization A with a pending rotation.
+                let id = self.config().await;
+                let n = self.next() + 7000;
+                let rid = self
+                    .owner_post(
+                        &format!("{}/{id}/rotations", CONFIG_PATHS[0]),
+                        json!({"auth_token": format!("{n:032x}")}),
+                    )
+                    .await["id"]
+                    .as_i64()
+                    .expect("rotation id");
+                (
+                    path.replace("{id}", &id.to_string())
+                        .replace("{rid}", &rid.to_string()),
+                    None,
+                )
+            }
+            ("POST", path) if config_base.is_some() && path.ends_with("/rotations") => {
+                let id = self.config().await;
+                let n = self.next() + 7000;
+                (
+                    path.replace("{id}", &id.to_string()),
+                    Some(json!({"auth_token": format!("{n:032x}")})),
                 )
             }
             (_, path) if config_base.is_some() && path.contains("{id}") => {

@@ -176,10 +176,13 @@ async fn nothing_secret_leaks(backend: Backend) {
     let verified = uuid::Uuid::new_v4().simple().to_string();
     let verified_rotated = uuid::Uuid::new_v4().simple().to_string();
     let refused = uuid::Uuid::new_v4().simple().to_string();
+    // A staged rotation's new token (accepted by the stand-in).
+    let staged = uuid::Uuid::new_v4().simple().to_string();
     let provider = StandIn::start(
         StandInConfig::new()
             .accept(Provider::Twilio, &twilio_sid(7), &verified)
-            .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated),
+            .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated)
+            .accept(Provider::Twilio, &twilio_sid(8), &staged),
     );
     let app = spawn_app_on(database, |settings| {
         settings.verify.twilio_base_url = provider.base_url.clone();
@@ -243,6 +246,42 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert_eq!(answer.status, 200, "{}", answer.text);
     bodies.push(answer.text);
     assert!(provider.calls() >= 4, "the provider was asked");
+
+    // A staged rotation (contract section 12): start, list, verify with the
+    // provider, promote with an overlap, list again. No answer shows a secret.
+    let rotations = format!("{CONFIGS}{verified_id}/rotations/");
+    let answer = app
+        .call(
+            Method::POST,
+            &rotations,
+            token,
+            org,
+            Some(&json!({"auth_token": staged})),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let rotation = answer.body["data"]["id"].as_i64().expect("rotation id");
+    bodies.push(answer.text);
+    for (path, body) in [
+        (format!("{rotations}{rotation}/verify/"), None),
+        (
+            format!("{rotations}{rotation}/promote/"),
+            Some(json!({"keep_previous_for_seconds": 600, "require_verified": true})),
+        ),
+    ] {
+        let answer = app
+            .call(Method::POST, &path, token, org, body.as_ref(), &[])
+            .await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        bodies.push(answer.text);
+    }
+    let answer = app
+        .call(Method::GET, &rotations, token, org, None, &[])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["data"][0]["status"], "promoted");
+    bodies.push(answer.text);
 
     let answer = app
         .create_config(
@@ -416,6 +455,7 @@ async fn nothing_secret_leaks(backend: Backend) {
         hex_sentinel.clone(),
         verified.clone(),
         verified_rotated.clone(),
+        staged.clone(),
         refused.clone(),
         owner.token.clone(),
         revealer.clone(),

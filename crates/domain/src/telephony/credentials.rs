@@ -3,11 +3,13 @@
 //! and the result: public fields as a JSON map and secret fields as
 //! [`SecretString`]s (Debug redacted), sealed together in one blob.
 //!
-//! Sealing (envelope format 2): the secrets are one JSON object, encrypted once,
-//! bound to organization, row and the sorted names of the secret fields
-//! ([`AssociatedData::for_secrets`]). Blobs of format 1 (a single `auth_token`,
-//! written before fields were data) stay readable: they open as the provider's
-//! primary secret until a rewrap moves them to format 2.
+//! Sealing (envelope format 3): the secrets are one JSON object, encrypted once,
+//! bound to organization, row, credential version and the sorted names of the
+//! secret fields ([`AssociatedData::for_version`]), so that a blob of one version
+//! cannot pass for another (staged rotation keeps several versions of a row). Blobs
+//! of format 2 (the same without the version) and format 1 (a single `auth_token`,
+//! written before fields were data) stay readable until a rewrap moves them to
+//! format 3; format 1 opens as the provider's primary secret.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -337,8 +339,8 @@ impl Credentials {
             .collect()
     }
 
-    /// Seals every secret in one blob (format 2), bound to `org`, the row `uid` and
-    /// the sorted secret names.
+    /// Seals every secret in one blob (format 3), bound to `org`, the row `uid`,
+    /// the credential `version` and the sorted secret names.
     ///
     /// # Errors
     /// [`CipherError::Seal`].
@@ -347,6 +349,7 @@ impl Credentials {
         cipher: &dyn SecretCipher,
         org: OrgId,
         uid: &str,
+        version: i64,
     ) -> Result<SealedSecret, CipherError> {
         let plain: Map<String, Value> = secrets
             .iter()
@@ -358,12 +361,13 @@ impl Credentials {
         let names: Vec<&str> = secrets.keys().map(String::as_str).collect();
         cipher.seal(
             &text,
-            &AssociatedData::for_secrets(org, CREDENTIALS_TABLE, uid, &names),
+            &AssociatedData::for_version(org, CREDENTIALS_TABLE, uid, version, &names),
         )
     }
 
-    /// Opens a stored blob: format 2 as a map bound to `names` (the stored secret
-    /// names), format 1 as the single secret `names[0]` (the primary secret).
+    /// Opens a stored blob: format 3 as a map bound to `names` (the stored secret
+    /// names) and the credential `version`, format 2 as a map bound to `names`,
+    /// format 1 as the single secret `names[0]` (the primary secret).
     ///
     /// # Errors
     /// [`CipherError`]: a malformed blob, an unknown key, failed authentication.
@@ -373,6 +377,7 @@ impl Credentials {
         cipher: &dyn SecretCipher,
         org: OrgId,
         uid: &str,
+        version: i64,
     ) -> Result<BTreeMap<String, SecretString>, CipherError> {
         let sealed = stored.parse()?;
         if sealed.format() == SealedSecret::FORMAT_V1 {
@@ -383,7 +388,11 @@ impl Credentials {
         }
         let mut sorted: Vec<&str> = names.to_vec();
         sorted.sort_unstable();
-        let binding = AssociatedData::for_secrets(org, CREDENTIALS_TABLE, uid, &sorted);
+        let binding = if sealed.format() == SealedSecret::FORMAT_V2 {
+            AssociatedData::for_secrets(org, CREDENTIALS_TABLE, uid, &sorted)
+        } else {
+            AssociatedData::for_version(org, CREDENTIALS_TABLE, uid, version, &sorted)
+        };
         let plain = cipher.open(&sealed, &binding)?;
         let map: Map<String, Value> = serde_json::from_str(plain.expose_secret())
             .map_err(|_| CipherError::Envelope(EnvelopeError::UnknownVersion))?;

@@ -3,6 +3,10 @@
 //! was read (compare-and-set, so that a concurrent rotation of the credential wins),
 //! and count secrets per key.
 //!
+//! Stored credentials live in two places: a configuration's current blob and the
+//! rows of its pending and previous versions (staged rotation); both are listed,
+//! configurations first, by [`CredentialSlot`].
+//!
 //! Credentials come back as stored, unparsed ([`StoredSecret`]): a malformed blob is
 //! the caller's to report and skip, never a failure of the whole listing.
 
@@ -10,10 +14,23 @@ use super::{KeyId, ProviderConfigId, SealedSecret, StoredSecret};
 use crate::identity::OrgId;
 use crate::shared::RepositoryError;
 
+/// Where a stored credential lives, in listing order: every configuration's current
+/// blob (by configuration id), then every version row (by row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CredentialSlot {
+    Current(ProviderConfigId),
+    /// A pending or previous version: the id of its row.
+    Version(i64),
+}
+
 /// A stored credential with what its associated data needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedCredential {
+    /// The configuration it belongs to.
     pub id: ProviderConfigId,
+    pub slot: CredentialSlot,
+    /// Its credential version (bound into format-3 blobs).
+    pub version: i64,
     pub org_id: OrgId,
     pub uid: String,
     pub stored: StoredSecret,
@@ -31,37 +48,37 @@ pub trait CredentialKeyRepository: Send + Sync {
     /// [`RepositoryError`].
     fn key_usage(&self) -> Result<Vec<(KeyId, u64)>, RepositoryError>;
 
-    /// Up to `limit` credentials not sealed under `key`, with ids above `after`, in
-    /// id order (a cursor, so that a run makes progress past rows it cannot open).
+    /// Up to `limit` credentials not sealed under `key`, in slots after `after`, in
+    /// slot order (a cursor, so that a run makes progress past rows it cannot open).
     ///
     /// # Errors
     /// [`RepositoryError`].
     fn sealed_not_under(
         &self,
         key: KeyId,
-        after: Option<ProviderConfigId>,
+        after: Option<CredentialSlot>,
         limit: u32,
     ) -> Result<Vec<SealedCredential>, RepositoryError>;
 
-    /// Up to `limit` credentials of every organization with ids above `after`, in id
-    /// order.
+    /// Up to `limit` credentials of every organization in slots after `after`, in
+    /// slot order.
     ///
     /// # Errors
     /// [`RepositoryError`].
     fn stored_credentials(
         &self,
-        after: Option<ProviderConfigId>,
+        after: Option<CredentialSlot>,
         limit: u32,
     ) -> Result<Vec<SealedCredential>, RepositoryError>;
 
-    /// Replaces the credential of `id` with `replacement` only if it still is
+    /// Replaces the credential in `slot` with `replacement` only if it still is
     /// `expected`; `Ok(false)` when it changed meanwhile (or the row is gone).
     ///
     /// # Errors
     /// [`RepositoryError`].
     fn replace_sealed(
         &self,
-        id: ProviderConfigId,
+        slot: CredentialSlot,
         expected: &StoredSecret,
         replacement: &SealedSecret,
     ) -> Result<bool, RepositoryError>;

@@ -10,6 +10,7 @@ mod key_rotation;
 mod number;
 mod ports;
 mod provider;
+mod rotation;
 mod secret;
 mod signatures;
 mod verification;
@@ -30,7 +31,7 @@ pub use configuration::{
 pub use credentials::{
     CREDENTIALS_TABLE, CheckMode, CredentialInput, Credentials, SentValue, last4,
 };
-pub use key_rotation::{CredentialKeyRepository, SealedCredential};
+pub use key_rotation::{CredentialKeyRepository, CredentialSlot, SealedCredential};
 pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
@@ -40,6 +41,11 @@ pub use provider::{
     CATALOG_TOML, CredentialField, CredentialRule, FieldType, IDENTIFIER_ALIAS,
     IDENTIFIER_OLD_ALIAS, PRIMARY_SECRET_ALIAS, PRIMARY_SECRET_OLD_ALIAS, Provider,
     ProviderCatalog, ProviderId, ProviderRecord, RESERVED_FIELD_NAMES,
+};
+pub use rotation::{
+    CredentialRotationRepository, DEFAULT_KEEP_PREVIOUS_SECONDS, ErasedVersion,
+    MAX_KEEP_PREVIOUS_SECONDS, NewRotation, PromoteOutcome, Promotion, Rotation, RotationId,
+    RotationStatus, StageChange, StartOutcome, StoredVersion, UnknownRotationStatus, VersionStage,
 };
 pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,

@@ -5,8 +5,9 @@
 //! ciphertext and 16-byte tag`. Format 1 holds one secret bound to one field (the
 //! `auth_token` of rows written before credential fields were data); format 2 holds
 //! a JSON object of every secret of a configuration, bound to the sorted field names
-//! (see `credentials`). The binding ([`AssociatedData`]) decides the format of a
-//! new seal. The algorithm lives in the crypto adapter; this
+//! (see `credentials`); format 3 is format 2 whose binding also names the credential
+//! version (staged rotation: a blob cannot move between versions of its row). The
+//! binding ([`AssociatedData`]) decides the format of a new seal. The algorithm lives in the crypto adapter; this
 //! module only knows the layout, so that storage and key rotation can read the key
 //! id of a blob without decrypting it.
 //!
@@ -52,6 +53,8 @@ impl SealedSecret {
     pub const FORMAT_V1: u8 = 1;
     /// The format byte of version 2 (every secret of a configuration in one object).
     pub const FORMAT_V2: u8 = 2;
+    /// The format byte of version 3 (as 2, bound to the credential version too).
+    pub const FORMAT_V3: u8 = 3;
     /// Bytes of the nonce.
     pub const NONCE_LEN: usize = 12;
     /// Bytes of the authentication tag.
@@ -93,7 +96,10 @@ impl SealedSecret {
         if bytes.len() < Self::HEADER_LEN + Self::TAG_LEN {
             return Err(EnvelopeError::TooShort);
         }
-        if bytes[0] != Self::FORMAT_V1 && bytes[0] != Self::FORMAT_V2 {
+        if !matches!(
+            bytes[0],
+            Self::FORMAT_V1 | Self::FORMAT_V2 | Self::FORMAT_V3
+        ) {
             return Err(EnvelopeError::UnknownVersion);
         }
         let sealed = Self(bytes);
@@ -254,6 +260,28 @@ impl AssociatedData {
         }
     }
 
+    /// The binding of the secrets `fields` (sorted by the caller, names without `,`)
+    /// of credential version `version` of the row `row_uid` of `table`, owned by
+    /// `organization`, sealed together (envelope format 3).
+    #[must_use]
+    pub fn for_version(
+        organization: OrgId,
+        table: &str,
+        row_uid: &str,
+        version: i64,
+        fields: &[&str],
+    ) -> Self {
+        Self {
+            bytes: format!(
+                "switchboard/v3;org={};table={table};row={row_uid};version={version};fields={}",
+                organization.0,
+                fields.join(",")
+            )
+            .into_bytes(),
+            format: SealedSecret::FORMAT_V3,
+        }
+    }
+
     /// The bytes to authenticate.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
@@ -366,7 +394,7 @@ mod tests {
             (Vec::new(), EnvelopeError::TooShort),
             (vec![1; 10], EnvelopeError::TooShort),
             (vec![9; 40], EnvelopeError::UnknownVersion),
-            (vec![3; 40], EnvelopeError::UnknownVersion),
+            (vec![4; 40], EnvelopeError::UnknownVersion),
         ] {
             let stored = StoredSecret::from_bytes(bytes);
             assert_eq!(stored.parse(), Err(error));
@@ -392,6 +420,12 @@ mod tests {
             AssociatedData::for_secrets(OrgId(1), "t", "r2", &["a", "b"])
         );
         assert_ne!(b.as_bytes(), a.as_bytes());
+        let c = AssociatedData::for_version(OrgId(1), "t", "r1", 2, &["a", "b"]);
+        assert_eq!(c.format(), SealedSecret::FORMAT_V3);
+        assert_ne!(
+            c,
+            AssociatedData::for_version(OrgId(1), "t", "r1", 3, &["a", "b"])
+        );
     }
 
     proptest! {

@@ -122,11 +122,13 @@ pub fn endpoint_receives(subscribed: &[EventType], kind: EventType) -> bool {
     kind != EventType::WebhookTest && (subscribed.is_empty() || subscribed.contains(&kind))
 }
 
-/// The event a configuration change recorded in the audit trail also records.
+/// The event a configuration change recorded in the audit trail also records;
+/// `None` for the one audited step that has no event type in the contract (the
+/// provider's verdict on a pending rotation: the rotation list shows it).
 #[must_use]
-pub fn event_type_of_audit(action: crate::audit::AuditAction) -> EventType {
+pub fn event_type_of_audit(action: crate::audit::AuditAction) -> Option<EventType> {
     use crate::audit::AuditAction;
-    match action {
+    Some(match action {
         AuditAction::Created => EventType::ConfigurationCreated,
         AuditAction::Updated | AuditAction::Rotated => EventType::ConfigurationUpdated,
         AuditAction::Deleted => EventType::ConfigurationDeleted,
@@ -134,7 +136,12 @@ pub fn event_type_of_audit(action: crate::audit::AuditAction) -> EventType {
         AuditAction::CredentialsRevealed => EventType::ConfigurationCredentialsRevealed,
         AuditAction::Connected => EventType::BridgeProviderConnected,
         AuditAction::Disconnected => EventType::BridgeProviderDisconnected,
-    }
+        AuditAction::RotationStarted => EventType::RotationStarted,
+        AuditAction::RotationPromoted => EventType::RotationPromoted,
+        AuditAction::RotationCancelled => EventType::RotationCancelled,
+        AuditAction::PreviousExpired => EventType::RotationPreviousExpired,
+        AuditAction::RotationVerified => return None,
+    })
 }
 
 /// A recorded change, as the feed and deliveries show it.

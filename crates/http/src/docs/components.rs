@@ -96,7 +96,7 @@ pub(crate) fn component_schemas() -> Value {
         "Bridge": view(bridge_props, &bridge_required),
         "BridgeDetail": view(detail_props, &detail_required),
         "AuditEvent": view(json!({"id": {"type": "integer"},
-            "action": {"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed"]},
+            "action": {"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed", "rotation_started", "rotation_verified", "rotation_promoted", "rotation_cancelled", "previous_expired"]},
             "provider_config_id": {"type": ["integer", "null"]}, "user_id": {"type": ["integer", "null"]},
             "token_id": {"type": ["integer", "null"]}, "request_id": {"type": ["string", "null"]},
             "changes": {"type": "object", "additionalProperties": true,

@@ -37,6 +37,16 @@ fn provider_config() -> Value {
     })
 }
 
+fn rotation(status: &str) -> Value {
+    let promoted = status == "promoted";
+    json!({"id": 4, "status": status, "version": 3, "created_at": CREATED_AT,
+           "verified_at": UPDATED_AT, "promoted_at": if promoted { json!(UPDATED_AT) } else { Value::Null },
+           "cancelled_at": null,
+           "previous_expires_at": if promoted { json!("2026-12-07T09:41:12.345678Z") } else { Value::Null },
+           "verification": {"status": "valid", "checked_at": UPDATED_AT},
+           "credentials": {"auth_token": {"set": true, "last4": "3210"}}})
+}
+
 fn number(state: &str, bridge: Option<&str>) -> Value {
     json!({"id": 3, "number": "+14155550100", "active": true, "state": state,
            "bridge_slug": bridge})
@@ -113,7 +123,13 @@ pub(crate) fn request(operation_id: &str) -> Option<Value> {
         "updateProviderConfiguration" => {
             json!({"auth_token": "fedcba9876543210fedcba9876543210", "name": "Main line"})
         }
-        "verifyProviderConfiguration" => json!({}),
+        "verifyProviderConfiguration" | "verifyProviderConfigurationRotation" => json!({}),
+        "startProviderConfigurationRotation" => {
+            json!({"auth_token": "fedcba9876543210fedcba9876543210"})
+        }
+        "promoteProviderConfigurationRotation" => {
+            json!({"keep_previous_for_seconds": 86400, "require_verified": true})
+        }
         "login" => json!({"email": "ops@acme.test", "password": "a long passphrase"}),
         "createToken" => json!({"name": "ci", "expires_in_days": 90}),
         "createNumber" => json!({"number": "+14155550100"}),
@@ -198,6 +214,22 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
         "verifyProviderConfiguration" => {
             envelope(200, "Provider configuration verified.", provider_config())
         }
+        "startProviderConfigurationRotation" => envelope(201, "Rotation started.", {
+            let mut pending = rotation("pending");
+            pending["verified_at"] = Value::Null;
+            pending["verification"] = Value::Null;
+            pending
+        }),
+        "listProviderConfigurationRotations" => list(
+            "Rotations fetched successfully.",
+            vec![rotation("promoted")],
+        ),
+        "verifyProviderConfigurationRotation" => {
+            envelope(200, "Pending credentials verified.", rotation("pending"))
+        }
+        "promoteProviderConfigurationRotation" => {
+            envelope(200, "Rotation promoted.", provider_config())
+        }
         "listProviderConfigurationHistory" => list(
             "Provider configuration history fetched successfully.",
             vec![audit_event()],
@@ -248,7 +280,10 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             json!({"id": 7, "provider": "twilio", "version": 3,
                    "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
                                    "auth_token": "0123456789abcdef0123456789abcdef"},
-                   "previous": null}),
+                   "previous": {"version": 2,
+                                "credentials": {"account_sid": "AC0123456789abcdef0123456789abcdef",
+                                                "auth_token": "fedcba9876543210fedcba9876543210"},
+                                "expires_at": "2026-12-07T09:41:12.345678Z"}}),
         ),
         "checkProviderSignature" => envelope(
             200,

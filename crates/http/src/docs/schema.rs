@@ -163,7 +163,7 @@ pub(crate) fn audit_params() -> Vec<Value> {
         query_param(
             "action",
             "Only events of this action.",
-            json!({"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed"]}),
+            json!({"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed", "rotation_started", "rotation_verified", "rotation_promoted", "rotation_cancelled", "previous_expired"]}),
         ),
         query_param(
             "from",
@@ -189,7 +189,7 @@ pub(crate) fn verify_param() -> Value {
 }
 
 pub(crate) fn path_param(name: &str) -> Value {
-    let schema = if name == "id" {
+    let schema = if name == "id" || name == "rid" {
         id_schema()
     } else {
         json!({"type": "string", "minLength": 1})

@@ -111,6 +111,15 @@ fn describe_metrics() {
         Unit::Seconds,
         "Age of the oldest webhook delivery waiting for an attempt."
     );
+    // The staged-rotation sweeper (crates/server) records these.
+    describe_counter!(
+        "switchboard_rotation_previous_erased_total",
+        "Previous credential versions erased by the sweeper after their overlap ended."
+    );
+    describe_counter!(
+        "switchboard_rotation_sweep_errors_total",
+        "Sweeps of expired previous credential versions that failed (retried at the next interval)."
+    );
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for kind in ["token", "user", "login"] {
         metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).absolute(0);

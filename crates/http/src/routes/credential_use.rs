@@ -41,7 +41,8 @@ struct RevealView {
     provider: String,
     version: i64,
     credentials: Map<String, Value>,
-    /// The previous version during a staged rotation's overlap (none yet).
+    /// The previous version during a staged rotation's overlap:
+    /// `{version, credentials, expires_at}`.
     previous: Option<Value>,
 }
 
@@ -96,6 +97,16 @@ async fn reveal(
     for (name, secret) in &revealed.secrets {
         credentials.insert(name.clone(), Value::from(secret.expose_secret()));
     }
+    // During an overlap, the previous version the same way (its public fields are
+    // the configuration's: a rotation changes secrets only).
+    let previous = revealed.previous.as_ref().map(|previous| {
+        let mut old = revealed.config.public_fields.clone();
+        for (name, secret) in &previous.secrets {
+            old.insert(name.clone(), Value::from(secret.expose_secret()));
+        }
+        json!({"version": previous.version, "credentials": old,
+               "expires_at": previous.expires_at.as_ref().map(rfc3339)})
+    });
     Ok(no_store(respond(
         StatusCode::OK,
         "Provider configuration credentials revealed successfully.",
@@ -104,7 +115,7 @@ async fn reveal(
             provider,
             version: revealed.config.credential_version,
             credentials,
-            previous: None,
+            previous,
         },
     )))
 }
@@ -341,7 +352,10 @@ fn reveal_answer() -> Value {
             "id": {"type": "integer"}, "provider": {"type": "string"},
             "version": {"type": "integer"},
             "credentials": {"type": "object", "description": "Every field of the credentials; secrets in plain."},
-            "previous": {"type": ["object", "null"], "description": "The previous version during a staged rotation's overlap: `{credentials, expires_at}`; null otherwise."}},
+            "previous": {"type": ["object", "null"], "description": "The previous version during a staged rotation's overlap: `{version, credentials, expires_at}`; null otherwise (also once its window ended, before the sweeper erased it).",
+                         "properties": {"version": {"type": "integer"}, "credentials": {"type": "object"},
+                                        "expires_at": {"type": "string", "format": "date-time"}},
+                         "required": ["version", "credentials", "expires_at"]}},
         "required": ["id", "provider", "version", "credentials", "previous"]}))
 }
 

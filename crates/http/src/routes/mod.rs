@@ -10,6 +10,7 @@ pub(crate) mod health;
 pub(crate) mod identity;
 pub(crate) mod numbers;
 pub(crate) mod provider_configs;
+pub(crate) mod rotations;
 pub(crate) mod service_accounts;
 pub(crate) mod table;
 pub(crate) mod tokens;

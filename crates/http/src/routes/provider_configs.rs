@@ -194,7 +194,7 @@ fn sent_value(value: &Value) -> SentValue {
 
 /// Converts a JSON object into a draft: fixed fields through [`CONFIG_FIELDS`],
 /// credential fields flat or inside `credentials` (not both).
-fn draft_from_json(
+pub(crate) fn draft_from_json(
     body: &Map<String, Value>,
     catalog: &ProviderCatalog,
 ) -> Result<ProviderConfigDraft, ApiError> {

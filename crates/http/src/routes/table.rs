@@ -16,7 +16,7 @@ use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
     audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
-    service_accounts, tokens, verification, webhooks,
+    rotations, service_accounts, tokens, verification, webhooks,
 };
 use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
@@ -34,6 +34,7 @@ pub fn route_table() -> Vec<RouteSpec> {
         spelling.extend(verification::routes(base));
         spelling.extend(audit::history_routes(base));
         spelling.extend(credential_use::routes(base));
+        spelling.extend(rotations::routes(base));
         if index > 0 {
             // Served for older clients, documented once: under the contract's
             // spelling, whose path item names this one.

@@ -49,6 +49,13 @@ pub enum ApiError {
     TokenLimit,
     /// A secret of an inactive configuration was asked for (409).
     ConfigurationInactive,
+    /// A staged rotation of the configuration is already pending (409).
+    RotationPending,
+    /// A promotion with `require_verified` of a version the provider has not
+    /// called valid (409).
+    RotationNotVerified,
+    /// The rotation was promoted or cancelled already (409).
+    RotationNotPending,
 
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -112,6 +119,9 @@ impl ApiError {
             Self::CredentialsUnreadable => "credentials_unreadable",
             Self::TokenLimit => "token_limit",
             Self::ConfigurationInactive => "configuration_inactive",
+            Self::RotationPending => "rotation_pending",
+            Self::RotationNotVerified => "rotation_not_verified",
+            Self::RotationNotPending => "rotation_not_pending",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -144,6 +154,13 @@ impl ApiError {
             Self::ConfigurationInactive => {
                 "This provider configuration is inactive: activate it to use its credentials."
             }
+            Self::RotationPending => {
+                "A rotation of this provider configuration is already pending: promote or cancel it first."
+            }
+            Self::RotationNotVerified => {
+                "The pending credentials are not verified as valid by the provider: verify them first, or promote without require_verified."
+            }
+            Self::RotationNotPending => "This rotation is no longer pending.",
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
             Self::IdempotencyKeyReused => {
@@ -184,6 +201,9 @@ impl ResponseError for ApiError {
             | Self::ConflictWith(..)
             | Self::CredentialsUnreadable
             | Self::ConfigurationInactive
+            | Self::RotationPending
+            | Self::RotationNotVerified
+            | Self::RotationNotPending
             | Self::TokenLimit => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

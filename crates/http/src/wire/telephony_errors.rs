@@ -1,4 +1,4 @@
-//! How the errors of the provider configuration, verification and audit operations
+//! How the errors of the provider configuration, verification, rotation and audit operations
 //! become [`ApiError`]s: only the choice of variant and message lives here; the
 //! envelope, the logging of unexpected causes and the status codes stay in
 //! [`super::error`]. 409 messages name what exists or what still depends on the
@@ -7,6 +7,10 @@
 use switchboard_application::audit::{ListAuditEventsError, ProviderConfigHistoryError};
 use switchboard_application::credential_use::{
     AccessTokenError, RevealError, SecretUseLimitError, SignatureCheckError,
+};
+use switchboard_application::rotation::{
+    CancelRotationError, EndPreviousError, ListRotationsError, PromoteRotationError,
+    StartRotationError, VerifyRotationError,
 };
 use switchboard_application::telephony::{
     CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
@@ -183,6 +187,81 @@ impl From<AccessTokenError> for ApiError {
             ),
             AccessTokenError::RoomRequired => Self::invalid("room", "This field is required."),
             AccessTokenError::Use(error) => error.into(),
+        }
+    }
+}
+
+impl From<StartRotationError> for ApiError {
+    fn from(error: StartRotationError) -> Self {
+        match error {
+            StartRotationError::Validation(errors) => Self::Validation(errors),
+            StartRotationError::PermissionDenied => Self::PermissionDenied,
+            StartRotationError::NotFound => Self::NotFound,
+            StartRotationError::RotationPending => Self::RotationPending,
+            // Logged where it happened, with the configuration and organization.
+            StartRotationError::CredentialsUnreadable(_) => Self::CredentialsUnreadable,
+            StartRotationError::Encryption(error) => Self::internal(&error),
+            StartRotationError::Contended => Self::Conflict(CONTENDED_CONFIG),
+            StartRotationError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<ListRotationsError> for ApiError {
+    fn from(error: ListRotationsError) -> Self {
+        match error {
+            ListRotationsError::NotFound => Self::NotFound,
+            ListRotationsError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<VerifyRotationError> for ApiError {
+    fn from(error: VerifyRotationError) -> Self {
+        match error {
+            VerifyRotationError::PermissionDenied => Self::PermissionDenied,
+            VerifyRotationError::NotFound => Self::NotFound,
+            VerifyRotationError::NotPending => Self::RotationNotPending,
+            VerifyRotationError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "Credential verification is not available for this provider.",
+            ),
+            VerifyRotationError::CredentialsUnreadable(_) => Self::CredentialsUnreadable,
+            VerifyRotationError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<PromoteRotationError> for ApiError {
+    fn from(error: PromoteRotationError) -> Self {
+        match error {
+            PromoteRotationError::Validation(errors) => Self::Validation(errors),
+            PromoteRotationError::PermissionDenied => Self::PermissionDenied,
+            PromoteRotationError::NotFound => Self::NotFound,
+            PromoteRotationError::NotPending => Self::RotationNotPending,
+            PromoteRotationError::NotVerified => Self::RotationNotVerified,
+            PromoteRotationError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<CancelRotationError> for ApiError {
+    fn from(error: CancelRotationError) -> Self {
+        match error {
+            CancelRotationError::PermissionDenied => Self::PermissionDenied,
+            CancelRotationError::NotFound => Self::NotFound,
+            CancelRotationError::NotPending => Self::RotationNotPending,
+            CancelRotationError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<EndPreviousError> for ApiError {
+    fn from(error: EndPreviousError) -> Self {
+        match error {
+            EndPreviousError::PermissionDenied => Self::PermissionDenied,
+            EndPreviousError::NotFound => Self::NotFound,
+            EndPreviousError::Repository(error) => error.into(),
         }
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE credential_rotations;
+DROP TABLE credential_versions;
