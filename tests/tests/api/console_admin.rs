@@ -5,7 +5,9 @@
 //! endpoint whose secret is shown once, its test event received and verified by a
 //! loopback receiver, listed as a delivery and retried under the same id; the
 //! service's messages next to the fields; members and viewers see no such page and
-//! their forged forms are refused.
+//! their forged forms are refused. And staged rotation on the configuration page
+//! (section 12): started with a write-only input, verified against the provider
+//! stand-in, promoted with an overlap, the overlap ended, another cancelled.
 
 #![expect(
     clippy::expect_used,
@@ -16,8 +18,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::header::LOCATION;
+use serde_json::json;
 use switchboard_domain::identity::Role;
-use switchboard_test_support::{Backend, TestApp, on_both_backends, spawn_app};
+use switchboard_test_support::stand_in::{Provider, StandIn, StandInConfig};
+use switchboard_test_support::{
+    Backend, TestApp, TestDatabase, on_both_backends, spawn_app, spawn_app_on, twilio_sid,
+    twilio_token,
+};
 
 use crate::console::{Browser, Page, assert_defences, signed_in};
 use crate::webhooks::Receiver;
@@ -469,7 +476,205 @@ async fn webhooks_through_the_console(backend: Backend) {
     receiver.stop().await;
 }
 
+async fn staged_rotation_through_the_console(backend: Backend) {
+    let (old, new, newer) = (twilio_token(1), twilio_token(101), twilio_token(102));
+    let stand_in = StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, &twilio_sid(1), &old)
+            .accept(Provider::Twilio, &twilio_sid(1), &new),
+    );
+    let base_url = stand_in.base_url.clone();
+    let app = spawn_app_on(TestDatabase::new(backend), move |settings| {
+        settings.verify.twilio_base_url = base_url;
+    })
+    .await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let viewer = app.user_in("acme", Role::Viewer);
+    let created = app
+        .create_config(
+            &owner,
+            &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": old}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["data"]["id"].as_i64().expect("id");
+    let path = format!("/console/o/acme/configurations/{id}");
+    let mut browser = signed_in(&app, &owner).await;
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Start a rotation"));
+    assert!(page.html.contains(
+        "id=\"r-auth_token\" name=\"auth_token\" type=\"password\" autocomplete=\"new-password\""
+    ));
+    let csrf = page.hidden("csrf");
+    let rotations = format!("{path}/rotations");
+
+    // Nothing typed, then a malformed secret: the service's messages, no echo.
+    let empty = browser
+        .post(&rotations, &[("csrf", &csrf), ("auth_token", "")])
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.html);
+    assert!(empty.html.contains("role=\"alert\""));
+    let malformed = browser
+        .post(
+            &rotations,
+            &[("csrf", &csrf), ("auth_token", "not-hex-at-all")],
+        )
+        .await;
+    assert_eq!(malformed.status, 400);
+    assert!(
+        malformed.html.contains("id=\"re-auth_token\""),
+        "{}",
+        malformed.html
+    );
+    assert!(!malformed.html.contains("not-hex-at-all"));
+
+    let started = browser
+        .post(&rotations, &[("csrf", &csrf), ("auth_token", &new)])
+        .await;
+    assert!(location(&started).contains("done=rotation-started"));
+    let page = browser.get(&path).await;
+    assert!(page.html.contains("id=\"pending-rotation\""));
+    assert!(
+        page.html
+            .contains(&format!("••••{}", &new[new.len() - 4..]))
+    );
+    assert!(!page.html.contains(&new) && !page.html.contains(&old));
+    let rotation = app
+        .call(
+            Method::GET,
+            &format!("/telephony/providers-configurations/{id}/rotations/"),
+            Some(&owner.token),
+            Some("acme"),
+            None,
+            &[],
+        )
+        .await
+        .body["data"][0]["id"]
+        .as_i64()
+        .expect("the rotation is listed");
+    let again = browser
+        .post(&rotations, &[("csrf", &csrf), ("auth_token", &newer)])
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.html.contains("already pending"));
+    let pending = format!("{rotations}/{rotation}");
+
+    // Promotion that requires a verdict the pending secret does not have yet.
+    let early = browser
+        .post(
+            &format!("{pending}/promote"),
+            &[
+                ("csrf", &csrf),
+                ("keep_previous_for_seconds", "3600"),
+                ("require_verified", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(early.status, 409);
+    assert!(early.html.contains("not verified"));
+    let verified = browser
+        .post(&format!("{pending}/verify"), &[("csrf", &csrf)])
+        .await;
+    assert!(location(&verified).contains("done=rotation-verified"));
+    assert_eq!(
+        stand_in.calls(),
+        1,
+        "the pending secret went to the provider"
+    );
+    assert!(browser.get(&path).await.html.contains("badge badge-valid"));
+    let bad_window = browser
+        .post(
+            &format!("{pending}/promote"),
+            &[("csrf", &csrf), ("keep_previous_for_seconds", "a week")],
+        )
+        .await;
+    assert_eq!(bad_window.status, 400);
+    assert!(
+        bad_window
+            .html
+            .contains("id=\"e-keep\"><li>must be an integer from 0 to 604800")
+    );
+    let promoted = browser
+        .post(
+            &format!("{pending}/promote"),
+            &[
+                ("csrf", &csrf),
+                ("keep_previous_for_seconds", "3600"),
+                ("require_verified", "yes"),
+            ],
+        )
+        .await;
+    assert!(location(&promoted).contains("done=rotation-promoted"));
+    let stored = app.get_config(&owner, id).await;
+    assert_eq!(
+        stored.body["data"]["auth_token_last4"],
+        new[new.len() - 4..]
+    );
+    let page = browser.get(&path).await;
+    assert!(page.html.contains("id=\"overlap\""));
+    assert!(page.html.contains("End the overlap now"));
+    assert!(page.html.contains("Start a rotation"));
+
+    // A viewer sees the rotations, no control, and a forged form is refused.
+    let mut other = signed_in(&app, &viewer).await;
+    let seen = other.get(&path).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.html.contains("id=\"rotations\""));
+    for control in [
+        "Start a rotation",
+        "End the overlap now",
+        "Promote the pending",
+    ] {
+        assert!(!seen.html.contains(control), "{control} shown to a viewer");
+    }
+    let their_csrf = seen.hidden("csrf");
+    let forged = other
+        .post(&rotations, &[("csrf", &their_csrf), ("auth_token", &newer)])
+        .await;
+    assert_eq!(forged.status, 403);
+    let forged = other
+        .post(&format!("{path}/previous/end"), &[("csrf", &their_csrf)])
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let ended = browser
+        .post(&format!("{path}/previous/end"), &[("csrf", &csrf)])
+        .await;
+    assert!(location(&ended).contains("done=overlap-ended"));
+    assert!(!browser.get(&path).await.html.contains("id=\"overlap\""));
+
+    // Another rotation, cancelled.
+    let started = browser
+        .post(&rotations, &[("csrf", &csrf), ("auth_token", &newer)])
+        .await;
+    assert!(location(&started).contains("done=rotation-started"));
+    let latest = app
+        .call(
+            Method::GET,
+            &format!("/telephony/providers-configurations/{id}/rotations/"),
+            Some(&owner.token),
+            Some("acme"),
+            None,
+            &[],
+        )
+        .await
+        .body["data"][0]["id"]
+        .as_i64()
+        .expect("listed");
+    let cancelled = browser
+        .post(&format!("{rotations}/{latest}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert!(location(&cancelled).contains("done=rotation-cancelled"));
+    let page = browser.get(&path).await;
+    assert!(page.html.contains(">cancelled<") && page.html.contains(">promoted<"));
+    assert!(!page.html.contains("id=\"pending-rotation\""));
+    assert!(!page.html.contains(&newer));
+}
+
 on_both_backends!(
     service_accounts_through_the_console,
     webhooks_through_the_console,
+    staged_rotation_through_the_console,
 );

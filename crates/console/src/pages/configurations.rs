@@ -22,6 +22,7 @@ use switchboard_domain::telephony::{
     ProviderConfigDraft, ProviderConfigId, ProviderRef, SentValue,
 };
 
+use super::rotations::{RotationForm, RotationPanel, panel};
 use super::{FormFields, field, filled, org_session};
 use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
@@ -169,7 +170,7 @@ fn html_pattern(pattern: &str) -> String {
 /// name, as if sent inside `credentials` (so errors come back under the inputs'
 /// names). Empty inputs are not sent; integers go as integers. When `current` is
 /// given (an edit), public fields equal to the stored value are left out too.
-fn credentials_from_form(
+pub(super) fn credentials_from_form(
     provider: &Provider,
     form: &[(String, String)],
     current: Option<&ProviderConfig>,
@@ -239,7 +240,7 @@ fn form_inputs(provider: &Provider, editing: bool) -> Vec<Input> {
 }
 
 /// Places the service's messages next to their inputs; the rest goes on top.
-fn place_errors(inputs: &mut [Input], errors: &ValidationErrors) -> Vec<String> {
+pub(super) fn place_errors(inputs: &mut [Input], errors: &ValidationErrors) -> Vec<String> {
     let mut general = Vec::new();
     for (name, messages) in errors.fields() {
         match inputs.iter_mut().find(|input| input.name == *name) {
@@ -486,7 +487,7 @@ async fn new_form(
 }
 
 /// The options of a console write.
-fn options(verify: bool) -> WriteOptions {
+pub(super) fn options(verify: bool) -> WriteOptions {
     WriteOptions {
         request_id: None,
         precondition: switchboard_domain::precondition::Precondition::default(),
@@ -580,7 +581,7 @@ async fn create(
 
 /// Puts back what was typed into a refused form, except secrets, whose inputs say
 /// why they are empty.
-fn refill(inputs: &mut [Input], form: &[(String, String)]) {
+pub(super) fn refill(inputs: &mut [Input], form: &[(String, String)]) {
     for input in inputs {
         if input.secret {
             if field(form, &input.name).is_some_and(|typed| !typed.is_empty()) {
@@ -594,7 +595,7 @@ fn refill(inputs: &mut [Input], form: &[(String, String)]) {
 
 /// A bridge number that keeps a configuration from being deleted.
 #[derive(Debug)]
-struct Blocker {
+pub(super) struct Blocker {
     bridge: String,
     number: String,
 }
@@ -617,6 +618,7 @@ struct DetailPage {
     blockers: Vec<Blocker>,
     verdict: Option<String>,
     history: Vec<HistoryEntry>,
+    rotation: RotationPanel,
 }
 
 /// Only the verification badge (for htmx).
@@ -632,7 +634,7 @@ struct DetailQuery {
     done: Option<String>,
 }
 
-async fn load(
+pub(super) async fn load(
     state: &web::Data<switchboard_http::AppState>,
     actor: &Actor,
     id: i64,
@@ -685,7 +687,7 @@ pub(crate) fn serde_json_compact(changes: &serde_json::Map<String, serde_json::V
 }
 
 #[expect(clippy::too_many_arguments, reason = "one page, its parts")]
-async fn detail_page(
+pub(super) async fn detail_page(
     req: &HttpRequest,
     session: &Session,
     config: &ProviderConfig,
@@ -694,12 +696,14 @@ async fn detail_page(
     blockers: Vec<Blocker>,
     verdict: Option<String>,
     notice_key: Option<&str>,
+    rotation: RotationForm,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(req)?;
     let actor = session.actor()?;
     let catalog = state.provider_configs.catalog();
     let row = Row::of(config, catalog);
+    let rotation = panel(&state, actor, config, rotation).await?;
     let inputs = match inputs {
         Some(inputs) => inputs,
         None => {
@@ -733,6 +737,7 @@ async fn detail_page(
         blockers,
         verdict,
         history,
+        rotation,
     };
     render(&page, status)
 }
@@ -755,6 +760,7 @@ async fn detail(
         Vec::new(),
         None,
         query.done.as_deref(),
+        RotationForm::default(),
         StatusCode::OK,
     )
     .await
@@ -844,6 +850,7 @@ async fn update(
         Vec::new(),
         None,
         None,
+        RotationForm::default(),
         status,
     )
     .await
@@ -943,6 +950,7 @@ async fn verify(
         Vec::new(),
         Some(verdict),
         None,
+        RotationForm::default(),
         StatusCode::OK,
     )
     .await
@@ -1005,6 +1013,7 @@ async fn delete(
         blockers,
         None,
         None,
+        RotationForm::default(),
         StatusCode::CONFLICT,
     )
     .await

@@ -9,6 +9,7 @@ mod auth;
 mod bridges;
 mod configurations;
 mod numbers;
+mod rotations;
 mod service_accounts;
 mod tokens;
 mod webhooks;
@@ -23,6 +24,7 @@ use crate::view::PageError;
 pub(crate) fn register(scope: Scope) -> Scope {
     let scope = auth::register(scope);
     let scope = configurations::register(scope);
+    let scope = rotations::register(scope);
     let scope = bridges::register(scope);
     let scope = numbers::register(scope);
     let scope = tokens::register(scope);
