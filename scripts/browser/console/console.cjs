@@ -5,7 +5,8 @@
 // number and see what blocks a delete, create and revoke a token, a service account
 // with a scoped token (shown once) revoked, a webhook endpoint pointing at a local
 // receiver (secret shown once, test event delivered and signed, listed, retried), a
-// viewer sees no write control and a forged POST is refused, sign-out ends the session; every page
+// staged rotation (a new secret pending, verified, promoted with an overlap, the
+// overlap ended), a viewer sees no write control and a forged POST is refused, sign-out ends the session; every page
 // passes axe-core's rules with no serious or critical violation; no request leaves
 // 127.0.0.1; screenshots go to docs/console/.
 //
@@ -23,6 +24,8 @@ const { withBrowser, check, isLocal } = require(process.env.SWITCHBOARD_BROWSER_
 
 const SID = "AC" + "0123456789abcdef".repeat(2);
 const TOKEN = "f".repeat(28) + "9f3c";
+// The secret a staged rotation brings in (the stand-in accepts both).
+const NEW_TOKEN = "e".repeat(28) + "7b2d";
 const SHOTS = path.join("docs", "console");
 const results = { passed: 0, failed: 0 };
 
@@ -88,7 +91,7 @@ function watch(page, seen) {
         // The sentinel secret never travels back in any answer.
         try {
             const body = await response.text();
-            if (body.includes(TOKEN)) {
+            if (body.includes(TOKEN) || body.includes(NEW_TOKEN)) {
                 seen.leaks.push(response.url());
             }
         } catch {
@@ -152,7 +155,7 @@ async function main() {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-console-"));
     fs.mkdirSync(SHOTS, { recursive: true });
     const standIn = await start(process.env.SWITCHBOARD_STAND_IN_BIN,
-        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`], {}, /listening on (http:\/\/\S+)/);
+        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`, "--accept", `twilio:${SID}:${NEW_TOKEN}`], {}, /listening on (http:\/\/\S+)/);
     const env = {
         SWITCHBOARD__DATA_DIR: work,
         SWITCHBOARD__SERVER__PORT: "0",
@@ -283,6 +286,29 @@ async function main() {
                 check(text.includes("valid"), "verification badge");
                 await a11yWith(page.url());
                 await page.screenshot({ path: path.join(SHOTS, "configurations.png"), fullPage: true });
+            });
+
+            await step("staged rotation: a new secret pending, verified, promoted with an overlap, the overlap ended", async () => {
+                await page.goto(`${org}/configurations`);
+                await page.click("text=Twilio main");
+                const url = page.url();
+                check(await page.$eval("#r-auth_token", (e) => e.type) === "password", "the new secret's input is write-only");
+                await page.fill("#r-auth_token", NEW_TOKEN);
+                await page.click("text=Start a rotation");
+                await page.waitForSelector("#pending-rotation");
+                check((await page.textContent("#pending-rotation")).includes("7b2d"), "the new secret's last four");
+                await page.click("text=Verify the pending secret");
+                await page.waitForSelector("#pending-rotation .badge-valid");
+                await page.fill("#r-keep", "3600");
+                await page.check("#r-require");
+                await page.click("text=Promote the pending secret");
+                await page.waitForSelector("#overlap");
+                check((await page.textContent("main")).includes("••••7b2d"), "the new secret is current");
+                await a11yWith(url);
+                await page.screenshot({ path: path.join(SHOTS, "rotation.png"), fullPage: true });
+                await page.click("text=End the overlap now");
+                await page.waitForSelector("text=The overlap has ended");
+                check(!(await page.$("#overlap")), "no overlap left");
             });
 
             let configUrl;
