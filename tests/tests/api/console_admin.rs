@@ -476,6 +476,25 @@ async fn webhooks_through_the_console(backend: Backend) {
     receiver.stop().await;
 }
 
+/// The count of secret uses of `kind` in `/metrics` (0 before the first).
+async fn secret_uses(app: &TestApp, kind: &str) -> f64 {
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let prefix = format!("switchboard_credential_uses_total{{kind=\"{kind}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn staged_rotation_through_the_console(backend: Backend) {
     let (old, new, newer) = (twilio_token(1), twilio_token(101), twilio_token(102));
     let stand_in = StandIn::start(
@@ -574,10 +593,13 @@ async fn staged_rotation_through_the_console(backend: Backend) {
         .await;
     assert_eq!(early.status, 409);
     assert!(early.html.contains("not verified"));
+    let uses = secret_uses(&app, "verify").await;
     let verified = browser
         .post(&format!("{pending}/verify"), &[("csrf", &csrf)])
         .await;
     assert!(location(&verified).contains("done=rotation-verified"));
+    // A use of the pending secret, counted as the API's are.
+    assert!(secret_uses(&app, "verify").await >= uses + 1.0);
     assert_eq!(
         stand_in.calls(),
         1,

@@ -10,6 +10,7 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 use switchboard_application::audit::{ListAuditEventsQuery, ProviderConfigHistoryError};
+use switchboard_application::credential_use::SecretUse;
 use switchboard_application::telephony::{
     CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
     GetProviderConfigError, ListProviderConfigsError, ListProviderConfigsQuery,
@@ -907,6 +908,7 @@ async fn verify(
     };
     let (config, verdict) = match outcome {
         Ok(config) => {
+            switchboard_http::count_secret_use(SecretUse::Verify);
             let verdict = match config.verification.as_ref().map(|v| v.status.as_str()) {
                 Some("valid") => "The provider accepted the credentials.",
                 Some("invalid") => "The provider rejected the credentials.",

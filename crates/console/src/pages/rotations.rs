@@ -8,6 +8,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use switchboard_application::Actor;
+use switchboard_application::credential_use::SecretUse;
 use switchboard_application::rotation::{
     CancelRotationError, EndPreviousError, ListRotationsError, PromoteOptions,
     PromoteRotationError, StartRotationError, VerifyRotationError,
@@ -306,7 +307,10 @@ async fn verify(
     })
     .await?;
     let (message, status) = match outcome {
-        Ok(_) => return Ok(back(&org, id, "rotation-verified")),
+        Ok(_) => {
+            switchboard_http::count_secret_use(SecretUse::Verify);
+            return Ok(back(&org, id, "rotation-verified"));
+        }
         Err(VerifyRotationError::NotPending) => (NOT_PENDING, StatusCode::CONFLICT),
         Err(VerifyRotationError::Unsupported) => (
             "Credential verification is not available for this provider.",
