@@ -90,9 +90,14 @@ log "schemathesis: every operation but token revocation"
 # Webhook targets are excluded: a generated URL would make the server resolve
 # arbitrary names and, for a public literal address, deliver events off this
 # machine (the fuzz must never aim traffic outside loopback).
+# Number import is excluded: a valid request makes the server call the provider,
+# which in this run is a closed port, so its documented answer is 502
+# `provider_error`, a 5xx that `not_a_server_error` cannot tell from a crash (the
+# end-to-end tests run it against the provider stand-in).
 st_run main --exclude-operation-id revokeToken \
     --exclude-operation-id createWebhookEndpoint \
-    --exclude-operation-id updateWebhookEndpoint || status=$?
+    --exclude-operation-id updateWebhookEndpoint \
+    --exclude-operation-id importNumbers || status=$?
 log "schemathesis: token revocation"
 st_run revoke --include-operation-id revokeToken || status=$?
 

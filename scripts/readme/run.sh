@@ -31,9 +31,12 @@ trap cleanup EXIT
 echo "==> start the provider stand-in and the server"
 mkdir -p "$work"
 stand_in_port=$(free_port)
-# The credentials the README's verification example uses.
+# The credentials the README's verification example uses, and that account's
+# numbers for its number import example.
 target/debug/switchboard-stand-in --port "$stand_in_port" \
     --accept twilio:AC0123456789abcdef0123456789abcdef:0123456789abcdef0123456789abcdef \
+    --accept twilio:AC00000000000000000000000000000043:0000000000000000000000000000abcd \
+    --numbers AC0123456789abcdef0123456789abcdef:+14155550171,+14155550172,+14155550173 \
     >"$work/stand-in.out" 2>&1 &
 stand_in_pid=$!
 for _ in $(seq 1 100); do

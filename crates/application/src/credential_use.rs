@@ -265,6 +265,12 @@ impl CredentialUseService {
             crate::telephony::GetProviderConfigError::NotFound => RevealError::NotFound,
             crate::telephony::GetProviderConfigError::Repository(error) => error.into(),
         })?;
+        self.unseal(config)
+    }
+
+    /// `config` with its secrets opened: refused when it is inactive or its secrets
+    /// do not open. (The caller has taken the use's cell.)
+    pub(crate) fn unseal(&self, config: ProviderConfig) -> Result<Revealed, RevealError> {
         if !config.active {
             return Err(RevealError::Inactive);
         }

@@ -50,11 +50,14 @@ pub enum AuditAction {
     /// The previous version was erased (its window ended, was ended, or a newer
     /// promotion or a PATCH replaced it).
     PreviousExpired,
+    /// Its account's phone numbers were imported (details: how many were created,
+    /// existed already, or were skipped).
+    NumbersImported,
 }
 
 impl AuditAction {
     /// Every action, in lifecycle order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Created,
         Self::Updated,
         Self::Rotated,
@@ -68,6 +71,7 @@ impl AuditAction {
         Self::RotationPromoted,
         Self::RotationCancelled,
         Self::PreviousExpired,
+        Self::NumbersImported,
     ];
 
     /// The stored and wire form.
@@ -87,6 +91,7 @@ impl AuditAction {
             Self::RotationPromoted => "rotation_promoted",
             Self::RotationCancelled => "rotation_cancelled",
             Self::PreviousExpired => "previous_expired",
+            Self::NumbersImported => "numbers_imported",
         }
     }
 }

@@ -10,7 +10,8 @@ use actix_web::web::Bytes;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, RotationService, ServiceAccountService, WebhookService,
+    NumberImportService, ProviderConfigService, RotationService, ServiceAccountService,
+    WebhookService,
 };
 
 use crate::wire::forwarded::TrustedProxies;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub credential_use: Arc<CredentialUseService>,
     /// Staged rotation of configurations' credentials.
     pub rotations: Arc<RotationService>,
+    /// Number import from providers' accounts.
+    pub number_import: Arc<NumberImportService>,
     /// Webhook endpoints, deliveries and the events feed.
     pub webhooks: Arc<WebhookService>,
     pub readiness: Arc<dyn ReadinessProbe>,

@@ -49,6 +49,11 @@ impl DieselBridgeRepository {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    /// The database (for the number import, `crate::number_import`).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
 }
 
 /// A bridge row; field order is the table's column order (`RETURNING` relies on it).
@@ -107,7 +112,7 @@ fn bridge_event(
 }
 
 /// A change event with `data` as given (numbers, a deleted bridge).
-fn change_event(
+pub(crate) fn change_event(
     conn: &mut DbConnection,
     org: OrgId,
     event_type: EventType,
@@ -172,14 +177,14 @@ struct BridgeChangeset<'a> {
 
 /// A number row; field order is the table's column order.
 #[derive(Queryable)]
-struct NumberRow {
-    id: i64,
+pub(crate) struct NumberRow {
+    pub(crate) id: i64,
     organization_id: i64,
-    number: String,
-    active: bool,
+    pub(crate) number: String,
+    pub(crate) active: bool,
     bridge_id: Option<i64>,
-    provider_config_id: Option<i64>,
-    created_at: NaiveDateTime,
+    pub(crate) provider_config_id: Option<i64>,
+    pub(crate) created_at: NaiveDateTime,
     _updated_at: NaiveDateTime,
 }
 
@@ -189,7 +194,10 @@ fn parse_number(id: i64, text: &str) -> Result<E164, RepositoryError> {
 }
 
 impl NumberRow {
-    fn into_domain(self, bridge_slug: Option<String>) -> Result<PhoneNumber, RepositoryError> {
+    pub(crate) fn into_domain(
+        self,
+        bridge_slug: Option<String>,
+    ) -> Result<PhoneNumber, RepositoryError> {
         let number = parse_number(self.id, &self.number)?;
         let placement = match (self.bridge_id, bridge_slug) {
             (Some(bridge_id), Some(bridge_slug)) => Some(NumberPlacement {
@@ -211,6 +219,7 @@ impl NumberRow {
             number,
             active: self.active,
             placement,
+            provider_config_id: self.provider_config_id.map(ProviderConfigId),
             created_at: from_db(self.created_at),
         })
     }
@@ -235,7 +244,7 @@ fn is_foreign_key_violation(error: &DieselError) -> bool {
 
 /// Runs `work` in a writer transaction on a writer connection (see
 /// [`crate::transaction`]: run again when it lost a race).
-fn transact<T, E>(
+pub(crate) fn transact<T, E>(
     db: &Database,
     work: impl FnMut(&mut DbConnection) -> Result<T, TxError<E>>,
 ) -> Result<T, TxError<E>>
@@ -795,7 +804,8 @@ impl BridgeRepository for DieselBridgeRepository {
 }
 
 /// Deletes configuration `id` of `org` unless a bridge number is connected to it,
-/// checking and deleting in one transaction. A connect that commits between the
+/// checking and deleting in one transaction; numbers on no bridge that are linked to
+/// it (by an import) lose the link. A connect that commits between the
 /// check and the delete makes the delete fail its foreign key; the transaction then
 /// runs again ([`crate::transaction`]) and its check reports that connection.
 pub(crate) fn delete_config_unless_connected(
@@ -835,6 +845,20 @@ pub(crate) fn delete_config_unless_connected(
                 .map_err(TxError::Abort)?;
             return Ok(ConfigDeletion::InUse(connections));
         }
+        // Import links (numbers on no bridge) never block a delete: they are
+        // cleared here, in the delete's transaction. A number an import links after
+        // this makes the delete fail its foreign key, and the transaction runs again.
+        diesel::update(
+            pn::table
+                .filter(pn::organization_id.eq(org.0))
+                .filter(pn::provider_config_id.eq(id.0))
+                .filter(pn::bridge_id.is_null()),
+        )
+        .set((
+            pn::provider_config_id.eq(None::<i64>),
+            pn::updated_at.eq(to_db(audit.at)),
+        ))
+        .execute(conn)?;
         let deleted = diesel::delete(
             pc::table
                 .filter(pc::id.eq(id.0))

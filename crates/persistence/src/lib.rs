@@ -16,6 +16,7 @@ mod events;
 mod idempotency;
 mod identity;
 mod key_rotation;
+mod number_import;
 mod pool;
 mod rotation;
 mod schema;

@@ -17,7 +17,8 @@ use switchboard_application::key_rotation::KeyRotationService;
 use switchboard_application::limits::{LoginThrottle, RequestLimits};
 use switchboard_application::{
     AuditService, BridgeService, CredentialUseService, IdempotencyService, IdentityService,
-    ProviderConfigService, RotationService, ServiceAccountService, WebhookService,
+    NumberImportService, ProviderConfigService, RotationService, ServiceAccountService,
+    WebhookService,
 };
 use switchboard_console::ConsoleConfig;
 use switchboard_crypto::{
@@ -27,6 +28,7 @@ use switchboard_crypto::{
 use switchboard_domain::identity::ApiToken;
 use switchboard_domain::limits::{LimitStore, Policy};
 use switchboard_domain::shared::SystemClock;
+use switchboard_domain::telephony::{NumberImportStore, NumberSource};
 use switchboard_http::{
     AppState, InvalidTrustedProxy, TrustedProxies, configure, metrics_endpoint, normalize_path,
     openapi_document, prometheus, request_id_middleware, track_requests,
@@ -115,6 +117,10 @@ pub struct Services {
     pub webhooks: Arc<WebhookService>,
     /// Staged rotation (and its sweeper's step).
     pub rotations: Arc<RotationService>,
+    /// Reads providers' number listings (the verification adapter's HTTP client).
+    pub number_source: Arc<dyn NumberSource>,
+    /// Stores imported numbers.
+    pub number_store: Arc<dyn NumberImportStore>,
 }
 
 impl std::fmt::Debug for Services {
@@ -289,7 +295,7 @@ pub fn open_database(settings: &Settings, profile: Profile) -> Result<Database, 
 pub fn wire(settings: &Settings, database: Database) -> Result<Services, StartupError> {
     let keyring = Arc::new(keyring(settings)?);
     let token_hasher = token_hasher(settings)?;
-    let verifier = credential_verifier(settings)?;
+    let verifier = Arc::new(credential_verifier(settings)?);
     let clock = Arc::new(SystemClock);
     let identity_repository = Arc::new(DieselIdentityRepository::new(database.clone()));
     let identity = IdentityService::new(
@@ -311,7 +317,7 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         clock.clone(),
     )
     .map_err(|error| StartupError::Catalog(error.to_string()))?
-    .with_verifier(Arc::new(verifier));
+    .with_verifier(verifier.clone());
     let audit = AuditService::new(
         Arc::new(DieselAuditRepository::new(database.clone())),
         configs,
@@ -328,10 +334,8 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
         Arc::new(DieselCredentialKeyRepository::new(database.clone())),
         keyring,
     );
-    let bridges = BridgeService::new(
-        Arc::new(DieselBridgeRepository::new(database.clone())),
-        clock.clone(),
-    );
+    let bridge_repository = Arc::new(DieselBridgeRepository::new(database.clone()));
+    let bridges = BridgeService::new(bridge_repository.clone(), clock.clone());
     let idempotency = IdempotencyService::new(
         Arc::new(DieselIdempotencyStore::new(database.clone())),
         clock,
@@ -345,6 +349,8 @@ pub fn wire(settings: &Settings, database: Database) -> Result<Services, Startup
     );
     Ok(Services {
         rotations: Arc::new(rotations),
+        number_source: verifier,
+        number_store: bridge_repository,
         database,
         service_accounts: Arc::new(service_accounts),
         identity,
@@ -531,6 +537,24 @@ impl Application {
         };
         let limits = limit_store(settings)?;
         let rate = &settings.rate_limit;
+        let credential_use = Arc::new(
+            CredentialUseService::new(
+                services.provider_configs.clone(),
+                services.audit.clone(),
+                Arc::new(SecretUseLimits::new(
+                    limits.clone(),
+                    Policy::per_second(
+                        "secret_use",
+                        rate.secret_use_per_second,
+                        rate.secret_use_burst,
+                    ),
+                )),
+                Arc::new(ProviderSignatures),
+                Arc::new(ProviderSignatures),
+                Arc::new(SystemClock),
+            )
+            .with_rotations(services.rotations.clone()),
+        );
         let state = web::Data::new(AppState {
             identity: services.identity.clone(),
             provider_configs: services.provider_configs.clone(),
@@ -538,25 +562,15 @@ impl Application {
             audit: services.audit.clone(),
             idempotency: services.idempotency.clone(),
             service_accounts: services.service_accounts.clone(),
-            credential_use: Arc::new(
-                CredentialUseService::new(
-                    services.provider_configs.clone(),
-                    services.audit.clone(),
-                    Arc::new(SecretUseLimits::new(
-                        limits.clone(),
-                        Policy::per_second(
-                            "secret_use",
-                            rate.secret_use_per_second,
-                            rate.secret_use_burst,
-                        ),
-                    )),
-                    Arc::new(ProviderSignatures),
-                    Arc::new(ProviderSignatures),
-                    Arc::new(SystemClock),
-                )
-                .with_rotations(services.rotations.clone()),
-            ),
+            credential_use: credential_use.clone(),
             rotations: services.rotations.clone(),
+            number_import: Arc::new(NumberImportService::new(
+                services.provider_configs.clone(),
+                credential_use,
+                services.number_source.clone(),
+                services.number_store.clone(),
+                Arc::new(SystemClock),
+            )),
             webhooks: services.webhooks.clone(),
             readiness: database.clone(),
             pool_gauges: database,

@@ -25,6 +25,8 @@ use switchboard_domain::telephony::{
     CredentialVerifier, CredentialsToVerify, UnsupportedProvider, VerificationStatus,
 };
 
+pub mod numbers;
+
 /// Where each provider's API lives, and how long a call may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierSettings {

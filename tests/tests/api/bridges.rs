@@ -149,7 +149,8 @@ async fn numbers(backend: Backend) {
     let id = answer.body["data"]["id"].as_i64().expect("id");
     assert_eq!(
         answer.body["data"],
-        json!({"id": id, "number": "+14155550100", "active": true, "state": "NOT_ASSIGNED", "bridge_slug": null})
+        json!({"id": id, "number": "+14155550100", "active": true, "state": "NOT_ASSIGNED",
+               "bridge_slug": null, "provider_config_id": null})
     );
     // Already there: 409.
     let answer = acme.post(NUMBERS, json!({"number": "+14155550100"})).await;

@@ -17,6 +17,7 @@ mod deployment;
 mod hardening;
 mod idempotency;
 mod logs;
+mod number_import;
 mod observability;
 mod openapi;
 mod provider_configurations;

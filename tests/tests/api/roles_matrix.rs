@@ -127,6 +127,13 @@ fn expected() -> Vec<(Method, String, [u16; 6])> {
         (Method::GET, api("/telephony/numbers"), read),
         (Method::POST, api("/telephony/numbers"), create),
         (Method::DELETE, api("/telephony/numbers/{id}"), delete),
+        // The test profile points the providers at a closed port: a writer passes
+        // role and scope and reaches the provider, which fails (502).
+        (
+            Method::POST,
+            api("/telephony/numbers/import"),
+            [502, 502, 502, 403, 403, 401],
+        ),
         (Method::GET, api("/telephony/bridges"), read),
         (Method::POST, api("/telephony/bridges"), create),
         (Method::GET, api("/telephony/bridges/{slug}"), read),
@@ -537,6 +544,10 @@ impl Fixture {
                 relative,
                 Some(json!({"number": format!("+1415666{:04}", n)})),
             ),
+            ("POST", "/telephony/numbers/import") => {
+                let id = self.config().await;
+                (relative, Some(json!({"provider_config_id": id})))
+            }
             ("DELETE", "/telephony/numbers/{id}") => {
                 let (id, _) = self.number().await;
                 (format!("/telephony/numbers/{id}"), None)

@@ -2,7 +2,8 @@
 //!
 //! The leak test creates configurations with sentinel credentials through the API,
 //! and has some of them verified with a stand-in of the provider (`POST .../verify/`,
-//! `?verify=true` on create and PATCH), while the server logs at `trace` level into a
+//! `?verify=true` on create and PATCH) and their numbers imported (`POST
+//! /telephony/numbers/import/`, accepted and refused), while the server logs at `trace` level into a
 //! buffer through the server's own log filter. It then searches every response body,
 //! the SQLite files (main, `-wal`, `-shm`) or a `pg_dump` of the PostgreSQL database,
 //! and the log the way an attacker would: raw, in hex, in base64 at each of its three
@@ -182,7 +183,11 @@ async fn nothing_secret_leaks(backend: Backend) {
         StandInConfig::new()
             .accept(Provider::Twilio, &twilio_sid(7), &verified)
             .accept(Provider::Twilio, &twilio_sid(8), &verified_rotated)
-            .accept(Provider::Twilio, &twilio_sid(8), &staged),
+            .accept(Provider::Twilio, &twilio_sid(8), &staged)
+            .numbers(
+                &twilio_sid(8),
+                &["+14155550180", "+14155550181", "+14155550182"],
+            ),
     );
     let app = spawn_app_on(database, |settings| {
         settings.verify.twilio_base_url = provider.base_url.clone();
@@ -295,6 +300,7 @@ async fn nothing_secret_leaks(backend: Backend) {
     let answer = app.create_config(&owner, &json!({"provider": "twilio", "account_sid": twilio_sid(1), "auth_token": hex_sentinel}))
         .await;
     assert_eq!(answer.status, 201);
+    let refused_id = answer.body["data"]["id"].as_i64().expect("id");
     bodies.push(answer.text);
     // Errors that involve the secret: duplicate, bad format, unknown field holding it.
     for body in [
@@ -414,6 +420,23 @@ async fn nothing_secret_leaks(backend: Backend) {
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["data"]["valid"], false);
     bodies.push(answer.text);
+    // Number import sends the secret to the provider (basic authentication) page
+    // after page, and answers 502 for credentials the provider refuses: no answer,
+    // audit event or log line holds the secret.
+    for (config, status) in [(verified_id, 200), (refused_id, 502)] {
+        let answer = app
+            .call(
+                Method::POST,
+                "/telephony/numbers/import/",
+                token,
+                org,
+                Some(&json!({"provider_config_id": config})),
+                &[],
+            )
+            .await;
+        assert_eq!(answer.status, status, "{}", answer.text);
+        bodies.push(answer.text);
+    }
     // A LiveKit access token minted from a secret: the token only in its own 201.
     let livekit = app
         .create_config(
@@ -443,6 +466,8 @@ async fn nothing_secret_leaks(backend: Backend) {
     for path in [
         "/service-accounts/",
         "/audit-events/?action=credentials_revealed",
+        "/audit-events/?action=numbers_imported",
+        "/telephony/numbers/",
     ] {
         let answer = app.call(Method::GET, path, token, org, None, &[]).await;
         assert_eq!(answer.status, 200, "{}", answer.text);

@@ -8,6 +8,7 @@ mod configuration;
 mod credentials;
 mod key_rotation;
 mod number;
+mod number_import;
 mod ports;
 mod provider;
 mod rotation;
@@ -33,6 +34,10 @@ pub use credentials::{
 };
 pub use key_rotation::{CredentialKeyRepository, CredentialSlot, SealedCredential};
 pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
+pub use number_import::{
+    ImportOutcome, ImportStoreError, ImportedNumber, MAX_IMPORTED_NUMBERS, NoNumberSource,
+    NumberImportStore, NumberSource, NumberSourceError, importable_numbers,
+};
 pub use ports::{
     NewProviderConfig, ProviderCatalogRepository, ProviderConfigFilter, ProviderConfigRepository,
     ProviderConfigUpdate,

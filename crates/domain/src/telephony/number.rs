@@ -1,9 +1,10 @@
 //! Phone numbers: an organization's E.164 numbers, the strict E.164 value object, and
 //! whether a number is on a bridge.
 //!
-//! A number belongs to one organization and sits on at most one bridge at a time; a
-//! provider configuration can be connected to it only while it is on a bridge. This
-//! module knows nothing of how numbers are stored or served.
+//! A number belongs to one organization and sits on at most one bridge at a time. It
+//! may be linked to a provider configuration: by a connection on its bridge, or by
+//! an import from that configuration's account (contract section 16). This module
+//! knows nothing of how numbers are stored or served.
 
 use std::fmt;
 
@@ -114,6 +115,9 @@ pub struct PhoneNumber {
     pub active: bool,
     /// `None` while the number is on no bridge.
     pub placement: Option<NumberPlacement>,
+    /// The configuration the number is linked to: connected on its bridge, or the
+    /// one it was imported from (`None` unless imported or connected).
+    pub provider_config_id: Option<ProviderConfigId>,
     pub created_at: Timestamp,
 }
 

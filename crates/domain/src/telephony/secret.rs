@@ -371,7 +371,7 @@ mod tests {
         let mut wrong_version = SealedSecret::from_parts(KeyId(1), &[0; 12], &[0; 16])
             .as_bytes()
             .to_vec();
-        wrong_version[0] = 3;
+        wrong_version[0] = 4;
         assert_eq!(
             SealedSecret::parse(wrong_version),
             Err(EnvelopeError::UnknownVersion)

@@ -140,7 +140,9 @@ pub fn event_type_of_audit(action: crate::audit::AuditAction) -> Option<EventTyp
         AuditAction::RotationPromoted => EventType::RotationPromoted,
         AuditAction::RotationCancelled => EventType::RotationCancelled,
         AuditAction::PreviousExpired => EventType::RotationPreviousExpired,
-        AuditAction::RotationVerified => return None,
+        // A verification of a pending version changes nothing others use; an
+        // import records one `number.imported` per number it creates itself.
+        AuditAction::RotationVerified | AuditAction::NumbersImported => return None,
     })
 }
 

@@ -49,7 +49,7 @@ fn rotation(status: &str) -> Value {
 
 fn number(state: &str, bridge: Option<&str>) -> Value {
     json!({"id": 3, "number": "+14155550100", "active": true, "state": state,
-           "bridge_slug": bridge})
+           "bridge_slug": bridge, "provider_config_id": bridge.map(|_| 7)})
 }
 
 fn bridge() -> Value {
@@ -133,6 +133,7 @@ pub(crate) fn request(operation_id: &str) -> Option<Value> {
         "login" => json!({"email": "ops@acme.test", "password": "a long passphrase"}),
         "createToken" => json!({"name": "ci", "expires_in_days": 90}),
         "createNumber" => json!({"number": "+14155550100"}),
+        "importNumbers" => json!({"provider_config_id": 7}),
         "createBridge" => json!({"name": "Front desk", "region": "US", "number_ids": [3]}),
         "updateBridge" => json!({"status": "INACTIVE", "number_ids": []}),
         "connectBridgeProvider" => {
@@ -244,6 +245,21 @@ pub(crate) fn answer(operation_id: &str) -> Option<Value> {
             "Number added successfully.",
             number("NOT_ASSIGNED", None),
         ),
+        "importNumbers" => {
+            let mut created = number("NOT_ASSIGNED", None);
+            created["id"] = json!(12);
+            created["number"] = json!("+14155550123");
+            created["provider_config_id"] = json!(7);
+            created["imported"] = json!(true);
+            let mut existing = number("ASSIGNED", Some("front-desk"));
+            existing["imported"] = json!(false);
+            envelope(
+                200,
+                "Numbers imported successfully.",
+                json!({"imported": 1, "existing": 1, "skipped": 0,
+                       "numbers": [created, existing]}),
+            )
+        }
         "listBridges" => list("Bridges fetched successfully.", vec![bridge()]),
         "createBridge" => envelope(201, "Bridge created successfully.", bridge_detail(false)),
         "getBridge" => envelope(200, "Bridge fetched successfully.", bridge_detail(true)),
@@ -377,6 +393,11 @@ pub(crate) fn error(name: &str) -> Value {
         ),
         "TooManyRequests" => (429, "rate_limited", "Too many requests."),
         "Unavailable" => (503, "unavailable", "Service temporarily unavailable."),
+        "BadGateway" => (
+            502,
+            "provider_error",
+            "The provider's API failed or gave an answer that cannot be used; nothing was changed. Check the configuration's credentials, or try again later.",
+        ),
         _ => (500, "internal_error", "Internal server error."),
     };
     let mut example = json!({"status_code": status, "message": message, "code": code});

@@ -143,6 +143,11 @@ fn error_answers(route: &RouteSpec) -> Vec<(u16, &'static str)> {
     }
     if operation.database {
         errors.push((500, "InternalError"));
+    }
+    if own(502) {
+        errors.push((502, "BadGateway"));
+    }
+    if operation.database {
         errors.push((503, "Unavailable"));
     }
     errors

@@ -163,7 +163,7 @@ pub(crate) fn audit_params() -> Vec<Value> {
         query_param(
             "action",
             "Only events of this action.",
-            json!({"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed", "rotation_started", "rotation_verified", "rotation_promoted", "rotation_cancelled", "previous_expired"]}),
+            json!({"enum": ["created", "updated", "rotated", "deleted", "connected", "disconnected", "verified", "credentials_revealed", "rotation_started", "rotation_verified", "rotation_promoted", "rotation_cancelled", "previous_expired", "numbers_imported"]}),
         ),
         query_param(
             "from",

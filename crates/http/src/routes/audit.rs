@@ -107,7 +107,7 @@ fn audit_query(query_string: &str) -> Result<ListAuditEventsQuery, ApiError> {
     let audit = ListAuditEventsQuery {
         action: query.parsed(
             "action",
-            "must be one of created, updated, rotated, deleted, connected, disconnected, verified, credentials_revealed, rotation_started, rotation_verified, rotation_promoted, rotation_cancelled, previous_expired",
+            "must be one of created, updated, rotated, deleted, connected, disconnected, verified, credentials_revealed, rotation_started, rotation_verified, rotation_promoted, rotation_cancelled, previous_expired, numbers_imported",
             |text| text.parse::<AuditAction>().ok(),
         ),
         from: query.parsed("from", TIME, rfc3339_time),

@@ -8,6 +8,7 @@ pub(crate) mod catalog;
 pub(crate) mod credential_use;
 pub(crate) mod health;
 pub(crate) mod identity;
+pub(crate) mod number_import;
 pub(crate) mod numbers;
 pub(crate) mod provider_configs;
 pub(crate) mod rotations;

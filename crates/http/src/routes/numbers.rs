@@ -31,20 +31,23 @@ use crate::wire::query::{PAGE_PARAMETERS, Query};
 
 /// The wire form of a number.
 #[derive(Debug, Serialize)]
-struct NumberView {
+pub(crate) struct NumberView {
     id: i64,
     number: String,
     active: bool,
     state: &'static str,
     bridge_slug: Option<String>,
+    /// Connected on its bridge, or imported from (contract section 16).
+    provider_config_id: Option<i64>,
 }
 
-fn view(number: PhoneNumber) -> NumberView {
+pub(crate) fn view(number: PhoneNumber) -> NumberView {
     NumberView {
         id: number.id.0,
         state: number.state().as_str(),
         number: number.number.as_str().to_owned(),
         active: number.active,
+        provider_config_id: number.provider_config_id.map(|id| id.0),
         bridge_slug: number.placement.map(|placement| placement.bridge_slug),
     }
 }

@@ -15,8 +15,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use crate::extract::auth::RouteScopes;
 use crate::middleware::idempotency::StoredAnswers;
 use crate::routes::{
-    audit, bridges, catalog, credential_use, health, identity, numbers, provider_configs,
-    rotations, service_accounts, tokens, verification, webhooks,
+    audit, bridges, catalog, credential_use, health, identity, number_import, numbers,
+    provider_configs, rotations, service_accounts, tokens, verification, webhooks,
 };
 use crate::spec::{API_BASE, Access, CONFIG_PATHS, Idempotency, RouteSpec};
 use crate::wire::error::ApiError;
@@ -44,6 +44,9 @@ pub fn route_table() -> Vec<RouteSpec> {
         }
         routes.extend(spelling);
     }
+    // Literal segments before templates: `/telephony/numbers/import` is registered
+    // before `/telephony/numbers/{id}`, which would otherwise take it.
+    routes.extend(number_import::routes());
     routes.extend(numbers::routes());
     routes.extend(bridges::routes());
     routes.extend(audit::routes());

@@ -11,6 +11,8 @@ use switchboard_application::bridges::{
     AddNumberError, ConnectProviderError, CreateBridgeError, DeleteBridgeError, DeleteNumberError,
     GetBridgeError, ListBridgesError, ListNumbersError, UpdateBridgeError,
 };
+use switchboard_application::number_import::ImportNumbersError;
+use switchboard_domain::shared::NON_FIELD_ERRORS;
 use switchboard_domain::telephony::BridgeConnection;
 
 use crate::wire::error::ApiError;
@@ -123,6 +125,22 @@ impl From<ConnectProviderError> for ApiError {
             ConnectProviderError::PermissionDenied => Self::PermissionDenied,
             ConnectProviderError::NotFound => Self::NotFound,
             ConnectProviderError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<ImportNumbersError> for ApiError {
+    fn from(error: ImportNumbersError) -> Self {
+        match error {
+            ImportNumbersError::PermissionDenied => Self::PermissionDenied,
+            ImportNumbersError::Unsupported => Self::invalid(
+                NON_FIELD_ERRORS,
+                "number import exists for these providers only: twilio, telnyx, plivo",
+            ),
+            // What went wrong is logged by the adapter (provider, status or kind of
+            // failure); the answer says nothing the provider said.
+            ImportNumbersError::Provider(_) => Self::ProviderError,
+            ImportNumbersError::Use(error) => error.into(),
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum ApiError {
     RotationNotVerified,
     /// The rotation was promoted or cancelled already (409).
     RotationNotPending,
+    /// A provider's API, called with a stored credential, failed or answered
+    /// something unusable (502). The body never carries what the provider said.
+    ProviderError,
 
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -122,6 +125,7 @@ impl ApiError {
             Self::RotationPending => "rotation_pending",
             Self::RotationNotVerified => "rotation_not_verified",
             Self::RotationNotPending => "rotation_not_pending",
+            Self::ProviderError => "provider_error",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -161,6 +165,9 @@ impl ApiError {
                 "The pending credentials are not verified as valid by the provider: verify them first, or promote without require_verified."
             }
             Self::RotationNotPending => "This rotation is no longer pending.",
+            Self::ProviderError => {
+                "The provider's API failed or gave an answer that cannot be used; nothing was changed. Check the configuration's credentials, or try again later."
+            }
             Self::PayloadTooLarge => "Request body is too large.",
             Self::UnsupportedMediaType => "Content-Type must be application/json.",
             Self::IdempotencyKeyReused => {
@@ -211,6 +218,7 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ProviderError => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -4,7 +4,8 @@
 //!
 //! ```sh
 //! switchboard-stand-in --port 18090 \
-//!     --accept twilio:AC00000000000000000000000000000001:00000000000000000000000000000abc
+//!     --accept twilio:AC00000000000000000000000000000001:00000000000000000000000000000abc \
+//!     --numbers AC00000000000000000000000000000001:+14155550101,+14155550102,+14155550103
 //! SWITCHBOARD__VERIFY__TWILIO_BASE_URL=http://127.0.0.1:18090 switchboard
 //! ```
 //!
@@ -40,6 +41,10 @@ struct Arguments {
     /// Wait this long before every answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     delay_ms: u64,
+    /// The phone numbers of an account for the number listings, as
+    /// ID:NUMBER,NUMBER,... (served two a page). Repeatable.
+    #[arg(long = "numbers", value_name = "ID:NUMBERS")]
+    numbers: Vec<String>,
 }
 
 #[actix_web::main]
@@ -57,6 +62,14 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    }
+    for spec in &arguments.numbers {
+        let Some((id, list)) = spec.split_once(':').filter(|(id, _)| !id.is_empty()) else {
+            eprintln!("switchboard-stand-in: an account's numbers are written ID:NUMBER,NUMBER");
+            return ExitCode::from(2);
+        };
+        let numbers: Vec<&str> = list.split(',').filter(|n| !n.is_empty()).collect();
+        config = config.numbers(id, &numbers);
     }
     let host = arguments.host.clone();
     let served = serve_until_stopped(config, &arguments.host, arguments.port, |port| {

@@ -76,7 +76,18 @@ struct State {
     /// For requests no account rule covers.
     default_rule: Rule,
     seen: Vec<SeenRequest>,
+    /// The phone numbers of each account (Twilio account SID, Plivo auth id,
+    /// Telnyx account), as the provider writes them.
+    numbers: HashMap<String, Vec<String>>,
+    /// Most numbers on one page of a listing, whatever the caller asks for.
+    page_size: usize,
+    /// Accounts whose number listings answer 200 with a body that is not JSON.
+    garbled: Vec<String>,
 }
+
+/// Most numbers on one listing page unless told otherwise: small, so that a few
+/// numbers already span several pages.
+pub const DEFAULT_PAGE_SIZE: usize = 2;
 
 impl State {
     fn rule_for(&self, account: Option<&str>) -> Rule {
@@ -116,6 +127,9 @@ impl Shared {
                 rules: config.rules,
                 default_rule: config.default_rule,
                 seen: Vec::new(),
+                numbers: config.numbers,
+                page_size: config.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1),
+                garbled: config.garbled,
             }),
         })
     }
@@ -133,6 +147,9 @@ pub struct StandInConfig {
     credentials: Vec<Credential>,
     rules: HashMap<String, Rule>,
     default_rule: Rule,
+    numbers: HashMap<String, Vec<String>>,
+    page_size: Option<usize>,
+    garbled: Vec<String>,
 }
 
 impl StandInConfig {
@@ -165,6 +182,32 @@ impl StandInConfig {
     #[must_use]
     pub fn delay(mut self, id: &str, delay: Duration) -> Self {
         self.rules.entry(id.to_owned()).or_default().delay = delay;
+        self
+    }
+
+    /// Gives account `id` these phone numbers (as the provider writes them: E.164
+    /// for Twilio and Telnyx, digits without `+` for Plivo), served by the number
+    /// listings in pages of at most [`StandInConfig::page_size`] numbers.
+    #[must_use]
+    pub fn numbers(mut self, id: &str, numbers: &[&str]) -> Self {
+        self.numbers.insert(
+            id.to_owned(),
+            numbers.iter().map(|number| (*number).to_owned()).collect(),
+        );
+        self
+    }
+
+    /// Most numbers on one listing page ([`DEFAULT_PAGE_SIZE`] unless told).
+    #[must_use]
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// Answers account `id`'s number listings with 200 and a body that is not JSON.
+    #[must_use]
+    pub fn garble(mut self, id: &str) -> Self {
+        self.garbled.push(id.to_owned());
         self
     }
 

@@ -1,0 +1,13 @@
+-- Number import (contract sections 11 and 16): a number's provider_config_id is its
+-- link to a provider configuration, set by a connection on a bridge or by an import
+-- (which links the numbers it creates, on no bridge). The rule that a link exists
+-- only on a number that is on a bridge goes; what it protected stays true in the
+-- application: a configuration with connections (linked numbers that are on a
+-- bridge) cannot be deleted, and deleting a configuration first clears the links of
+-- its numbers that are on no bridge, in the same transaction, so an import link
+-- never blocks a delete. The foreign key stays NO ACTION: a connection made by a
+-- concurrent request makes the delete fail (and run again) instead of being
+-- silently cleared.
+--
+-- PostgreSQL names an unnamed table CHECK over two columns <table>_check.
+ALTER TABLE phone_numbers DROP CONSTRAINT phone_numbers_check;

@@ -1,0 +1,38 @@
+-- Back to the rule that a link exists only on a number that is on a bridge: import
+-- links on numbers on no bridge are cleared, then the table is rebuilt with it.
+UPDATE phone_numbers SET provider_config_id = NULL WHERE bridge_id IS NULL;
+
+CREATE TABLE phone_numbers_old (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    organization_id    BIGINT    NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    number             TEXT      NOT NULL,
+    active             BOOLEAN   NOT NULL,
+    bridge_id          BIGINT    NULL REFERENCES bridges (id),
+    provider_config_id BIGINT    NULL REFERENCES provider_configurations (id),
+    created_at         TIMESTAMP NOT NULL,
+    updated_at         TIMESTAMP NOT NULL,
+    UNIQUE (organization_id, number),
+    CHECK (provider_config_id IS NULL OR bridge_id IS NOT NULL)
+);
+
+INSERT INTO phone_numbers_old
+    (id, organization_id, number, active, bridge_id, provider_config_id, created_at, updated_at)
+SELECT id, organization_id, number, active, bridge_id, provider_config_id, created_at, updated_at
+FROM phone_numbers;
+
+-- AUTOINCREMENT never reuses an id: the new table continues the old one's sequence
+-- (the copy alone would restart it after the largest id still present).
+DELETE FROM sqlite_sequence WHERE name = 'phone_numbers_old';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'phone_numbers_old', seq FROM sqlite_sequence WHERE name = 'phone_numbers';
+
+DROP TABLE phone_numbers;
+
+ALTER TABLE phone_numbers_old RENAME TO phone_numbers;
+
+CREATE INDEX phone_numbers_org_created_idx
+    ON phone_numbers (organization_id, created_at DESC, id DESC);
+
+CREATE INDEX phone_numbers_bridge_idx ON phone_numbers (bridge_id);
+
+CREATE INDEX phone_numbers_provider_config_idx ON phone_numbers (provider_config_id);
