@@ -7,7 +7,8 @@
 //! service's messages next to the fields; members and viewers see no such page and
 //! their forged forms are refused. And staged rotation on the configuration page
 //! (section 12): started with a write-only input, verified against the provider
-//! stand-in, promoted with an overlap, the overlap ended, another cancelled.
+//! stand-in, promoted with an overlap, the overlap ended, another cancelled. And the
+//! numbers page's import from a configuration's provider account (section 11).
 
 #![expect(
     clippy::expect_used,
@@ -695,8 +696,110 @@ async fn staged_rotation_through_the_console(backend: Backend) {
     assert!(!page.html.contains(&newer));
 }
 
+async fn numbers_imported_through_the_console(backend: Backend) {
+    let stand_in = StandIn::start(
+        StandInConfig::new()
+            .accept(Provider::Twilio, &twilio_sid(1), &twilio_token(1))
+            .numbers(&twilio_sid(1), &["+14155550101", "+14155550102", "12345"])
+            .fail(&twilio_sid(2), 500),
+    );
+    let base_url = stand_in.base_url.clone();
+    let app = spawn_app_on(TestDatabase::new(backend), move |settings| {
+        settings.verify.twilio_base_url = base_url;
+    })
+    .await;
+    app.organization("acme");
+    let owner = app.user_in("acme", Role::Owner);
+    let viewer = app.user_in("acme", Role::Viewer);
+    let mut ids = Vec::new();
+    for n in [1, 2] {
+        let created = app
+            .create_config(
+                &owner,
+                &json!({"provider": "twilio", "name": format!("Twilio {n}"),
+                        "account_sid": twilio_sid(n), "auth_token": twilio_token(n)}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        ids.push(created.body["data"]["id"].as_i64().expect("id").to_string());
+    }
+    let mut browser = signed_in(&app, &owner).await;
+    let page = browser.get("/console/o/acme/numbers").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.html
+            .contains(&format!("<option value=\"{}\">Twilio 1</option>", ids[0]))
+    );
+    let csrf = page.hidden("csrf");
+
+    let none = browser
+        .post("/console/o/acme/numbers/import", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(none.status, 400);
+    assert!(none.html.contains("id=\"e-import\""));
+    let uses = secret_uses(&app, "import").await;
+    let imported = browser
+        .post(
+            "/console/o/acme/numbers/import",
+            &[("csrf", &csrf), ("provider_config_id", &ids[0])],
+        )
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.html);
+    assert!(imported.html.contains(
+        "Imported 2 new numbers; 0 the organization had already. Skipped 1 listed number not in E.164 form (short codes)."
+    ), "{}", imported.html);
+    assert!(imported.html.contains("+14155550101") && imported.html.contains("+14155550102"));
+    assert!(imported.html.contains(&format!(
+        "<a href=\"/console/o/acme/configurations/{}\">Twilio 1</a>",
+        ids[0]
+    )));
+    assert!(!imported.html.contains(&twilio_token(1)));
+    assert!(secret_uses(&app, "import").await >= uses + 1.0);
+    let again = browser
+        .post(
+            "/console/o/acme/numbers/import",
+            &[("csrf", &csrf), ("provider_config_id", &ids[0])],
+        )
+        .await;
+    assert!(
+        again
+            .html
+            .contains("Imported 0 new numbers; 2 the organization had already.")
+    );
+    let reopened = browser.get("/console/o/acme/numbers/import").await;
+    assert_eq!(location(&reopened), "/console/o/acme/numbers");
+
+    // The provider fails: its message, nothing added, no secret.
+    let failed = browser
+        .post(
+            "/console/o/acme/numbers/import",
+            &[("csrf", &csrf), ("provider_config_id", &ids[1])],
+        )
+        .await;
+    assert_eq!(failed.status, 502);
+    assert!(failed.html.contains("nothing was changed"));
+    assert!(!failed.html.contains(&twilio_token(2)));
+    assert_eq!(app.list_numbers(&owner, "").await.body["count"], 2);
+
+    // A viewer: no import form; a forged one is refused.
+    let mut other = signed_in(&app, &viewer).await;
+    let seen = other.get("/console/o/acme/numbers").await;
+    assert!(!seen.html.contains("Import numbers"));
+    let forged = other
+        .post(
+            "/console/o/acme/numbers/import",
+            &[
+                ("csrf", &seen.hidden("csrf")),
+                ("provider_config_id", &ids[0]),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+}
+
 on_both_backends!(
     service_accounts_through_the_console,
     webhooks_through_the_console,
     staged_rotation_through_the_console,
+    numbers_imported_through_the_console,
 );
