@@ -6,7 +6,7 @@
 // with a scoped token (shown once) revoked, a webhook endpoint pointing at a local
 // receiver (secret shown once, test event delivered and signed, listed, retried), a
 // staged rotation (a new secret pending, verified, promoted with an overlap, the
-// overlap ended), a viewer sees no write control and a forged POST is refused, sign-out ends the session; every page
+// overlap ended), numbers imported from the Twilio account, a viewer sees no write control and a forged POST is refused, sign-out ends the session; every page
 // passes axe-core's rules with no serious or critical violation; no request leaves
 // 127.0.0.1; screenshots go to docs/console/.
 //
@@ -155,7 +155,8 @@ async function main() {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-console-"));
     fs.mkdirSync(SHOTS, { recursive: true });
     const standIn = await start(process.env.SWITCHBOARD_STAND_IN_BIN,
-        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`, "--accept", `twilio:${SID}:${NEW_TOKEN}`], {}, /listening on (http:\/\/\S+)/);
+        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`, "--accept", `twilio:${SID}:${NEW_TOKEN}`,
+            "--numbers", `${SID}:+14155550111,+14155550112`], {}, /listening on (http:\/\/\S+)/);
     const env = {
         SWITCHBOARD__DATA_DIR: work,
         SWITCHBOARD__SERVER__PORT: "0",
@@ -329,6 +330,19 @@ async function main() {
                 await page.waitForSelector("text=Disconnect");
                 await a11yWith(page.url());
                 await page.screenshot({ path: path.join(SHOTS, "bridge.png"), fullPage: true });
+            });
+
+            await step("numbers imported from the Twilio configuration's account", async () => {
+                await page.goto(`${org}/numbers`);
+                await page.selectOption("#f-import-config", { label: "Twilio main" });
+                await page.click("#import-form button[type=submit]");
+                await page.waitForSelector("#import-result");
+                const result = await page.textContent("#import-result");
+                check(result.includes("Imported 2 new numbers"), result);
+                const text = await page.textContent("main");
+                check(text.includes("+14155550111") && text.includes("+14155550112"), "imported numbers listed");
+                await a11yWith(`${org}/numbers`);
+                await page.screenshot({ path: path.join(SHOTS, "numbers.png"), fullPage: true });
             });
 
             await step("deleting a connected configuration shows what blocks it", async () => {
