@@ -91,6 +91,16 @@ enum Command {
     /// Webhook deliveries: recovery after an outage, queue status.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Staged rotation of provider credentials.
+    #[command(subcommand)]
+    Rotation(RotationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RotationCommand {
+    /// Erase now every previous credential version whose overlap ended (what the
+    /// servers' sweeper does every interval; safe beside running servers).
+    Sweep,
 }
 
 #[derive(Debug, Subcommand)]
@@ -391,6 +401,16 @@ fn run(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Token(command) => token(session, command),
         Command::ServiceAccount(command) => service_account(session, command),
         Command::Webhooks(command) => webhooks(session, command),
+        Command::Rotation(RotationCommand::Sweep) => {
+            let services = session.services()?;
+            let erased = services.rotations.sweep()?;
+            if session.json {
+                Session::print_json(&json!({"erased": erased}));
+            } else {
+                println!("erased {erased} expired previous credential version(s)");
+            }
+            Ok(())
+        }
         Command::Idempotency(IdempotencyCommand::Purge) => {
             let services = session.services()?;
             let purged = services.idempotency.purge_expired()?;

@@ -859,6 +859,79 @@ fn idempotency_purge_deletes_expired_keys() {
     assert!(output.contains("purged 0 expired"), "{output}");
 }
 
+#[test]
+fn rotation_sweep_erases_expired_previous_versions() {
+    use switchboard_application::rotation::PromoteOptions;
+
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(output.status.success());
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@acme.test",
+        "--role",
+        "owner",
+    ]);
+    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
+    let token = token.lines().last().expect("token").trim().to_owned();
+    let services = admin.services();
+    let actor = services
+        .identity
+        .authenticate_in(&token, "acme")
+        .expect("actor");
+    let id = create(&services, &actor, twilio(1)).id;
+    let started = services
+        .rotations
+        .start(
+            &actor,
+            id,
+            switchboard_domain::telephony::ProviderConfigDraft {
+                auth_token: Some(SecretString::from(format!("{:032x}", 2))),
+                ..Default::default()
+            },
+            &WriteOptions::default(),
+        )
+        .expect("started");
+    services
+        .rotations
+        .promote(
+            &actor,
+            id,
+            started.rotation.id,
+            PromoteOptions {
+                keep_previous_for_seconds: 1,
+                require_verified: false,
+            },
+            &WriteOptions::default(),
+        )
+        .expect("promoted");
+    let output = admin.ok(&["rotation", "sweep"]);
+    assert!(
+        output.contains("erased 0 "),
+        "still in its window: {output}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let output = admin.ok(&["rotation", "sweep"]);
+    assert!(output.contains("erased 1 "), "{output}");
+    let output = admin.ok(&["rotation", "sweep"]);
+    assert!(output.contains("erased 0 "), "{output}");
+}
+
 /// Standard output parsed as one JSON document (nothing else may be on it).
 fn json_of(output: &str) -> serde_json::Value {
     serde_json::from_str(output).unwrap_or_else(|error| panic!("{error}: {output:?}"))
@@ -1030,7 +1103,7 @@ fn a_folder_without_an_installation_stays_empty() {
 #[test]
 fn every_option_has_help_text() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let commands: [&[&str]; 17] = [
+    let commands: [&[&str]; 18] = [
         &[],
         &["migrate"],
         &["org", "create"],
@@ -1047,6 +1120,7 @@ fn every_option_has_help_text() {
         &["keys", "status"],
         &["keys", "check"],
         &["idempotency", "purge"],
+        &["rotation", "sweep"],
         &["keys"],
     ];
     for command in commands {

@@ -19,8 +19,9 @@ use switchboard_domain::telephony::{
     Bridge, BridgeChanges, BridgeDetail, BridgeDraft, BridgeRepository, BridgeSlug, BridgeUpdate,
     BridgeWriteError, ConnectProvider, ConnectionDraft, ConnectionError, CreateBridge,
     DisconnectProvider, E164, NewBridge, NewPhoneNumber, NumberConflict, NumberDeletion,
-    NumberFilter, PhoneNumber, PhoneNumberId,
+    NumberFilter, NumberRequest, PhoneNumber, PhoneNumberId,
 };
+use switchboard_domain::validation;
 
 use crate::Actor;
 
@@ -180,21 +181,16 @@ impl BridgeService {
         actor: &Actor,
         number: Option<&str>,
     ) -> Result<PhoneNumber, AddNumberError> {
-        let number = match number.map(E164::parse) {
-            None => {
-                return Err(AddNumberError::Validation(ValidationErrors::single(
-                    "number",
-                    "This field is required.",
-                )));
-            }
-            Some(Err(error)) => {
-                return Err(AddNumberError::Validation(ValidationErrors::single(
-                    "number",
-                    error.to_string(),
-                )));
-            }
-            Some(Ok(number)) => number,
+        let Some(number) = number else {
+            return Err(AddNumberError::Validation(ValidationErrors::single(
+                "number",
+                "This field is required.",
+            )));
         };
+        validation::validate(&NumberRequest { number }).map_err(AddNumberError::Validation)?;
+        let number = E164::parse(number).map_err(|error| {
+            AddNumberError::Validation(ValidationErrors::single("number", error.to_string()))
+        })?;
         ensure_writer(actor.role).map_err(|()| AddNumberError::PermissionDenied)?;
         let new = NewPhoneNumber {
             org_id: actor.org_id,

@@ -21,7 +21,9 @@ use switchboard_domain::identity::{
     TokenId, TokenInsert, TokenKind, TokenLimit, TokenRecord, UserId, UserSummary,
     minted_token_expiry,
 };
-use switchboard_domain::shared::{Clock, RepositoryError, Timestamp, has_control_chars};
+use switchboard_domain::identity::{OrganizationRequest, TokenRequest, UserRequest};
+use switchboard_domain::shared::{Clock, RepositoryError, Timestamp};
+use switchboard_domain::validation;
 
 /// A caller acting inside one organization.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,8 +207,6 @@ pub const BOOTSTRAP_ORG_HANDLE: &str = "default";
 /// Email of the owner the development bootstrap creates.
 pub const BOOTSTRAP_OWNER_EMAIL: &str = "owner@localhost";
 
-const NAME_MAX_CHARS: usize = 100;
-const MAX_EXPIRY_DAYS: u32 = 3650;
 /// A token's `last_used_at` is written at most this often, not on every request.
 const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 /// Name given to tokens issued by a login.
@@ -557,9 +557,12 @@ impl IdentityService {
         name: &str,
         handle: &str,
     ) -> Result<Organization, CreateOrganizationError> {
-        if !is_valid_name(name) {
+        if let Err(errors) = validation::validate(&OrganizationRequest { name, handle })
+            && errors.has("name")
+        {
             return Err(CreateOrganizationError::InvalidName);
         }
+        // The handle's rule is declared on the request; parsing names the rule broken.
         let handle = DomainHandle::parse(handle)?;
         self.repository
             .insert_organization(name.trim(), &handle, self.clock.now())?
@@ -576,6 +579,9 @@ impl IdentityService {
         password: &SecretString,
     ) -> Result<UserId, CreateUserError> {
         use secrecy::ExposeSecret;
+        if validation::validate(&UserRequest { email }).is_err() {
+            return Err(EmailError.into());
+        }
         let email = Email::parse(email)?;
         let length = password.expose_secret().chars().count();
         if !(8..=1024).contains(&length) {
@@ -853,17 +859,14 @@ struct Lineage {
     scopes: Option<ScopeSet>,
 }
 
+/// The declared rules of [`TokenRequest`], the name's first.
 fn check_token_request(name: &str, expires_in_days: Option<u32>) -> Result<(), IssueTokenError> {
-    if !is_valid_name(name) {
-        return Err(IssueTokenError::InvalidName);
+    match validation::validate(&TokenRequest {
+        name,
+        expires_in_days,
+    }) {
+        Ok(()) => Ok(()),
+        Err(errors) if errors.has("name") => Err(IssueTokenError::InvalidName),
+        Err(_) => Err(IssueTokenError::InvalidExpiry),
     }
-    if expires_in_days.is_some_and(|days| !(1..=MAX_EXPIRY_DAYS).contains(&days)) {
-        return Err(IssueTokenError::InvalidExpiry);
-    }
-    Ok(())
-}
-
-fn is_valid_name(name: &str) -> bool {
-    let trimmed = name.trim();
-    !trimmed.is_empty() && trimmed.chars().count() <= NAME_MAX_CHARS && !has_control_chars(name)
 }

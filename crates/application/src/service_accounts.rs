@@ -9,12 +9,14 @@
 
 use std::sync::Arc;
 
+use switchboard_domain::identity::ServiceAccountRequest;
 use switchboard_domain::identity::{
     Email, Grants, NewServiceAccount, NewUser, Role, SERVICE_ACCOUNT_EMAIL_DOMAIN, Scope, ScopeSet,
     ServiceAccount, ServiceAccountId, ServiceAccountRepository, TokenId, TokenRecord,
     service_account_role,
 };
-use switchboard_domain::shared::{RepositoryError, has_control_chars};
+use switchboard_domain::shared::RepositoryError;
+use switchboard_domain::validation;
 
 use crate::identity::{Actor, IdentityService, IssueTokenError, IssuedToken};
 
@@ -81,8 +83,6 @@ impl std::fmt::Debug for ServiceAccountService {
     }
 }
 
-const NAME_MAX_CHARS: usize = 100;
-
 fn ensure_manager(role: Role) -> bool {
     matches!(role, Role::Owner | Role::Admin)
 }
@@ -110,14 +110,17 @@ impl ServiceAccountService {
         name: &str,
         role: Role,
     ) -> Result<ServiceAccount, CreateServiceAccountError> {
+        if let Err(errors) = validation::validate(&ServiceAccountRequest {
+            name,
+            role: role.as_str(),
+        }) {
+            return Err(if errors.has("name") {
+                CreateServiceAccountError::InvalidName
+            } else {
+                CreateServiceAccountError::InvalidRole
+            });
+        }
         let trimmed = name.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > NAME_MAX_CHARS || has_control_chars(name)
-        {
-            return Err(CreateServiceAccountError::InvalidName);
-        }
-        if !service_account_role(role) {
-            return Err(CreateServiceAccountError::InvalidRole);
-        }
         if !ensure_manager(actor.role) {
             return Err(CreateServiceAccountError::PermissionDenied);
         }

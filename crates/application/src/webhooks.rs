@@ -20,6 +20,8 @@ use switchboard_domain::shared::{
     Clock, Page, PageRequest, RepositoryError, Timestamp, ValidationErrors,
 };
 use switchboard_domain::telephony::{AssociatedData, SecretCipher, StoredSecret};
+use switchboard_domain::validation;
+use switchboard_domain::webhooks::request::{EndpointRequest, TargetRules};
 use switchboard_domain::webhooks::target::is_refused_address;
 use switchboard_domain::webhooks::{
     AttemptOutcome, ChangeEvent, ClaimedEndpoint, Delivery, DeliveryId, EndpointId, EndpointUpdate,
@@ -35,10 +37,6 @@ const TABLE: &str = "webhook_endpoints";
 const FIELD: &str = "secret";
 /// How long the previous secret still signs after a rotation.
 pub const PREVIOUS_SECRET_HOURS: i64 = 24;
-/// Longest target URL.
-const MAX_URL_LEN: usize = 2048;
-/// Longest description.
-const MAX_DESCRIPTION_LEN: usize = 500;
 /// Most events of one `/events/` page.
 pub const MAX_FEED_LIMIT: i64 = 100;
 /// Events of a page when `limit` is absent.
@@ -152,31 +150,18 @@ fn require_manager(actor: &Actor) -> Result<(), WebhookError> {
     }
 }
 
-fn event_types(names: &[String], errors: &mut ValidationErrors) -> Vec<EventType> {
+/// The event types of a request whose shape holds, without repeats.
+fn event_types(names: &[String]) -> Vec<EventType> {
     let mut types = Vec::new();
-    for name in names {
-        match name.parse::<EventType>() {
-            Ok(EventType::WebhookTest) | Err(_) => {
-                errors.add("event_types", "must list known event types");
-                return Vec::new();
-            }
-            Ok(kind) => {
-                if !types.contains(&kind) {
-                    types.push(kind);
-                }
-            }
+    for kind in names
+        .iter()
+        .filter_map(|name| name.parse::<EventType>().ok())
+    {
+        if !types.contains(&kind) {
+            types.push(kind);
         }
     }
     types
-}
-
-fn description(text: &str, errors: &mut ValidationErrors) {
-    if text.chars().count() > MAX_DESCRIPTION_LEN {
-        errors.add("description", "must be at most 500 characters");
-    }
-    if text.chars().any(char::is_control) {
-        errors.add("description", "must not contain control characters");
-    }
 }
 
 impl WebhookService {
@@ -206,30 +191,31 @@ impl WebhookService {
         self.allow_private_targets
     }
 
-    /// Checks a target URL (see the module); the message never repeats it.
+    /// Checks a request's declared rules ([`EndpointRequest`]), then, when the
+    /// URL's shape holds, where it points (see the module). Messages never repeat
+    /// the value.
+    fn check_request(&self, request: &EndpointRequest<'_>) -> ValidationErrors {
+        let rules = TargetRules {
+            allow_http: self.allow_private_targets,
+        };
+        let mut errors = validation::validate_with(request, &rules)
+            .err()
+            .unwrap_or_default();
+        if let Some(url) = request.url
+            && !errors.has("url")
+        {
+            self.check_target(url, &mut errors);
+        }
+        errors
+    }
+
+    /// Checks where a well-formed target URL points.
     fn check_target(&self, url: &str, errors: &mut ValidationErrors) {
         const FIELD: &str = "url";
-        if url.len() > MAX_URL_LEN || url.chars().any(char::is_control) {
-            errors.add(
-                FIELD,
-                "must be an absolute https:// URL of at most 2048 characters",
-            );
-            return;
-        }
         let Ok(parsed) = url::Url::parse(url) else {
             errors.add(FIELD, "must be an absolute https:// URL");
             return;
         };
-        let scheme_ok =
-            parsed.scheme() == "https" || (self.allow_private_targets && parsed.scheme() == "http");
-        if !scheme_ok {
-            errors.add(FIELD, "must be an https:// URL");
-            return;
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            errors.add(FIELD, "must not carry credentials");
-            return;
-        }
         let port = parsed.port_or_known_default().unwrap_or(443);
         let addresses = match parsed.host() {
             Some(url::Host::Ipv4(v4)) => vec![IpAddr::V4(v4)],
@@ -264,15 +250,12 @@ impl WebhookService {
         input: &CreateEndpoint,
     ) -> Result<EndpointWithSecret, WebhookError> {
         require_manager(actor)?;
-        let mut errors = ValidationErrors::new();
-        self.check_target(&input.url, &mut errors);
-        if let Some(text) = &input.description {
-            description(text, &mut errors);
-        }
-        let types = event_types(
-            input.event_types.as_deref().unwrap_or_default(),
-            &mut errors,
-        );
+        let errors = self.check_request(&EndpointRequest {
+            url: Some(&input.url),
+            description: input.description.as_deref(),
+            event_types: input.event_types.as_deref(),
+        });
+        let types = event_types(input.event_types.as_deref().unwrap_or_default());
         if !errors.is_empty() {
             return Err(WebhookError::Validation(errors));
         }
@@ -330,17 +313,12 @@ impl WebhookService {
         input: &PatchEndpoint,
     ) -> Result<WebhookEndpoint, WebhookError> {
         require_manager(actor)?;
-        let mut errors = ValidationErrors::new();
-        if let Some(url) = &input.url {
-            self.check_target(url, &mut errors);
-        }
-        if let Some(text) = &input.description {
-            description(text, &mut errors);
-        }
-        let types = input
-            .event_types
-            .as_deref()
-            .map(|names| event_types(names, &mut errors));
+        let errors = self.check_request(&EndpointRequest {
+            url: input.url.as_deref(),
+            description: input.description.as_deref(),
+            event_types: input.event_types.as_deref(),
+        });
+        let types = input.event_types.as_deref().map(event_types);
         if !errors.is_empty() {
             return Err(WebhookError::Validation(errors));
         }

@@ -11,4 +11,5 @@ pub mod limits;
 pub mod precondition;
 pub mod shared;
 pub mod telephony;
+pub mod validation;
 pub mod webhooks;

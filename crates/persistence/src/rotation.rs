@@ -692,6 +692,22 @@ impl CredentialRotationRepository for DieselRotationRepository {
         now: Timestamp,
         audit_of: &dyn Fn(&ErasedVersion) -> AuditEntry,
     ) -> Result<Vec<ErasedVersion>, RepositoryError> {
+        // Most sweeps find nothing: look first on a reader, so that an idle sweep
+        // never takes SQLite's write lock.
+        {
+            let mut pooled = self.db.reader()?;
+            let conn: &mut DbConnection = &mut pooled;
+            let due: Option<i64> = cv::table
+                .filter(cv::stage.eq(PREVIOUS))
+                .filter(cv::expires_at.le(to_db(now)))
+                .select(cv::id)
+                .first(conn)
+                .optional()
+                .map_err(repository_error)?;
+            if due.is_none() {
+                return Ok(Vec::new());
+            }
+        }
         let erased = {
             let mut pooled = self.db.writer()?;
             write_transaction(&mut pooled, |conn| {

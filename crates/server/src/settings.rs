@@ -12,6 +12,7 @@
 //! name the setting and the expected type but never the rejected value: a key pasted
 //! into the wrong variable must not reach standard error.
 
+use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -303,6 +304,13 @@ impl std::fmt::Debug for RedisSettings {
 
 /// `[verify]`: where each provider's API lives for credential verification, and
 /// how long one call may take.
+///
+/// Base URLs are a map by provider slug, `[verify.base_urls]` (in the environment
+/// `SWITCHBOARD__VERIFY__BASE_URLS__<SLUG>`, the slug in any case). The four older
+/// names (`twilio_base_url`, `plivo_base_url`, `vonage_base_url`, `telnyx_base_url`)
+/// keep working: a slug's map entry wins, and the older name is used when the map
+/// has no entry for that slug. A provider in neither uses its verification module's
+/// default (its public API).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifySettings {
@@ -310,7 +318,43 @@ pub struct VerifySettings {
     pub plivo_base_url: String,
     pub vonage_base_url: String,
     pub telnyx_base_url: String,
+    /// Base URLs by provider slug (lower case), winning over the older names.
+    #[serde(default)]
+    pub base_urls: BTreeMap<String, String>,
     pub timeout_ms: u64,
+}
+
+impl VerifySettings {
+    /// The configured base URL of `slug` (any case): its `base_urls` entry, else the
+    /// older setting of that provider (twilio, plivo, vonage, telnyx); `None` when
+    /// neither is set (the verifier then uses the module's default).
+    #[must_use]
+    pub fn base_url(&self, slug: &str) -> Option<&str> {
+        let slug = slug.to_ascii_lowercase();
+        if let Some(url) = self.base_urls.get(&slug) {
+            return Some(url);
+        }
+        match slug.as_str() {
+            "twilio" => Some(&self.twilio_base_url),
+            "plivo" => Some(&self.plivo_base_url),
+            "vonage" => Some(&self.vonage_base_url),
+            "telnyx" => Some(&self.telnyx_base_url),
+            _ => None,
+        }
+    }
+
+    /// Every configured base URL by slug (lower case), precedence applied.
+    #[must_use]
+    pub fn resolved_base_urls(&self) -> BTreeMap<String, String> {
+        let mut urls: BTreeMap<String, String> = ["twilio", "plivo", "vonage", "telnyx"]
+            .into_iter()
+            .filter_map(|slug| Some((slug.to_owned(), self.base_url(slug)?.to_owned())))
+            .collect();
+        for (slug, url) in &self.base_urls {
+            urls.insert(slug.to_ascii_lowercase(), url.clone());
+        }
+        urls
+    }
 }
 
 /// `[webhooks]`: the delivery worker inside the server.
@@ -703,6 +747,96 @@ mod tests {
         assert!(
             shown.contains("primary_key_id"),
             "the rest is shown: {shown}"
+        );
+    }
+
+    /// The embedded settings with `variables` as the process environment, read by
+    /// the same [`environment`] source as [`Settings::load`].
+    fn load_with_env(variables: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let source: config::Map<String, String> = variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Ok(Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from_str(PRODUCTION_TOML, FileFormat::Toml))
+            .add_source(environment().source(Some(source)))
+            .build()?
+            .try_deserialize()?)
+    }
+
+    #[test]
+    fn verify_base_urls_are_a_map_by_slug_and_the_old_names_still_work() {
+        // Nothing set: the four older names' defaults.
+        let verify = load_with_env(&[]).expect("loads").verify;
+        assert_eq!(verify.base_url("twilio"), Some("https://api.twilio.com"));
+        assert_eq!(verify.base_url("exotel"), None);
+        assert!(verify.base_urls.is_empty());
+        // The map, in upper case as environment names are written.
+        let verify = load_with_env(&[
+            (
+                "SWITCHBOARD__VERIFY__BASE_URLS__TELNYX",
+                "http://127.0.0.1:7001",
+            ),
+            (
+                "SWITCHBOARD__VERIFY__BASE_URLS__EXOTEL",
+                "https://exotel.test",
+            ),
+        ])
+        .expect("loads")
+        .verify;
+        assert_eq!(verify.base_url("telnyx"), Some("http://127.0.0.1:7001"));
+        assert_eq!(verify.base_url("EXOTEL"), Some("https://exotel.test"));
+        assert_eq!(verify.base_url("twilio"), Some("https://api.twilio.com"));
+        // An older name alone is used...
+        let verify = load_with_env(&[(
+            "SWITCHBOARD__VERIFY__TWILIO_BASE_URL",
+            "http://127.0.0.1:7002",
+        )])
+        .expect("loads")
+        .verify;
+        assert_eq!(verify.base_url("twilio"), Some("http://127.0.0.1:7002"));
+        // ...and the map's entry wins over it.
+        let verify = load_with_env(&[
+            (
+                "SWITCHBOARD__VERIFY__TWILIO_BASE_URL",
+                "http://127.0.0.1:7002",
+            ),
+            (
+                "SWITCHBOARD__VERIFY__BASE_URLS__TWILIO",
+                "http://127.0.0.1:7003",
+            ),
+            (
+                "SWITCHBOARD__VERIFY__PLIVO_BASE_URL",
+                "http://127.0.0.1:7004",
+            ),
+        ])
+        .expect("loads")
+        .verify;
+        assert_eq!(verify.base_url("twilio"), Some("http://127.0.0.1:7003"));
+        assert_eq!(verify.base_url("plivo"), Some("http://127.0.0.1:7004"));
+        let resolved = verify.resolved_base_urls();
+        assert_eq!(resolved["twilio"], "http://127.0.0.1:7003");
+        assert_eq!(resolved["plivo"], "http://127.0.0.1:7004");
+        assert_eq!(resolved["vonage"], "https://rest.nexmo.com");
+        assert_eq!(resolved.len(), 4);
+    }
+
+    #[test]
+    fn verify_base_urls_may_be_written_in_a_settings_file() {
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from_str(PRODUCTION_TOML, FileFormat::Toml))
+            .add_source(File::from_str(
+                "[verify.base_urls]\nvonage = \"http://127.0.0.1:7005\"\n",
+                FileFormat::Toml,
+            ))
+            .build()
+            .and_then(Config::try_deserialize)
+            .expect("loads");
+        assert_eq!(
+            settings.verify.base_url("vonage"),
+            Some("http://127.0.0.1:7005")
         );
     }
 

@@ -220,10 +220,7 @@ pub fn token_hasher(settings: &Settings) -> Result<HmacTokenHasher, StartupError
 pub fn credential_verifier(settings: &Settings) -> Result<HttpCredentialVerifier, StartupError> {
     let verify = &settings.verify;
     Ok(HttpCredentialVerifier::new(VerifierSettings {
-        twilio_base_url: verify.twilio_base_url.clone(),
-        plivo_base_url: verify.plivo_base_url.clone(),
-        vonage_base_url: verify.vonage_base_url.clone(),
-        telnyx_base_url: verify.telnyx_base_url.clone(),
+        base_urls: verify.resolved_base_urls(),
         timeout: Duration::from_millis(verify.timeout_ms.max(1)),
     })?)
 }
@@ -753,5 +750,34 @@ mod tests {
         assert_eq!(pool_size(&settings), 3);
         settings.database.url = "sqlite://switchboard.db".into();
         assert_eq!(database_settings(&settings).expect("url").pool_size, 3);
+    }
+
+    #[test]
+    fn the_verifier_takes_the_base_url_map_before_the_older_names() {
+        let mut settings = Settings::load(Profile::Test)
+            .expect("test settings")
+            .settings;
+        assert!(credential_verifier(&settings).is_ok());
+        // An older name that is not a URL is refused...
+        settings.verify.twilio_base_url = "not a url".into();
+        match credential_verifier(&settings) {
+            Err(StartupError::Verify(error)) => assert_eq!(error.provider, "twilio"),
+            other => panic!("expected a refused base URL, got {other:?}"),
+        }
+        // ...unless the map names twilio's base URL, which wins.
+        settings
+            .verify
+            .base_urls
+            .insert("twilio".into(), "http://127.0.0.1:9".into());
+        assert!(credential_verifier(&settings).is_ok());
+        // A map entry is checked like the older names.
+        settings
+            .verify
+            .base_urls
+            .insert("exotel".into(), "ftp://example.com".into());
+        match credential_verifier(&settings) {
+            Err(StartupError::Verify(error)) => assert_eq!(error.provider, "exotel"),
+            other => panic!("expected a refused base URL, got {other:?}"),
+        }
     }
 }

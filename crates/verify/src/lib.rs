@@ -1,6 +1,9 @@
 //! Credential verification adapter: one "who am I" call per provider, over HTTP
 //! with a short timeout, mapped to `valid`, `invalid` or `unreachable`.
 //!
+//! Each provider's call is one module in [`providers`], registered under its catalog
+//! slug in one registry:
+//!
 //! | provider | call | authentication |
 //! |---|---|---|
 //! | twilio | `GET /2010-04-01/Accounts/{AccountSid}.json` | basic, account SID and auth token |
@@ -8,45 +11,70 @@
 //! | vonage | `GET /account/get-balance` | basic, API key and API secret |
 //! | telnyx | `GET /v2/balance` | bearer, the API key (the account id is not sent) |
 //!
-//! 2xx is `valid`; 401, 403 and 404 are `invalid`; anything else (timeouts, refused
-//! connections, 5xx, 429, redirects) is `unreachable`. The secret travels only in
-//! the `Authorization` header, never in a URL, and nothing here logs it: log lines
-//! name the provider, the status code or the kind of failure, nothing more. Each
-//! provider's base URL is a setting, so tests point it at a local stand-in. This
-//! crate knows the domain's verification port and nothing of storage or HTTP serving.
+//! A provider without a module answers `unsupported`. 2xx is `valid`; 401, 403 and
+//! 404 are `invalid`; anything else (timeouts, refused connections, 5xx, 429,
+//! redirects) is `unreachable`. The secret travels only in the `Authorization`
+//! header, never in a URL, and nothing here logs it: log lines name the provider,
+//! the status code or the kind of failure, nothing more. Each provider's base URL is
+//! a setting keyed by slug ([`VerifierSettings::base_urls`]), so tests point it at a
+//! local stand-in. This crate knows the domain's verification port and nothing of
+//! storage or HTTP serving.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use switchboard_domain::telephony::{
     CredentialVerifier, CredentialsToVerify, UnsupportedProvider, VerificationStatus,
 };
 
 pub mod numbers;
+mod providers;
 
-/// Where each provider's API lives, and how long a call may take.
+/// The request helpers the number listings share with the "who am I" calls.
+pub(crate) use providers::{basic, path_segment};
+
+/// Where each provider's API lives, by catalog slug, and how long a call may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierSettings {
-    pub twilio_base_url: String,
-    pub plivo_base_url: String,
-    pub vonage_base_url: String,
-    pub telnyx_base_url: String,
+    /// Base URLs by slug. A registered provider missing here uses its module's
+    /// default (its public API); entries for slugs without a module are kept (other
+    /// adapters may read them through [`VerifierSettings::base_url`]).
+    pub base_urls: BTreeMap<String, String>,
     /// Bound of one whole call: connection, request and answer.
     pub timeout: Duration,
 }
 
 impl Default for VerifierSettings {
+    /// Every registered provider at its public API, 5 seconds per call.
     fn default() -> Self {
         Self {
-            twilio_base_url: "https://api.twilio.com".into(),
-            plivo_base_url: "https://api.plivo.com".into(),
-            vonage_base_url: "https://rest.nexmo.com".into(),
-            telnyx_base_url: "https://api.telnyx.com".into(),
+            base_urls: providers::REGISTRY
+                .iter()
+                .map(|module| (module.slug.to_owned(), module.default_base_url.to_owned()))
+                .collect(),
             timeout: Duration::from_millis(5000),
         }
+    }
+}
+
+impl VerifierSettings {
+    /// The base URL for `slug`: the setting, else the module's default; `None` for a
+    /// slug with neither.
+    #[must_use]
+    pub fn base_url(&self, slug: &str) -> Option<&str> {
+        self.base_urls
+            .get(slug)
+            .map(String::as_str)
+            .or_else(|| providers::module(slug).map(|module| module.default_base_url))
+    }
+
+    /// These settings with `slug`'s base URL set to `url`.
+    #[must_use]
+    pub fn with_base_url(mut self, slug: &str, url: impl Into<String>) -> Self {
+        self.base_urls.insert(slug.to_owned(), url.into());
+        self
     }
 }
 
@@ -54,39 +82,13 @@ impl Default for VerifierSettings {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{provider} base URL must be an absolute http:// or https:// URL")]
 pub struct InvalidBaseUrl {
-    pub provider: &'static str,
+    /// The slug whose base URL is refused.
+    pub provider: String,
 }
 
-/// The providers this adapter can verify, by catalog slug.
-pub const SUPPORTED_PROVIDERS: [&str; 4] = ["twilio", "plivo", "vonage", "telnyx"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    Twilio,
-    Plivo,
-    Vonage,
-    Telnyx,
-}
-
-impl Provider {
-    fn from_slug(slug: &str) -> Option<Self> {
-        match slug {
-            "twilio" => Some(Self::Twilio),
-            "plivo" => Some(Self::Plivo),
-            "vonage" => Some(Self::Vonage),
-            "telnyx" => Some(Self::Telnyx),
-            _ => None,
-        }
-    }
-
-    fn slug(self) -> &'static str {
-        match self {
-            Self::Twilio => "twilio",
-            Self::Plivo => "plivo",
-            Self::Vonage => "vonage",
-            Self::Telnyx => "telnyx",
-        }
-    }
+/// The slugs of the providers this adapter can verify, in registry order.
+pub fn supported_providers() -> impl Iterator<Item = &'static str> {
+    providers::REGISTRY.iter().map(|module| module.slug)
 }
 
 /// [`CredentialVerifier`] over the providers' HTTP APIs (blocking calls: the
@@ -108,18 +110,15 @@ impl HttpCredentialVerifier {
     /// A verifier for `settings`; base URLs lose any trailing slash.
     ///
     /// # Errors
-    /// [`InvalidBaseUrl`] naming the first provider whose base URL is not an
+    /// [`InvalidBaseUrl`] naming the first slug (in order) whose base URL is not an
     /// absolute `http(s)://` URL.
     pub fn new(mut settings: VerifierSettings) -> Result<Self, InvalidBaseUrl> {
-        for (provider, url) in [
-            ("twilio", &mut settings.twilio_base_url),
-            ("plivo", &mut settings.plivo_base_url),
-            ("vonage", &mut settings.vonage_base_url),
-            ("telnyx", &mut settings.telnyx_base_url),
-        ] {
+        for (provider, url) in &mut settings.base_urls {
             let trimmed = url.trim().trim_end_matches('/').to_owned();
             if !is_http_url(&trimmed) {
-                return Err(InvalidBaseUrl { provider });
+                return Err(InvalidBaseUrl {
+                    provider: provider.clone(),
+                });
             }
             *url = trimmed;
         }
@@ -137,36 +136,14 @@ impl HttpCredentialVerifier {
 
     fn call(
         &self,
-        provider: Provider,
+        module: &providers::ProviderModule,
         credentials: &CredentialsToVerify<'_>,
     ) -> VerificationStatus {
-        let sid = credentials.account_sid;
-        let (url, authorization) = match provider {
-            Provider::Twilio => (
-                format!(
-                    "{}/2010-04-01/Accounts/{}.json",
-                    self.settings.twilio_base_url,
-                    path_segment(sid)
-                ),
-                basic(sid, credentials.auth_token),
-            ),
-            Provider::Plivo => (
-                format!(
-                    "{}/v1/Account/{}/",
-                    self.settings.plivo_base_url,
-                    path_segment(sid)
-                ),
-                basic(sid, credentials.auth_token),
-            ),
-            Provider::Vonage => (
-                format!("{}/account/get-balance", self.settings.vonage_base_url),
-                basic(sid, credentials.auth_token),
-            ),
-            Provider::Telnyx => (
-                format!("{}/v2/balance", self.settings.telnyx_base_url),
-                SecretString::from(format!("Bearer {}", credentials.auth_token.expose_secret())),
-            ),
-        };
+        let base_url = self
+            .settings
+            .base_url(module.slug)
+            .unwrap_or(module.default_base_url);
+        let providers::WhoAmI { url, authorization } = (module.who_am_i)(base_url, credentials);
         let answer = self
             .agent
             .get(&url)
@@ -178,7 +155,7 @@ impl HttpCredentialVerifier {
                 let code = response.status().as_u16();
                 let status = status_of(code);
                 tracing::info!(
-                    provider = provider.slug(),
+                    provider = module.slug,
                     http_status = code,
                     outcome = status.as_str(),
                     "credential verification answered"
@@ -187,7 +164,7 @@ impl HttpCredentialVerifier {
             }
             Err(error) => {
                 tracing::warn!(
-                    provider = provider.slug(),
+                    provider = module.slug,
                     failure = failure_kind(&error),
                     "credential verification could not reach the provider"
                 );
@@ -199,7 +176,7 @@ impl HttpCredentialVerifier {
 
 impl CredentialVerifier for HttpCredentialVerifier {
     fn supports(&self, provider: &str) -> bool {
-        Provider::from_slug(provider).is_some()
+        providers::module(provider).is_some()
     }
 
     fn verify(
@@ -207,8 +184,8 @@ impl CredentialVerifier for HttpCredentialVerifier {
         provider: &str,
         credentials: &CredentialsToVerify<'_>,
     ) -> Result<VerificationStatus, UnsupportedProvider> {
-        let known = Provider::from_slug(provider)
-            .ok_or_else(|| UnsupportedProvider(provider.to_owned()))?;
+        let known =
+            providers::module(provider).ok_or_else(|| UnsupportedProvider(provider.to_owned()))?;
         Ok(self.call(known, credentials))
     }
 }
@@ -233,26 +210,6 @@ fn failure_kind(error: &ureq::Error) -> &'static str {
         ureq::Error::Tls(_) => "tls",
         _ => "protocol",
     }
-}
-
-/// `Basic base64(user:secret)`, kept secret.
-fn basic(user: &str, secret: &SecretString) -> SecretString {
-    let pair = format!("{user}:{}", secret.expose_secret());
-    SecretString::from(format!("Basic {}", STANDARD.encode(pair.as_bytes())))
-}
-
-/// Percent-encodes everything but unreserved characters, so that a stored account
-/// id can never change the path it is put in.
-fn path_segment(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -282,43 +239,50 @@ mod tests {
     }
 
     #[test]
-    fn path_segments_are_encoded() {
-        assert_eq!(path_segment("AC0123abc"), "AC0123abc");
-        assert_eq!(path_segment("a/b?c d"), "a%2Fb%3Fc%20d");
-    }
-
-    #[test]
     fn base_urls_must_be_http_and_lose_trailing_slashes() {
-        let mut settings = VerifierSettings {
-            twilio_base_url: "http://127.0.0.1:9/".into(),
-            ..VerifierSettings::default()
-        };
+        let settings = VerifierSettings::default().with_base_url("twilio", "http://127.0.0.1:9/");
         let verifier = HttpCredentialVerifier::new(settings.clone()).expect("valid");
-        assert_eq!(verifier.settings.twilio_base_url, "http://127.0.0.1:9");
+        assert_eq!(
+            verifier.settings.base_url("twilio"),
+            Some("http://127.0.0.1:9")
+        );
         for bad in ["ftp://x", "https://", "api.twilio.com", "https://a?b=c"] {
-            settings.plivo_base_url = bad.into();
             assert_eq!(
-                HttpCredentialVerifier::new(settings.clone()).map(|_| ()),
-                Err(InvalidBaseUrl { provider: "plivo" }),
+                HttpCredentialVerifier::new(settings.clone().with_base_url("plivo", bad))
+                    .map(|_| ()),
+                Err(InvalidBaseUrl {
+                    provider: "plivo".into()
+                }),
                 "{bad}"
             );
         }
     }
 
     #[test]
-    fn basic_credentials_are_standard_base64() {
-        let header = basic("user", &SecretString::from("pass"));
-        assert_eq!(header.expose_secret(), "Basic dXNlcjpwYXNz");
+    fn base_urls_come_from_the_map_then_the_module_default() {
+        let settings = VerifierSettings {
+            base_urls: BTreeMap::from([("numbersonly".to_owned(), "https://n.example".to_owned())]),
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(settings.base_url("twilio"), Some("https://api.twilio.com"));
+        assert_eq!(settings.base_url("numbersonly"), Some("https://n.example"));
+        assert_eq!(settings.base_url("exotel"), None);
+        let settings = settings.with_base_url("twilio", "http://127.0.0.1:1");
+        assert_eq!(settings.base_url("twilio"), Some("http://127.0.0.1:1"));
     }
 
     #[test]
-    fn only_four_providers_are_supported() {
+    fn registered_providers_are_supported_and_others_are_not() {
         let verifier = HttpCredentialVerifier::new(VerifierSettings::default()).expect("valid");
-        for slug in SUPPORTED_PROVIDERS {
+        assert_eq!(
+            supported_providers().collect::<Vec<_>>(),
+            ["twilio", "plivo", "vonage", "telnyx"]
+        );
+        for slug in supported_providers() {
             assert!(verifier.supports(slug));
         }
         assert!(!verifier.supports("sip"));
-        let token = SecretString::from("x");
+        let token = secrecy::SecretString::from("x");
         let credentials = CredentialsToVerify {
             account_sid: "a",
             auth_token: &token,

@@ -24,13 +24,17 @@ const TELNYX_ACCOUNT: &str = "123e4567-e89b-12d3-a456-426614174000";
 const TELNYX_KEY: &str = "KEY0123456789abcdefghijKLMN";
 
 fn verifier_for(base_url: &str, timeout_ms: u64) -> HttpCredentialVerifier {
-    HttpCredentialVerifier::new(VerifierSettings {
-        twilio_base_url: base_url.to_owned(),
-        plivo_base_url: format!("{base_url}/"),
-        vonage_base_url: base_url.to_owned(),
-        telnyx_base_url: base_url.to_owned(),
+    let settings = VerifierSettings {
         timeout: Duration::from_millis(timeout_ms),
-    })
+        ..VerifierSettings::default()
+    };
+    HttpCredentialVerifier::new(
+        settings
+            .with_base_url("twilio", base_url)
+            .with_base_url("plivo", format!("{base_url}/"))
+            .with_base_url("vonage", base_url)
+            .with_base_url("telnyx", base_url),
+    )
     .expect("valid settings")
 }
 

@@ -462,6 +462,23 @@ async fn cancel_patch_and_refusals(backend: Backend) {
         Value::Null
     );
 
+    // Two promotions of one rotation at once: one wins, the other is refused.
+    let started = start(&app, &owner, id, &json!({"auth_token": twilio_token(10)})).await;
+    let rid = rotation_id(&started);
+    let promote = format!("{CONFIGS}{id}/rotations/{rid}/promote/");
+    let body = json!({"keep_previous_for_seconds": 0});
+    let (first, second) = tokio::join!(
+        post(&app, &owner, &promote, Some(&body)),
+        post(&app, &owner, &promote, Some(&body))
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} {}", first.text, second.text);
+    assert_eq!(
+        reveal(&app, &revealer, id).await.body["data"]["credentials"]["auth_token"],
+        twilio_token(10)
+    );
+
     // An overlap ended by hand, and one ended by a PATCH.
     for end_by_patch in [false, true] {
         let token = twilio_token(if end_by_patch { 8 } else { 7 });

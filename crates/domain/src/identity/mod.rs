@@ -3,6 +3,7 @@
 mod lineage;
 mod organization;
 mod ports;
+mod requests;
 mod scope;
 mod service_account;
 mod token;
@@ -17,6 +18,10 @@ pub use organization::{
 pub use ports::{
     IdentityRepository, Member, NewApiTokenRecord, NewUser, PasswordHasher, PendingVerification,
     Principal, PrincipalMembership, TokenGenerator, TokenHasher, TokenRecord, UserSummary,
+};
+pub use requests::{
+    LoginRequest, MAX_EXPIRY_DAYS, OrganizationRequest, ScopeList, ServiceAccountRequest,
+    TokenRequest, UserRequest,
 };
 pub use scope::{Grants, Scope, ScopeSet, UnknownScope};
 pub use service_account::{

@@ -11,7 +11,8 @@ use std::fmt;
 
 use super::{E164, PhoneNumberId, ProviderConfigId};
 use crate::identity::OrgId;
-use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
+use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors};
+use crate::validation::{self as rules, Validate, ValidationError};
 
 /// Database id of a bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -225,18 +226,68 @@ pub struct BridgeConnection {
 
 /// What a client sent for a bridge, already checked for JSON types by the edge.
 /// Absent fields are `None`; an explicit `null` for a nullable field is `Some(None)`.
-#[derive(Debug, Default, Clone)]
+///
+/// The rules create and change share are declared here (`validator`); `slug` has
+/// a rule per operation (its form on create, "cannot be changed" on PATCH).
+#[derive(Debug, Default, Clone, Validate)]
 pub struct BridgeDraft {
+    #[validate(
+        custom(function = "rules::no_control"),
+        custom(function = "rules::max_chars::<100>"),
+        custom(function = "rules::not_empty"),
+        custom(function = "rules::not_blank")
+    )]
     pub name: Option<String>,
     pub slug: Option<String>,
+    #[validate(
+        custom(function = "rules::no_control_multiline"),
+        custom(function = "rules::max_chars::<1000>")
+    )]
     pub description: Option<Option<String>>,
+    #[validate(custom(function = "bridge_status"))]
     pub status: Option<String>,
+    #[validate(custom(function = "bridge_region"))]
     pub region: Option<Option<String>>,
+    #[validate(
+        custom(function = "at_most_max_ids"),
+        custom(function = "positive_ids")
+    )]
     pub number_ids: Option<Vec<i64>>,
 }
 
-const NAME_MAX_CHARS: usize = 100;
-const DESCRIPTION_MAX_CHARS: usize = 1000;
+fn bridge_status(text: &str) -> Result<(), ValidationError> {
+    match BridgeStatus::parse(text) {
+        Some(_) => Ok(()),
+        None => Err(ValidationError::new("choice")
+            .with_message("must be one of ACTIVE, INACTIVE, DRAFT".into())),
+    }
+}
+
+fn bridge_region(text: &str) -> Result<(), ValidationError> {
+    match Region::parse(text) {
+        Some(_) => Ok(()),
+        None => Err(ValidationError::new("choice")
+            .with_message("must be one of IN, US, EU, AUS, UAE, or null".into())),
+    }
+}
+
+fn at_most_max_ids(ids: &[i64]) -> Result<(), ValidationError> {
+    if ids.len() > MAX_NUMBER_IDS {
+        return Err(ValidationError::new("length")
+            .with_message(format!("must hold at most {MAX_NUMBER_IDS} ids").into()));
+    }
+    Ok(())
+}
+
+fn positive_ids(ids: &[i64]) -> Result<(), ValidationError> {
+    if ids.iter().any(|id| *id <= 0) {
+        return Err(
+            ValidationError::new("ids").with_message("must hold positive integer ids".into())
+        );
+    }
+    Ok(())
+}
+
 /// Most numbers one request may put on a bridge.
 pub const MAX_NUMBER_IDS: usize = 1000;
 const REQUIRED: &str = "This field is required.";
@@ -343,49 +394,17 @@ struct CommonFields {
     number_ids: Option<Vec<PhoneNumberId>>,
 }
 
-/// Checks the fields create and change share.
+/// Checks the fields create and change share (their declared rules) and reads them.
 fn common_fields(draft: &BridgeDraft, errors: &mut ValidationErrors) -> CommonFields {
-    if let Some(name) = &draft.name {
-        check_text(errors, "name", name, NAME_MAX_CHARS, false);
-        if !name.is_empty() && name.trim().is_empty() {
-            errors.add("name", "must not be blank");
-        }
+    if let Err(declared) = rules::validate(draft) {
+        errors.merge(declared);
     }
-    if let Some(Some(description)) = &draft.description {
-        check_text(
-            errors,
-            "description",
-            description,
-            DESCRIPTION_MAX_CHARS,
-            true,
-        );
-    }
-    let status = draft.status.as_deref().and_then(|text| {
-        let status = BridgeStatus::parse(text);
-        if status.is_none() {
-            errors.add("status", "must be one of ACTIVE, INACTIVE, DRAFT");
-        }
-        status
-    });
-    let region = draft.region.as_ref().map(|region| {
-        region.as_deref().and_then(|text| {
-            let region = Region::parse(text);
-            if region.is_none() {
-                errors.add("region", "must be one of IN, US, EU, AUS, UAE, or null");
-            }
-            region
-        })
-    });
+    let status = draft.status.as_deref().and_then(BridgeStatus::parse);
+    let region = draft
+        .region
+        .as_ref()
+        .map(|region| region.as_deref().and_then(Region::parse));
     let number_ids = draft.number_ids.as_ref().map(|ids| {
-        if ids.len() > MAX_NUMBER_IDS {
-            errors.add(
-                "number_ids",
-                format!("must hold at most {MAX_NUMBER_IDS} ids"),
-            );
-        }
-        if ids.iter().any(|id| *id <= 0) {
-            errors.add("number_ids", "must hold positive integer ids");
-        }
         let unique: BTreeSet<i64> = ids.iter().copied().collect();
         unique.into_iter().map(PhoneNumberId).collect()
     });
@@ -396,38 +415,28 @@ fn common_fields(draft: &BridgeDraft, errors: &mut ValidationErrors) -> CommonFi
     }
 }
 
-/// Length and control characters; `multiline` lets line breaks and tabs through.
-fn check_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    max_chars: usize,
-    multiline: bool,
-) {
-    let bad_control = if multiline {
-        value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    } else {
-        has_control_chars(value)
-    };
-    if bad_control {
-        errors.add(field, "must not contain control characters");
-    }
-    if value.chars().count() > max_chars {
-        errors.add(field, format!("must be at most {max_chars} characters"));
-    }
-    if !multiline && value.is_empty() {
-        errors.add(field, "must not be empty");
-    }
+/// What a client sent to connect or disconnect a configuration, checked for JSON
+/// types by the edge. The fields' rules are declared here (`validator`); which
+/// fields an operation takes is the operation's.
+#[derive(Debug, Default, Clone, Validate)]
+pub struct ConnectionDraft {
+    #[validate(range(min = 1, message = "must be a positive integer id"))]
+    pub provider_config_id: Option<i64>,
+    #[validate(custom(function = "rules::e164"))]
+    pub phone_number: Option<String>,
 }
 
-/// What a client sent to connect or disconnect a configuration, checked for JSON
-/// types by the edge.
-#[derive(Debug, Default, Clone)]
-pub struct ConnectionDraft {
-    pub provider_config_id: Option<i64>,
-    pub phone_number: Option<String>,
+impl ConnectionDraft {
+    /// The declared rules' messages for `field` (the operation takes it).
+    fn declared_errors(&self, field: &str, errors: &mut ValidationErrors) {
+        if let Err(declared) = rules::validate(self)
+            && let Some(messages) = declared.fields().get(field)
+        {
+            for message in messages {
+                errors.add(field, message.clone());
+            }
+        }
+    }
 }
 
 /// A valid connect request.
@@ -444,18 +453,15 @@ impl ConnectProvider {
     /// Every problem found, by field.
     pub fn validate(draft: ConnectionDraft) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let config = match draft.provider_config_id {
-            None => {
-                errors.add("provider_config_id", REQUIRED);
-                None
-            }
-            Some(id) if id <= 0 => {
-                errors.add("provider_config_id", "must be a positive integer id");
-                None
-            }
-            Some(id) => Some(ProviderConfigId(id)),
-        };
-        let number = phone_number(draft.phone_number.as_deref(), &mut errors);
+        if draft.provider_config_id.is_none() {
+            errors.add("provider_config_id", REQUIRED);
+        }
+        draft.declared_errors("provider_config_id", &mut errors);
+        let config = draft
+            .provider_config_id
+            .filter(|id| *id > 0)
+            .map(ProviderConfigId);
+        let number = phone_number(&draft, &mut errors);
         errors.into_result()?;
         match (config, number) {
             (Some(provider_config_id), Some(phone_number)) => Ok(Self {
@@ -484,7 +490,7 @@ impl DisconnectProvider {
         if draft.provider_config_id.is_some() {
             errors.add("provider_config_id", "Unknown field.");
         }
-        let number = phone_number(draft.phone_number.as_deref(), &mut errors);
+        let number = phone_number(&draft, &mut errors);
         errors.into_result()?;
         number
             .map(|phone_number| Self { phone_number })
@@ -492,18 +498,16 @@ impl DisconnectProvider {
     }
 }
 
-fn phone_number(text: Option<&str>, errors: &mut ValidationErrors) -> Option<E164> {
-    match text.map(E164::parse) {
-        None => {
-            errors.add("phone_number", REQUIRED);
-            None
-        }
-        Some(Ok(number)) => Some(number),
-        Some(Err(error)) => {
-            errors.add("phone_number", error.to_string());
-            None
-        }
+/// The required, strict E.164 `phone_number` of a connection request.
+fn phone_number(draft: &ConnectionDraft, errors: &mut ValidationErrors) -> Option<E164> {
+    if draft.phone_number.is_none() {
+        errors.add("phone_number", REQUIRED);
     }
+    draft.declared_errors("phone_number", errors);
+    draft
+        .phone_number
+        .as_deref()
+        .and_then(|text| E164::parse(text).ok())
 }
 
 #[cfg(test)]
@@ -511,6 +515,53 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_shared_rules_are_declared_on_the_drafts() {
+        // `validate()` is the derived one: without the derive or a rule, this fails.
+        let draft = BridgeDraft {
+            name: Some(String::new()),
+            description: Some(Some("line\nbreak\u{0}".into())),
+            status: Some("active".into()),
+            region: Some(Some("MARS".into())),
+            number_ids: Some(vec![0; MAX_NUMBER_IDS + 1]),
+            ..BridgeDraft::default()
+        };
+        let errors = rules::errors_from(&draft.validate().expect_err("invalid"));
+        assert_eq!(errors.fields()["name"], vec![rules::NOT_EMPTY]);
+        assert_eq!(errors.fields()["description"], vec![rules::NO_CONTROL]);
+        assert_eq!(
+            errors.fields()["status"],
+            vec!["must be one of ACTIVE, INACTIVE, DRAFT"]
+        );
+        assert_eq!(
+            errors.fields()["region"],
+            vec!["must be one of IN, US, EU, AUS, UAE, or null"]
+        );
+        assert_eq!(
+            errors.fields()["number_ids"],
+            vec![
+                "must hold at most 1000 ids".to_owned(),
+                "must hold positive integer ids".to_owned()
+            ]
+        );
+        let fine = BridgeDraft {
+            description: Some(Some("two\nlines\tok".into())),
+            region: Some(None),
+            ..BridgeDraft::default()
+        };
+        assert!(fine.validate().is_ok());
+        let connection = ConnectionDraft {
+            provider_config_id: Some(0),
+            phone_number: Some("+1 415 555 0100".into()),
+        };
+        let errors = rules::errors_from(&connection.validate().expect_err("invalid"));
+        assert_eq!(
+            errors.fields()["provider_config_id"],
+            vec!["must be a positive integer id"]
+        );
+        assert!(errors.has("phone_number"));
+    }
 
     #[test]
     fn slugs_follow_their_rules() {

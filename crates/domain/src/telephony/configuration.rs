@@ -18,6 +18,7 @@ use super::provider::{
 use super::{KeyId, Provider, ProviderCatalog, ProviderId, StoredSecret, Verification};
 use crate::identity::OrgId;
 use crate::shared::{NON_FIELD_ERRORS, Timestamp, ValidationErrors, has_control_chars};
+use crate::validation::{self as rules, Validate, ValidationError};
 
 /// The field that held the encrypted credential before fields were data (the
 /// binding of format-1 blobs, and what `auth_token` names on the wire).
@@ -28,7 +29,8 @@ pub const AUTH_TOKEN_FIELD: &str = "auth_token";
 pub struct ProviderConfigId(pub i64);
 
 /// A provider named by slug (`"twilio"`) or by id (`3` or `"3"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
 pub enum ProviderRef {
     Slug(String),
     Id(i64),
@@ -105,16 +107,32 @@ impl ProviderConfig {
 /// `None`; an explicit `null` for a nullable field is `Some(None)`. Credential fields
 /// travel in `credentials` by the names the client sent; `account_sid` and
 /// `auth_token` are shorthands for entries under those names.
-#[derive(Debug, Default)]
+///
+/// The fixed fields' rules are declared here (`validator`); the credential fields
+/// are the catalog's ([`Credentials::check`]).
+#[derive(Debug, Default, Validate)]
 pub struct ProviderConfigDraft {
+    #[validate(custom(function = "provider_ref_shape"))]
     pub provider: Option<ProviderRef>,
     pub account_sid: Option<String>,
     pub auth_token: Option<SecretString>,
     pub credentials: CredentialInput,
+    #[validate(
+        custom(function = "rules::no_control"),
+        custom(function = "rules::not_empty"),
+        custom(function = "rules::max_chars::<100>"),
+        custom(function = "rules::not_blank")
+    )]
     pub name: Option<String>,
     pub active: Option<bool>,
+    #[validate(custom(function = "rules::configuration_url"))]
     pub base_url: Option<Option<String>>,
+    #[validate(custom(function = "rules::configuration_url"))]
     pub sip_url: Option<Option<String>>,
+    #[validate(
+        custom(function = "rules::json_without_control"),
+        custom(function = "rules::json_max_bytes::<4096>")
+    )]
     pub meta_json: Option<Map<String, Value>>,
 }
 
@@ -142,12 +160,7 @@ impl ProviderConfigDraft {
     }
 }
 
-const NAME_MAX_CHARS: usize = 100;
-const URL_MAX_CHARS: usize = 255;
-const META_JSON_MAX_BYTES: usize = 4096;
-
 const REQUIRED: &str = "This field is required.";
-const NO_CONTROL: &str = "must not contain control characters";
 
 /// A valid create request.
 #[derive(Debug)]
@@ -194,10 +207,7 @@ impl CreateProviderConfig {
             Some(reference) => {
                 let found = reference.resolve(catalog);
                 if found.is_none() {
-                    errors.add(
-                        "provider",
-                        "must be the slug or id of a provider in the catalog",
-                    );
+                    errors.add("provider", UNKNOWN_PROVIDER);
                 }
                 found
             }
@@ -340,6 +350,22 @@ impl ProviderConfigChanges {
     }
 }
 
+/// The message of a `provider` that names no provider of the catalog.
+const UNKNOWN_PROVIDER: &str = "must be the slug or id of a provider in the catalog";
+
+/// A slug of 1 to 64 bytes without control characters (an id is any integer; the
+/// catalog decides whether it names a provider).
+fn provider_ref_shape(reference: &ProviderRef) -> Result<(), ValidationError> {
+    match reference {
+        ProviderRef::Slug(slug)
+            if slug.is_empty() || slug.len() > 64 || has_control_chars(slug) =>
+        {
+            Err(ValidationError::new("provider").with_message(UNKNOWN_PROVIDER.into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The field problems that do not depend on the provider.
 fn shape_errors(
     draft: &ProviderConfigDraft,
@@ -347,123 +373,13 @@ fn shape_errors(
     catalog: &ProviderCatalog,
 ) -> ValidationErrors {
     let mut errors = ValidationErrors::new();
-    if let Some(ProviderRef::Slug(slug)) = &draft.provider
-        && (slug.is_empty() || slug.len() > 64 || has_control_chars(slug))
-    {
-        errors.add(
-            "provider",
-            "must be the slug or id of a provider in the catalog",
-        );
-    }
-    if let Some(name) = &draft.name {
-        check_text(&mut errors, "name", name, NAME_MAX_CHARS);
-        if name.trim().is_empty() {
-            errors.add("name", "must not be blank");
-        }
+    // The fixed fields (name, URLs, meta_json), by their declared rules; then the
+    // credential fields, by the catalog's. Their names never overlap.
+    if let Err(fixed) = rules::validate(draft) {
+        errors.merge(fixed);
     }
     errors.merge(credentials.shape_errors(catalog));
-    for (field, url) in [("base_url", &draft.base_url), ("sip_url", &draft.sip_url)] {
-        if let Some(Some(url)) = url {
-            if has_control_chars(url) {
-                errors.add(field, NO_CONTROL);
-            } else if !is_allowed_url(url) {
-                errors.add(
-                    field,
-                    "must be an absolute https://, wss://, sip: or sips: URL of at most 255 characters",
-                );
-            } else if has_password(url) {
-                errors.add(
-                    field,
-                    "must not carry a password (user:password@); send secrets in auth_token, which is stored encrypted",
-                );
-            }
-        }
-    }
-    if let Some(meta) = &draft.meta_json {
-        if map_has_control_chars(meta) {
-            errors.add(
-                "meta_json",
-                "must not contain control characters in its strings",
-            );
-        }
-        let size = serde_json::to_vec(meta).map_or(usize::MAX, |bytes| bytes.len());
-        if size > META_JSON_MAX_BYTES {
-            errors.add("meta_json", "must be at most 4096 bytes when serialized");
-        }
-    }
     errors
-}
-
-fn check_text(errors: &mut ValidationErrors, field: &str, value: &str, max_chars: usize) {
-    if has_control_chars(value) {
-        errors.add(field, NO_CONTROL);
-    }
-    let chars = value.chars().count();
-    if chars == 0 {
-        errors.add(field, "must not be empty");
-    } else if chars > max_chars {
-        errors.add(field, format!("must be at most {max_chars} characters"));
-    }
-}
-
-fn is_allowed_url(url: &str) -> bool {
-    if url.chars().count() > URL_MAX_CHARS || url.chars().any(char::is_whitespace) {
-        return false;
-    }
-    let lower = url.to_ascii_lowercase();
-    for scheme in ["https://", "wss://"] {
-        if let Some(rest) = lower.strip_prefix(scheme) {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            return !host.is_empty() && !host.starts_with(':') && !host.starts_with('@');
-        }
-    }
-    for scheme in ["sip:", "sips:"] {
-        if let Some(rest) = lower.strip_prefix(scheme) {
-            return !rest.is_empty() && !rest.starts_with('/');
-        }
-    }
-    false
-}
-
-/// Whether an allowed URL carries a password in its user part
-/// (`https://user:password@host`, `sip:user:password@host`). Such URLs are stored
-/// and shown in clear, unlike `auth_token`, so they are refused; a user part alone
-/// (`sip:trunk@example.com`) is not a secret and stays valid.
-fn has_password(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    let userinfo = if let Some(rest) = ["https://", "wss://"]
-        .iter()
-        .find_map(|scheme| lower.strip_prefix(scheme))
-    {
-        // The authority ends at the path, query or fragment; the host follows the
-        // last `@` of it.
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
-    } else if let Some(rest) = ["sip:", "sips:"]
-        .iter()
-        .find_map(|scheme| lower.strip_prefix(scheme))
-    {
-        // RFC 3261: `sip:user:password@host:port;params?headers`; the user part
-        // cannot hold an unescaped `@`.
-        rest.split_once('@').map(|(userinfo, _)| userinfo)
-    } else {
-        None
-    };
-    userinfo.is_some_and(|userinfo| userinfo.contains(':'))
-}
-
-fn map_has_control_chars(map: &Map<String, Value>) -> bool {
-    map.iter()
-        .any(|(key, value)| has_control_chars(key) || value_has_control_chars(value))
-}
-
-fn value_has_control_chars(value: &Value) -> bool {
-    match value {
-        Value::String(text) => has_control_chars(text),
-        Value::Array(items) => items.iter().any(value_has_control_chars),
-        Value::Object(map) => map_has_control_chars(map),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
 }
 
 fn last_chars(text: &str, count: usize) -> String {
@@ -579,7 +495,47 @@ mod tests {
         let mut draft = twilio_draft();
         draft.auth_token = Some(SecretString::from("0123456789abcdef0123456789abcde\u{0}"));
         let errors = CreateProviderConfig::validate(draft, &catalog()).expect_err("invalid");
-        assert_eq!(errors.fields()["auth_token"], vec![NO_CONTROL.to_owned()]);
+        assert_eq!(
+            errors.fields()["auth_token"],
+            vec![rules::NO_CONTROL.to_owned()]
+        );
+    }
+
+    #[test]
+    fn the_fixed_fields_rules_are_declared_on_the_draft() {
+        // `validate()` is the derived one: without the derive or a rule, this fails.
+        let draft = ProviderConfigDraft {
+            provider: Some(ProviderRef::Slug("x".repeat(65))),
+            name: Some("  ".into()),
+            base_url: Some(Some("http://example.com".into())),
+            sip_url: Some(Some("sip:trunk:pw@example.com".into())),
+            meta_json: Some(Map::from_iter([(
+                "k".to_owned(),
+                Value::from("x".repeat(5000)),
+            )])),
+            ..ProviderConfigDraft::default()
+        };
+        let errors = rules::errors_from(&draft.validate().expect_err("invalid"));
+        assert_eq!(errors.fields()["provider"], vec![UNKNOWN_PROVIDER]);
+        assert_eq!(errors.fields()["name"], vec![rules::NOT_BLANK]);
+        assert_eq!(errors.fields()["base_url"], vec![rules::CONTRACT_URL]);
+        assert_eq!(errors.fields()["sip_url"], vec![rules::URL_PASSWORD]);
+        assert_eq!(
+            errors.fields()["meta_json"],
+            vec!["must be at most 4096 bytes when serialized"]
+        );
+        let draft = ProviderConfigDraft {
+            name: Some(format!("{}\u{1}", "n".repeat(100))),
+            base_url: Some(None),
+            ..ProviderConfigDraft::default()
+        };
+        let errors = rules::errors_from(&draft.validate().expect_err("invalid"));
+        assert_eq!(
+            errors.fields()["name"],
+            vec![rules::NO_CONTROL, "must be at most 100 characters"]
+        );
+        assert_eq!(errors.fields().len(), 1);
+        assert!(ProviderConfigDraft::default().validate().is_ok());
     }
 
     #[test]
@@ -590,7 +546,7 @@ mod tests {
             "sip:a@b",
             "SIPS:a@b",
         ] {
-            assert!(is_allowed_url(good), "{good}");
+            assert!(rules::contract_url(good).is_ok(), "{good}");
         }
         for bad in [
             "http://a",
@@ -600,9 +556,9 @@ mod tests {
             "https://a b",
             "/relative",
         ] {
-            assert!(!is_allowed_url(bad), "{bad}");
+            assert!(rules::contract_url(bad).is_err(), "{bad}");
         }
-        assert!(!is_allowed_url(&format!("https://{}", "a".repeat(250))));
+        assert!(rules::contract_url(&format!("https://{}", "a".repeat(250))).is_err());
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub use credentials::{
     CREDENTIALS_TABLE, CheckMode, CredentialInput, Credentials, SentValue, last4,
 };
 pub use key_rotation::{CredentialKeyRepository, CredentialSlot, SealedCredential};
-pub use number::{E164, E164Error, NumberPlacement, NumberState, PhoneNumber, PhoneNumberId};
+pub use number::{
+    E164, E164Error, NumberPlacement, NumberRequest, NumberState, PhoneNumber, PhoneNumberId,
+};
 pub use number_import::{
     ImportOutcome, ImportStoreError, ImportedNumber, MAX_IMPORTED_NUMBERS, NoNumberSource,
     NumberImportStore, NumberSource, NumberSourceError, importable_numbers,
@@ -56,7 +58,8 @@ pub use secret::{
     AssociatedData, CipherError, EnvelopeError, KeyId, SealedSecret, SecretCipher, StoredSecret,
 };
 pub use signatures::{
-    AccessTokenMinter, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook, WebhookSignatures,
+    AccessTokenMinter, AccessTokenRequest, LiveKitGrant, SIGNATURE_PROVIDERS, SignedWebhook,
+    WebhookSignatures,
 };
 pub use verification::{
     CredentialVerifier, CredentialsToVerify, NoCredentialVerifier, UnknownVerificationStatus,

@@ -11,6 +11,7 @@ use std::fmt;
 use super::ProviderConfigId;
 use crate::identity::OrgId;
 use crate::shared::Timestamp;
+use crate::validation::{self as rules, Validate};
 
 /// Database id of a phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,6 +32,14 @@ pub enum E164Error {
     Format,
     #[error("must not start with a country code of 0")]
     LeadingZero,
+}
+
+/// `POST /telephony/numbers/`: a strict E.164 number (its rule declared with
+/// `validator`; see [`crate::validation`]).
+#[derive(Debug, Validate)]
+pub struct NumberRequest<'a> {
+    #[validate(custom(function = "rules::e164"))]
+    pub number: &'a str,
 }
 
 impl E164 {
@@ -177,6 +186,28 @@ mod tests {
             assert_eq!(E164::parse(bad), Err(E164Error::Format), "{bad:?}");
         }
         assert_eq!(E164::parse("+04155550100"), Err(E164Error::LeadingZero));
+    }
+
+    #[test]
+    fn number_requests_carry_the_e164_rule() {
+        let errors = crate::validation::errors_from(
+            &NumberRequest {
+                number: "+0123456789",
+            }
+            .validate()
+            .expect_err("leading zero"),
+        );
+        assert_eq!(
+            errors.fields()["number"],
+            vec!["must not start with a country code of 0"]
+        );
+        assert!(
+            NumberRequest {
+                number: "+14155550100"
+            }
+            .validate()
+            .is_ok()
+        );
     }
 
     #[test]

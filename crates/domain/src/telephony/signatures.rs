@@ -4,6 +4,8 @@
 
 use secrecy::SecretString;
 
+use crate::validation::{self as rules, Validate};
+
 /// The providers whose webhook signatures can be checked, by catalog slug.
 pub const SIGNATURE_PROVIDERS: [&str; 1] = ["twilio"];
 
@@ -44,6 +46,24 @@ pub struct LiveKitGrant {
     pub can_publish_data: bool,
 }
 
+/// The texts of an access-token request (`identity`, `room`, `name`), their rule
+/// declared with `validator` (see [`crate::validation`]): 1 to 256 characters, no
+/// control character. An answer names the first field broken, in this order.
+#[derive(Debug, Validate)]
+pub struct AccessTokenRequest<'a> {
+    #[validate(custom(function = "rules::grant_text"))]
+    pub identity: Option<&'a str>,
+    #[validate(custom(function = "rules::grant_text"))]
+    pub room: Option<&'a str>,
+    #[validate(custom(function = "rules::grant_text"))]
+    pub name: Option<&'a str>,
+}
+
+impl AccessTokenRequest<'_> {
+    /// The fields in the order their errors take precedence.
+    pub const FIELDS: [&'static str; 3] = ["identity", "room", "name"];
+}
+
 /// Mints providers' access tokens (JWTs) from stored keys.
 pub trait AccessTokenMinter: Send + Sync {
     /// A LiveKit access token for `grant`, signed with `api_secret`, issued by
@@ -68,4 +88,37 @@ pub trait AccessTokenMinter: Send + Sync {
         issued_at: i64,
         expires_at: i64,
     ) -> SecretString;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::{GRANT_TEXT, errors_from};
+
+    #[test]
+    fn access_token_texts_carry_their_rule() {
+        // `validate()` is the derived one: without the derive or a rule, this fails.
+        let long = "r".repeat(257);
+        let errors = errors_from(
+            &AccessTokenRequest {
+                identity: Some(" "),
+                room: Some(&long),
+                name: Some("a\u{0}"),
+            }
+            .validate()
+            .expect_err("invalid"),
+        );
+        for field in AccessTokenRequest::FIELDS {
+            assert_eq!(errors.fields()[field], vec![GRANT_TEXT], "{field}");
+        }
+        assert!(
+            AccessTokenRequest {
+                identity: Some("agent-7"),
+                room: None,
+                name: None,
+            }
+            .validate()
+            .is_ok()
+        );
+    }
 }

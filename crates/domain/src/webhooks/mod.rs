@@ -6,6 +6,7 @@
 //! This module holds the entities, the ports, and the pure rules (event types,
 //! which endpoint receives what, target address policy, retry timing).
 
+pub mod request;
 pub mod retry;
 pub mod target;
 

@@ -16,10 +16,10 @@ use std::sync::LazyLock;
 
 use switchboard_application::credential_use::{SecretUse, UseContext};
 use switchboard_domain::identity::Scope;
-use switchboard_domain::shared::has_control_chars;
 use switchboard_domain::telephony::{
-    LiveKitGrant, ProviderCatalog, ProviderConfigId, SignedWebhook,
+    AccessTokenRequest, LiveKitGrant, ProviderCatalog, ProviderConfigId, SignedWebhook,
 };
+use switchboard_domain::validation;
 
 use crate::docs::schema::envelope;
 use crate::extract::auth::OrgGranted;
@@ -240,27 +240,34 @@ const MAX_TTL_SECONDS: i64 = 21_600;
 const DEFAULT_TTL_SECONDS: u32 = 600;
 const GRANT_FLAGS: [&str; 3] = ["can_publish", "can_subscribe", "can_publish_data"];
 
-/// A name of 1 to 256 characters without control characters.
-fn text_field(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(text)
-            if text.trim().is_empty() || text.chars().count() > 256 || has_control_chars(&text) =>
-        {
-            Err(ApiError::invalid(
-                name,
-                "must be 1 to 256 characters without control characters",
-            ))
+/// The declared rules of the request's texts ([`AccessTokenRequest`]); an answer
+/// names the first field broken.
+fn check_texts(request: &AccessTokenRequest<'_>) -> Result<(), ApiError> {
+    let Err(errors) = validation::validate(request) else {
+        return Ok(());
+    };
+    for field in AccessTokenRequest::FIELDS {
+        if let Some(message) = errors.fields().get(field).and_then(|m| m.first()) {
+            return Err(ApiError::invalid(field, message));
         }
-        other => Ok(other),
     }
+    Err(ApiError::Validation(errors))
 }
 
 /// The grant and lifetime of an access-token body.
 fn access_token_request(body: &Map<String, Value>) -> Result<(LiveKitGrant, u32), ApiError> {
     let mut fields = ACCESS_TOKEN_FIELDS.read(body)?;
-    let identity = text_field("identity", fields.text("identity"))?.unwrap_or_default();
-    let room = text_field("room", fields.text("room"))?;
-    let name = text_field("name", fields.text("name"))?;
+    let (identity, room, name) = (
+        fields.text("identity"),
+        fields.text("room"),
+        fields.text("name"),
+    );
+    check_texts(&AccessTokenRequest {
+        identity: identity.as_deref(),
+        room: room.as_deref(),
+        name: name.as_deref(),
+    })?;
+    let identity = identity.unwrap_or_default();
     let ttl = fields
         .integer("ttl_seconds")
         .and_then(|ttl| u32::try_from(ttl).ok())

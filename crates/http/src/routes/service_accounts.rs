@@ -9,8 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Value, json};
 use switchboard_application::service_accounts::ServiceAccountView;
-use switchboard_domain::identity::{Role, ServiceAccount, ServiceAccountId, TokenId, TokenRecord};
+use switchboard_domain::identity::{
+    Role, ServiceAccount, ServiceAccountId, ServiceAccountRequest, TokenId, TokenRecord,
+};
 use switchboard_domain::telephony::ProviderCatalog;
+use switchboard_domain::validation;
 
 use crate::docs::schema::{envelope, list_envelope, object, schema_ref, text};
 use crate::extract::auth::{OrgActor, OrgGranted};
@@ -93,8 +96,6 @@ static TOKEN_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
     ])
 });
 
-const ROLE_MESSAGE: &str = "must be one of admin, member, viewer";
-
 fn account_id(raw: &str) -> ServiceAccountId {
     ServiceAccountId(positive_id(raw).unwrap_or(0))
 }
@@ -108,11 +109,19 @@ async fn create(
     let body = read_json_object(&req, payload, BodyLimits::of(&state)).await?;
     let mut fields = ACCOUNT_FIELDS.read(&body)?;
     let name = fields.text("name").unwrap_or_default();
-    let role = fields
-        .text("role")
-        .and_then(|role| role.parse::<Role>().ok())
-        .filter(|role| *role != Role::Owner)
-        .ok_or_else(|| ApiError::invalid("role", ROLE_MESSAGE))?;
+    let role_name = fields.text("role").unwrap_or_default();
+    // The role is checked here, before the name (the service checks the name): an
+    // answer names one problem, the role's first.
+    if let Err(errors) = validation::validate(&ServiceAccountRequest {
+        name: &name,
+        role: &role_name,
+    }) && errors.has("role")
+    {
+        return Err(ApiError::invalid("role", validation::SERVICE_ACCOUNT_ROLE));
+    }
+    let role = role_name
+        .parse::<Role>()
+        .map_err(|()| ApiError::invalid("role", validation::SERVICE_ACCOUNT_ROLE))?;
     let work = {
         let (service, actor) = (state.service_accounts.clone(), actor.clone());
         async move {

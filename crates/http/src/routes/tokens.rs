@@ -19,8 +19,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use switchboard_application::identity::{IssuedToken, LoginError};
 use switchboard_application::limits::LoginThrottleError;
-use switchboard_domain::identity::{Email, TokenId, TokenRecord};
+use switchboard_domain::identity::{LoginRequest, TokenId, TokenRecord};
 use switchboard_domain::shared::NON_FIELD_ERRORS;
+use switchboard_domain::validation;
 
 use crate::docs::schema::{
     envelope, header, list_envelope, object, request_id_header, schema_ref, text,
@@ -122,11 +123,8 @@ static TOKEN_FIELDS: LazyLock<FieldTable> = LazyLock::new(|| {
 /// 400 past 254 characters: nothing longer is an address, and nothing longer may
 /// become a throttle key.
 fn normalized_email(email: &str) -> Result<String, ApiError> {
-    let normalized = email.trim().to_lowercase();
-    if normalized.chars().count() > Email::MAX_LEN {
-        return Err(ApiError::invalid("email", "must be at most 254 characters"));
-    }
-    Ok(normalized)
+    validation::validate(&LoginRequest { email }).map_err(ApiError::Validation)?;
+    Ok(email.trim().to_lowercase())
 }
 
 async fn login(
@@ -370,6 +368,8 @@ pub(crate) fn routes() -> Vec<RouteSpec> {
 
 #[cfg(test)]
 mod tests {
+    use switchboard_domain::identity::Email;
+
     use super::*;
 
     #[test]

@@ -35,13 +35,13 @@ pub const MAX_PAGES: usize = 1000;
 /// The providers whose numbers can be imported, by catalog slug.
 pub const IMPORT_PROVIDERS: [&str; 3] = ["twilio", "telnyx", "plivo"];
 
-/// The base URL of `provider`'s API: the one place the import reads the settings.
+/// The base URL of `provider`'s API: the one place the import reads the settings
+/// (the verification settings' map by slug, [`VerifierSettings::base_url`]).
 fn base_url<'a>(settings: &'a VerifierSettings, provider: &str) -> Option<&'a str> {
-    match provider {
-        "twilio" => Some(&settings.twilio_base_url),
-        "telnyx" => Some(&settings.telnyx_base_url),
-        "plivo" => Some(&settings.plivo_base_url),
-        _ => None,
+    if IMPORT_PROVIDERS.contains(&provider) {
+        settings.base_url(provider)
+    } else {
+        None
     }
 }
 
