@@ -520,6 +520,24 @@ impl RotationService {
         }
     }
 
+    /// Until when the live previous version of configuration `id` of the actor's
+    /// organization stays valid (`None`: there is none). Opens nothing (for pages
+    /// that show the overlap).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    pub fn previous_until(
+        &self,
+        actor: &Actor,
+        id: ProviderConfigId,
+    ) -> Result<Option<Timestamp>, RepositoryError> {
+        let now = self.configs.clock().now();
+        Ok(self
+            .repository
+            .live_previous(actor.org_id, id, now)?
+            .and_then(|previous| previous.expires_at))
+    }
+
     /// The live previous version of `config`, opened (for reveal and signature
     /// checks). `Ok(None)` when there is none (an expired one not yet swept is none).
     ///

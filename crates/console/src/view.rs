@@ -6,9 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, LOCATION};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
+use std::collections::BTreeMap;
 use switchboard_application::identity::Caller;
 use switchboard_domain::identity::Role;
-use switchboard_domain::shared::{RepositoryError, Timestamp};
+
+use switchboard_domain::shared::{NON_FIELD_ERRORS, RepositoryError, Timestamp, ValidationErrors};
 use switchboard_http::AppState;
 
 use crate::assets::{AssetUrls, urls};
@@ -237,8 +239,114 @@ impl Nav {
 
     /// Whether the person may read the organization's audit log.
     pub(crate) fn reads_audit(&self) -> bool {
+        self.manages()
+    }
+
+    /// Whether the person manages the organization (owners and admins: service
+    /// accounts, webhooks, the audit log).
+    pub(crate) fn manages(&self) -> bool {
         matches!(self.role, "owner" | "admin")
     }
+}
+
+/// The messages of a refused form: each next to its field, the rest on top.
+#[derive(Debug, Default)]
+pub(crate) struct FormErrors {
+    fields: BTreeMap<String, Vec<String>>,
+    /// Messages that concern no field of the form.
+    pub(crate) general: Vec<String>,
+}
+
+impl FormErrors {
+    /// The service's field messages, placed on the form's `fields`; a message for
+    /// another name goes on top, prefixed with that name.
+    pub(crate) fn placed(errors: &ValidationErrors, fields: &[&str]) -> Self {
+        let mut placed = Self::default();
+        for (name, messages) in errors.fields() {
+            if fields.contains(&name.as_str()) {
+                placed
+                    .fields
+                    .entry(name.clone())
+                    .or_default()
+                    .extend(messages.iter().cloned());
+            } else if name == NON_FIELD_ERRORS {
+                placed.general.extend(messages.iter().cloned());
+            } else {
+                placed
+                    .general
+                    .extend(messages.iter().map(|message| format!("{name}: {message}")));
+            }
+        }
+        placed
+    }
+
+    /// With `message` next to `field`.
+    pub(crate) fn on(mut self, field: &str, message: &str) -> Self {
+        self.fields
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.to_owned());
+        self
+    }
+
+    /// With `message` on top of the form.
+    pub(crate) fn above(mut self, message: &str) -> Self {
+        self.general.push(message.to_owned());
+        self
+    }
+
+    /// The messages of `field` (for templates).
+    pub(crate) fn of(&self, field: &str) -> &[String] {
+        self.fields.get(field).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `field` has a message (for templates).
+    pub(crate) fn has(&self, field: &str) -> bool {
+        !self.of(field).is_empty()
+    }
+
+    /// Whether nothing was refused.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_empty()
+    }
+}
+
+/// One option of a select or a group of checkboxes.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub(crate) value: &'static str,
+    pub(crate) chosen: bool,
+}
+
+impl Choice {
+    pub(crate) fn new(value: &'static str, chosen: bool) -> Self {
+        Self { value, chosen }
+    }
+}
+
+/// A secret shown once, on the page that answers the form that made it.
+#[derive(Debug)]
+pub(crate) struct ShownOnce {
+    /// The heading, e.g. `Token “ci” created`.
+    pub(crate) heading: String,
+    /// The label of the read-only input.
+    pub(crate) label: &'static str,
+    /// The input's id.
+    pub(crate) input_id: &'static str,
+    pub(crate) value: String,
+}
+
+/// Page `page` of `items` listed in full by a service, and how many there are.
+pub(crate) fn page_of<T>(items: Vec<T>, page: u32) -> (Vec<T>, u64) {
+    let total = items.len() as u64;
+    let start =
+        usize::try_from(page.saturating_sub(1).saturating_mul(PAGE_SIZE)).unwrap_or(usize::MAX);
+    let items = items
+        .into_iter()
+        .skip(start)
+        .take(PAGE_SIZE as usize)
+        .collect();
+    (items, total)
 }
 
 /// The pagination bar of a list.
@@ -288,6 +396,15 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
         "activated" => "Activated.",
         "deactivated" => "Deactivated.",
         "added" => "Added.",
+        "enabled" => "Enabled.",
+        "disabled" => "Disabled.",
+        "test-sent" => "Test event sent: its delivery is listed below.",
+        "retried" => "The delivery will be tried again shortly.",
+        "rotation-started" => "Rotation started: the new secret is pending.",
+        "rotation-verified" => "The provider's verdict on the pending secret is below.",
+        "rotation-promoted" => "Promoted: the new secret is current.",
+        "rotation-cancelled" => "Rotation cancelled: its secret is erased.",
+        "overlap-ended" => "The overlap has ended: only the current secret is valid.",
         "password" => "Your password is set.",
         "link" => "Signed in with a one-time link. Set a password to sign in next time.",
         _ => return None,
@@ -317,6 +434,34 @@ mod tests {
         assert_eq!(page_number(Some("-3")), 1);
         assert_eq!(page_number(Some("x")), 1);
         assert_eq!(page_number(Some("7")), 7);
+    }
+
+    #[test]
+    fn pages_of_full_lists_are_slices() {
+        let items: Vec<u32> = (0..45).collect();
+        let (first, total) = page_of(items.clone(), 1);
+        assert_eq!((first.len(), first[0], total), (20, 0, 45));
+        let (last, _) = page_of(items.clone(), 3);
+        assert_eq!(last, vec![40, 41, 42, 43, 44]);
+        assert!(page_of(items, 9).0.is_empty());
+    }
+
+    #[test]
+    fn form_errors_go_next_to_their_fields_or_on_top() {
+        let mut errors = ValidationErrors::new();
+        errors.add("url", "must be an https:// URL");
+        errors.add("secret_thing", "is wrong");
+        errors.add(NON_FIELD_ERRORS, "conflict");
+        let placed = FormErrors::placed(&errors, &["url", "description"]);
+        assert_eq!(placed.of("url"), ["must be an https:// URL".to_owned()]);
+        assert!(placed.has("url") && !placed.has("description"));
+        assert_eq!(
+            placed.general,
+            vec!["conflict".to_owned(), "secret_thing: is wrong".to_owned()]
+        );
+        assert!(FormErrors::default().is_empty());
+        let added = FormErrors::default().on("name", "too long").above("limit");
+        assert_eq!((added.of("name").len(), added.general.len()), (1, 1));
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod spec;
 mod state;
 mod wire;
 
-pub use middleware::metrics::{process_metrics, prometheus, track_requests};
+pub use middleware::metrics::{count_secret_use, process_metrics, prometheus, track_requests};
 pub use middleware::normalize::normalize_path;
 pub use middleware::request_id::request_id_middleware;
 pub use routes::health::metrics_endpoint;

@@ -2,8 +2,11 @@
 // start, create a Twilio and a SIP configuration through the forms (a bad value is
 // held by the browser and, with the browser's check bypassed, by the server, its
 // message next to the field), verify against the local provider stand-in, connect a
-// number and see what blocks a delete, create and revoke a token, a viewer sees no
-// write control and a forged POST is refused, sign-out ends the session; every page
+// number and see what blocks a delete, create and revoke a token, a service account
+// with a scoped token (shown once) revoked, a webhook endpoint pointing at a local
+// receiver (secret shown once, test event delivered and signed, listed, retried), a
+// staged rotation (a new secret pending, verified, promoted with an overlap, the
+// overlap ended), numbers imported from the Twilio account, a viewer sees no write control and a forged POST is refused, sign-out ends the session; every page
 // passes axe-core's rules with no serious or critical violation; no request leaves
 // 127.0.0.1; screenshots go to docs/console/.
 //
@@ -14,11 +17,15 @@
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const crypto = require("node:crypto");
+const http = require("node:http");
 const { spawn, spawnSync } = require("node:child_process");
 const { withBrowser, check, isLocal } = require(process.env.SWITCHBOARD_BROWSER_LIB);
 
 const SID = "AC" + "0123456789abcdef".repeat(2);
 const TOKEN = "f".repeat(28) + "9f3c";
+// The secret a staged rotation brings in (the stand-in accepts both).
+const NEW_TOKEN = "e".repeat(28) + "7b2d";
 const SHOTS = path.join("docs", "console");
 const results = { passed: 0, failed: 0 };
 
@@ -84,7 +91,7 @@ function watch(page, seen) {
         // The sentinel secret never travels back in any answer.
         try {
             const body = await response.text();
-            if (body.includes(TOKEN)) {
+            if (body.includes(TOKEN) || body.includes(NEW_TOKEN)) {
                 seen.leaks.push(response.url());
             }
         } catch {
@@ -109,17 +116,56 @@ async function axe(a11y, url) {
     return violations;
 }
 
+/// A webhook receiver on a free port of 127.0.0.1: keeps every request, answers 200.
+function receiver() {
+    const received = [];
+    const server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (chunk) => { body += chunk; });
+        req.on("end", () => {
+            received.push({ headers: req.headers, body });
+            res.writeHead(200).end();
+        });
+    });
+    return new Promise((resolve) => {
+        server.listen(0, "127.0.0.1", () => {
+            resolve({ url: `http://127.0.0.1:${server.address().port}/hook`, received, close: () => server.close() });
+        });
+    });
+}
+
+/// Waits until `count` requests arrived at `hook` (30 s at most).
+async function arrived(hook, count) {
+    for (let i = 0; i < 300 && hook.received.length < count; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    check(hook.received.length >= count, `${hook.received.length} of ${count} deliveries arrived`);
+    return hook.received;
+}
+
+/// Whether a delivery carries a Standard Webhooks signature under `secret`.
+function signedWith(delivery, secret) {
+    const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+    const content = `${delivery.headers["webhook-id"]}.${delivery.headers["webhook-timestamp"]}.${delivery.body}`;
+    const expected = crypto.createHmac("sha256", key).update(content).digest("base64");
+    return String(delivery.headers["webhook-signature"] || "").split(" ").includes(`v1,${expected}`);
+}
+
 async function main() {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-console-"));
     fs.mkdirSync(SHOTS, { recursive: true });
     const standIn = await start(process.env.SWITCHBOARD_STAND_IN_BIN,
-        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`], {}, /listening on (http:\/\/\S+)/);
+        ["--port", "0", "--accept", `twilio:${SID}:${TOKEN}`, "--accept", `twilio:${SID}:${NEW_TOKEN}`,
+            "--numbers", `${SID}:+14155550111,+14155550112`], {}, /listening on (http:\/\/\S+)/);
     const env = {
         SWITCHBOARD__DATA_DIR: work,
         SWITCHBOARD__SERVER__PORT: "0",
         SWITCHBOARD__VERIFY__TWILIO_BASE_URL: standIn.match[1],
         SWITCHBOARD__LOG__LEVEL: "warn",
+        // The webhook receiver of the test listens on loopback.
+        SWITCHBOARD__WEBHOOKS__ALLOW_PRIVATE_TARGETS: "true",
     };
+    const hook = await receiver();
     delete process.env.SWITCHBOARD_PROFILE;
     delete process.env.SWITCHBOARD__DATABASE__URL;
     const server = await start(process.env.SWITCHBOARD_BIN, [], env,
@@ -243,6 +289,29 @@ async function main() {
                 await page.screenshot({ path: path.join(SHOTS, "configurations.png"), fullPage: true });
             });
 
+            await step("staged rotation: a new secret pending, verified, promoted with an overlap, the overlap ended", async () => {
+                await page.goto(`${org}/configurations`);
+                await page.click("text=Twilio main");
+                const url = page.url();
+                check(await page.$eval("#r-auth_token", (e) => e.type) === "password", "the new secret's input is write-only");
+                await page.fill("#r-auth_token", NEW_TOKEN);
+                await page.click("text=Start a rotation");
+                await page.waitForSelector("#pending-rotation");
+                check((await page.textContent("#pending-rotation")).includes("7b2d"), "the new secret's last four");
+                await page.click("text=Verify the pending secret");
+                await page.waitForSelector("#pending-rotation .badge-valid");
+                await page.fill("#r-keep", "3600");
+                await page.check("#r-require");
+                await page.click("text=Promote the pending secret");
+                await page.waitForSelector("#overlap");
+                check((await page.textContent("main")).includes("••••7b2d"), "the new secret is current");
+                await a11yWith(url);
+                await page.screenshot({ path: path.join(SHOTS, "rotation.png"), fullPage: true });
+                await page.click("text=End the overlap now");
+                await page.waitForSelector("text=The overlap has ended");
+                check(!(await page.$("#overlap")), "no overlap left");
+            });
+
             let configUrl;
             await step("a number on a bridge, connected to the Twilio configuration", async () => {
                 await page.goto(`${org}/numbers`);
@@ -261,6 +330,19 @@ async function main() {
                 await page.waitForSelector("text=Disconnect");
                 await a11yWith(page.url());
                 await page.screenshot({ path: path.join(SHOTS, "bridge.png"), fullPage: true });
+            });
+
+            await step("numbers imported from the Twilio configuration's account", async () => {
+                await page.goto(`${org}/numbers`);
+                await page.selectOption("#f-import-config", { label: "Twilio main" });
+                await page.click("#import-form button[type=submit]");
+                await page.waitForSelector("#import-result");
+                const result = await page.textContent("#import-result");
+                check(result.includes("Imported 2 new numbers"), result);
+                const text = await page.textContent("main");
+                check(text.includes("+14155550111") && text.includes("+14155550112"), "imported numbers listed");
+                await a11yWith(`${org}/numbers`);
+                await page.screenshot({ path: path.join(SHOTS, "numbers.png"), fullPage: true });
             });
 
             await step("deleting a connected configuration shows what blocks it", async () => {
@@ -293,6 +375,85 @@ async function main() {
                 await page.screenshot({ path: path.join(SHOTS, "tokens.png"), fullPage: true });
             });
 
+            let accountUrl;
+            await step("a service account with a scoped token: shown once, gone on reload, revoked", async () => {
+                await page.goto(`${org}/service-accounts`);
+                await a11yWith(page.url());
+                await page.fill("#f-name", "call runtime");
+                await page.selectOption("#f-role", "member");
+                await page.click("text=Create service account");
+                await page.waitForSelector("text=Created.");
+                accountUrl = page.url().replace(/\?.*$/, "");
+                // A member account is offered the scopes a member may use, no more.
+                check(await page.$("input[value='webhooks:manage']") === null, "no scope beyond the role");
+                await page.fill("#f-name", "runtime");
+                await page.check("input[name=scopes][value='bridges:read']");
+                await page.check("input[name=scopes][value='credentials:use']");
+                await page.fill("#f-expires", "30");
+                await page.click("#sa-token-form button[type=submit]");
+                const token = await page.inputValue("#new-token");
+                check(token.startsWith("sbt_"), "token shown");
+                const headers = { Authorization: `Token ${token}`, "Org-Handle": "default" };
+                const numbers = await page.request.get(`${base}/api/v2/platform/telephony/numbers/`, { headers });
+                check(numbers.status() === 200, `the token reads numbers: ${numbers.status()}`);
+                const configs = await page.request.get(`${base}/api/v2/platform/telephony/providers-configurations/`, { headers });
+                check(configs.status() === 403, `and nothing outside its scopes: ${configs.status()}`);
+                // Reload: the address of the answer leads to the account's page, without the token.
+                await page.goto(page.url());
+                check(page.url() === accountUrl, `reloaded to ${page.url()}`);
+                check(!(await page.content()).includes(token), "not shown again");
+                check((await page.textContent("main")).includes("credentials:use"), "scopes listed");
+                await a11yWith(accountUrl);
+                await page.screenshot({ path: path.join(SHOTS, "service-account.png"), fullPage: true });
+                await page.click("button[aria-label^='Revoke runtime']");
+                await page.waitForSelector("text=Revoked.");
+                const after = await page.request.get(`${base}/api/v2/platform/telephony/numbers/`, { headers });
+                check(after.status() === 401, "revoked at once");
+            });
+
+            let endpointUrl;
+            await step("a webhook endpoint to a local receiver: secret once, test event delivered, listed, retried", async () => {
+                await page.goto(`${org}/webhooks`);
+                await a11yWith(page.url());
+                await page.fill("#f-url", "ftp://hooks.example.com/x");
+                await page.$eval("#webhook-form", (form) => { form.noValidate = true; });
+                await page.click("text=Create endpoint");
+                await page.waitForSelector("#e-url");
+                check((await page.textContent("#e-url")).includes("https://"), "the service's message next to the URL");
+                await page.fill("#f-url", hook.url);
+                await page.fill("#f-description", "ops alerts");
+                await page.check("input[name=event_types][value='number.created']");
+                await page.click("text=Create endpoint");
+                const secret = await page.inputValue("#new-secret");
+                check(secret.startsWith("whsec_"), "secret shown");
+                endpointUrl = `${base}${await page.getAttribute("#webhook-form", "action")}`;
+                await page.goto(endpointUrl);
+                check(!(await page.content()).includes(secret), "the secret is not shown again");
+                await page.click("text=Send test event");
+                await page.waitForSelector("text=Test event sent");
+                const first = (await arrived(hook, 1))[0];
+                check(signedWith(first, secret), "signed with the secret shown once");
+                check(JSON.parse(first.body).type === "webhook.test", "a test event");
+                for (let i = 0; i < 100 && !(await page.$(".badge-succeeded")); i += 1) {
+                    await new Promise((resolve) => setTimeout(resolve, 200));
+                    await page.goto(endpointUrl);
+                }
+                check(await page.$(".badge-succeeded"), "the delivery is listed as succeeded");
+                check((await page.textContent("main")).includes(first.headers["webhook-id"]), "with its event id");
+                await page.click("button[aria-label^='Retry delivery']");
+                await page.waitForSelector("text=tried again");
+                const both = await arrived(hook, 2);
+                check(both[1].headers["webhook-id"] === first.headers["webhook-id"], "a retry keeps the event id");
+                await a11yWith(endpointUrl);
+                await page.goto(endpointUrl);
+                await page.screenshot({ path: path.join(SHOTS, "webhook.png"), fullPage: true });
+                await page.goto(`${org}/webhooks`);
+                await page.screenshot({ path: path.join(SHOTS, "webhooks.png"), fullPage: true });
+                await page.click("text=Every event of the organization");
+                check((await page.textContent("main")).includes("number.created"), "the events feed lists the changes");
+                await a11yWith(page.url());
+            });
+
             await step("the audit log passes axe", async () => {
                 await page.goto(`${org}/audit`);
                 check((await page.textContent("main")).includes("verified"), "events listed");
@@ -306,6 +467,9 @@ async function main() {
                 const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
                 check(overflow <= 1, `no sideways scrolling (${overflow}px)`);
                 await page.screenshot({ path: path.join(SHOTS, "phone.png"), fullPage: true });
+                await page.goto(endpointUrl);
+                const endpointOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+                check(endpointOverflow <= 1, `no sideways scrolling on the endpoint page (${endpointOverflow}px)`);
                 await page.setViewportSize({ width: 1280, height: 900 });
             });
 
@@ -329,6 +493,18 @@ async function main() {
                     form: { csrf, confirm: "yes" }, headers: { Origin: base },
                 });
                 check(forged.status() === 403, `forged delete answered ${forged.status()}`);
+                const nav = await viewer.textContent("nav.sections");
+                check(!nav.includes("Service accounts") && !nav.includes("Webhooks"), "no service-account or webhook link");
+                const accounts = await viewer.goto(accountUrl);
+                check(accounts.status() === 403, `a viewer's service-account page: ${accounts.status()}`);
+                for (const [action, form] of [
+                    [`${endpointUrl}/test`, { csrf }],
+                    [`${endpointUrl}/delete`, { csrf, confirm: "yes" }],
+                    [`${accountUrl}/tokens`, { csrf, name: "stolen", scopes: "bridges:read" }],
+                ]) {
+                    const answer = await viewer.request.post(action, { form, headers: { Origin: base } });
+                    check(answer.status() === 403, `forged ${action} answered ${answer.status()}`);
+                }
                 await viewerContext.close();
             });
 
@@ -356,6 +532,7 @@ async function main() {
     } finally {
         server.child.kill("SIGTERM");
         standIn.child.kill("SIGTERM");
+        hook.close();
         console.log(`console browser tests: ${results.passed} passed, ${results.failed} failed`);
     }
 }

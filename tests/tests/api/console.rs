@@ -19,25 +19,25 @@ use switchboard_test_support::{
     Backend, PASSWORD, TestApp, TestUser, on_both_backends, spawn_app, twilio_sid, twilio_token,
 };
 
-const SESSION: &str = "__Host-sb_session";
+pub(crate) const SESSION: &str = "__Host-sb_session";
 const LOGIN: &str = "__Host-sb_login";
 
 /// A cookie-keeping client that does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
 /// An answer as the browser saw it.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -53,7 +53,7 @@ impl Page {
     }
 
     /// The value of hidden input `name` (the first one).
-    fn hidden(&self, name: &str) -> String {
+    pub(crate) fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self.html.find(&marker).expect("hidden input present") + marker.len();
         let end = self.html[start..].find('"').expect("value closes");
@@ -80,7 +80,7 @@ impl Browser {
             .map(|(_, value)| value.clone())
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: Method,
         path: &str,
@@ -120,11 +120,11 @@ impl Browser {
         page
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None, &[]).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form), &[]).await
     }
 
@@ -140,7 +140,7 @@ impl Browser {
     }
 }
 
-fn assert_defences(page: &Page) {
+pub(crate) fn assert_defences(page: &Page) {
     let csp = page.header("content-security-policy");
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(csp.contains("script-src 'self'"), "{csp}");
@@ -154,7 +154,7 @@ fn assert_defences(page: &Page) {
     assert_eq!(page.header("cache-control"), "no-store");
 }
 
-async fn signed_in(app: &TestApp, user: &TestUser) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, user: &TestUser) -> Browser {
     signed_in_with(app, &user.email, PASSWORD).await
 }
 

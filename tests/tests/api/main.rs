@@ -11,6 +11,7 @@ mod bridge_audit;
 mod bridges;
 mod concurrency;
 mod console;
+mod console_admin;
 mod credentials;
 mod deployment;
 mod hardening;

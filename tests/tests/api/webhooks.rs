@@ -31,13 +31,13 @@ const ENDPOINTS: &str = "/webhooks/endpoints/";
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: http::HeaderMap,
     body: Vec<u8>,
 }
 
 impl Received {
-    fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         self.headers
             .get("webhook-id")
             .and_then(|value| value.to_str().ok())
@@ -49,7 +49,7 @@ impl Received {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 
-    fn verifies_with(&self, secret: &str) -> bool {
+    pub(crate) fn verifies_with(&self, secret: &str) -> bool {
         standardwebhooks::Webhook::new(secret)
             .expect("a Standard Webhooks secret")
             .verify(&self.body, &self.headers)
@@ -65,8 +65,8 @@ struct ReceiverState {
 }
 
 /// A webhook receiver on a free loopback port.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     state: Arc<ReceiverState>,
     handle: actix_web::dev::ServerHandle,
 }
@@ -103,7 +103,7 @@ async fn receive(
 }
 
 impl Receiver {
-    async fn start(script: &[u16]) -> Self {
+    pub(crate) async fn start(script: &[u16]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("address").port();
         let state = Arc::new(ReceiverState {
@@ -134,7 +134,7 @@ impl Receiver {
     }
 
     /// Waits until `count` requests arrived (a test failure after 60 s).
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<Received> {
         let start = Instant::now();
         loop {
             let received = self.received();
@@ -150,7 +150,7 @@ impl Receiver {
         }
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.handle.stop(true).await;
     }
 }

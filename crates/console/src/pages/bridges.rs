@@ -16,8 +16,8 @@ use switchboard_domain::telephony::{
     BridgeDetail, BridgeDraft, ConnectionDraft, NumberFilter, NumberState, Region,
 };
 
-use super::{FormFields, field, filled};
-use crate::session::{self, Session, context};
+use super::{FormFields, ListQuery, field, filled, org_session};
+use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
 #[derive(Debug)]
@@ -47,18 +47,6 @@ struct BridgesPage {
     pager: Pager,
     regions: Vec<&'static str>,
     typed: Typed,
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    page: Option<String>,
-    done: Option<String>,
-}
-
-async fn org_session(req: &HttpRequest, org: &str) -> Result<Session, PageError> {
-    let session = session::require(req, Some(org)).await?;
-    session.actor()?;
-    Ok(session)
 }
 
 async fn list_page(

@@ -10,6 +10,7 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 use switchboard_application::audit::{ListAuditEventsQuery, ProviderConfigHistoryError};
+use switchboard_application::credential_use::SecretUse;
 use switchboard_application::telephony::{
     CreateProviderConfigError, CredentialCheckFailure, DeleteProviderConfigError,
     GetProviderConfigError, ListProviderConfigsError, ListProviderConfigsQuery,
@@ -22,8 +23,9 @@ use switchboard_domain::telephony::{
     ProviderConfigDraft, ProviderConfigId, ProviderRef, SentValue,
 };
 
-use super::{FormFields, field, filled};
-use crate::session::{self, Session, context};
+use super::rotations::{RotationForm, RotationPanel, panel};
+use super::{FormFields, field, filled, org_session};
+use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
 /// One input of a configuration form.
@@ -169,7 +171,7 @@ fn html_pattern(pattern: &str) -> String {
 /// name, as if sent inside `credentials` (so errors come back under the inputs'
 /// names). Empty inputs are not sent; integers go as integers. When `current` is
 /// given (an edit), public fields equal to the stored value are left out too.
-fn credentials_from_form(
+pub(super) fn credentials_from_form(
     provider: &Provider,
     form: &[(String, String)],
     current: Option<&ProviderConfig>,
@@ -239,7 +241,7 @@ fn form_inputs(provider: &Provider, editing: bool) -> Vec<Input> {
 }
 
 /// Places the service's messages next to their inputs; the rest goes on top.
-fn place_errors(inputs: &mut [Input], errors: &ValidationErrors) -> Vec<String> {
+pub(super) fn place_errors(inputs: &mut [Input], errors: &ValidationErrors) -> Vec<String> {
     let mut general = Vec::new();
     for (name, messages) in errors.fields() {
         match inputs.iter_mut().find(|input| input.name == *name) {
@@ -380,13 +382,6 @@ struct ListQuery {
     done: Option<String>,
 }
 
-/// The organization's session for a page of `org`.
-async fn org_session(req: &HttpRequest, org: &str) -> Result<Session, PageError> {
-    let session = session::require(req, Some(org)).await?;
-    session.actor()?;
-    Ok(session)
-}
-
 async fn list(
     req: HttpRequest,
     org: web::Path<String>,
@@ -493,7 +488,7 @@ async fn new_form(
 }
 
 /// The options of a console write.
-fn options(verify: bool) -> WriteOptions {
+pub(super) fn options(verify: bool) -> WriteOptions {
     WriteOptions {
         request_id: None,
         precondition: switchboard_domain::precondition::Precondition::default(),
@@ -587,7 +582,7 @@ async fn create(
 
 /// Puts back what was typed into a refused form, except secrets, whose inputs say
 /// why they are empty.
-fn refill(inputs: &mut [Input], form: &[(String, String)]) {
+pub(super) fn refill(inputs: &mut [Input], form: &[(String, String)]) {
     for input in inputs {
         if input.secret {
             if field(form, &input.name).is_some_and(|typed| !typed.is_empty()) {
@@ -601,7 +596,7 @@ fn refill(inputs: &mut [Input], form: &[(String, String)]) {
 
 /// A bridge number that keeps a configuration from being deleted.
 #[derive(Debug)]
-struct Blocker {
+pub(super) struct Blocker {
     bridge: String,
     number: String,
 }
@@ -624,6 +619,7 @@ struct DetailPage {
     blockers: Vec<Blocker>,
     verdict: Option<String>,
     history: Vec<HistoryEntry>,
+    rotation: RotationPanel,
 }
 
 /// Only the verification badge (for htmx).
@@ -639,7 +635,7 @@ struct DetailQuery {
     done: Option<String>,
 }
 
-async fn load(
+pub(super) async fn load(
     state: &web::Data<switchboard_http::AppState>,
     actor: &Actor,
     id: i64,
@@ -692,7 +688,7 @@ pub(crate) fn serde_json_compact(changes: &serde_json::Map<String, serde_json::V
 }
 
 #[expect(clippy::too_many_arguments, reason = "one page, its parts")]
-async fn detail_page(
+pub(super) async fn detail_page(
     req: &HttpRequest,
     session: &Session,
     config: &ProviderConfig,
@@ -701,12 +697,14 @@ async fn detail_page(
     blockers: Vec<Blocker>,
     verdict: Option<String>,
     notice_key: Option<&str>,
+    rotation: RotationForm,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(req)?;
     let actor = session.actor()?;
     let catalog = state.provider_configs.catalog();
     let row = Row::of(config, catalog);
+    let rotation = panel(&state, actor, config, rotation).await?;
     let inputs = match inputs {
         Some(inputs) => inputs,
         None => {
@@ -740,6 +738,7 @@ async fn detail_page(
         blockers,
         verdict,
         history,
+        rotation,
     };
     render(&page, status)
 }
@@ -762,6 +761,7 @@ async fn detail(
         Vec::new(),
         None,
         query.done.as_deref(),
+        RotationForm::default(),
         StatusCode::OK,
     )
     .await
@@ -851,6 +851,7 @@ async fn update(
         Vec::new(),
         None,
         None,
+        RotationForm::default(),
         status,
     )
     .await
@@ -907,6 +908,7 @@ async fn verify(
     };
     let (config, verdict) = match outcome {
         Ok(config) => {
+            switchboard_http::count_secret_use(SecretUse::Verify);
             let verdict = match config.verification.as_ref().map(|v| v.status.as_str()) {
                 Some("valid") => "The provider accepted the credentials.",
                 Some("invalid") => "The provider rejected the credentials.",
@@ -950,6 +952,7 @@ async fn verify(
         Vec::new(),
         Some(verdict),
         None,
+        RotationForm::default(),
         StatusCode::OK,
     )
     .await
@@ -1012,6 +1015,7 @@ async fn delete(
         blockers,
         None,
         None,
+        RotationForm::default(),
         StatusCode::CONFLICT,
     )
     .await

@@ -6,13 +6,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use askama::Template;
-use serde::Deserialize;
 use switchboard_application::identity::{CONSOLE_SESSION_NAME, IssueTokenError, RevokeTokenError};
 use switchboard_domain::identity::TokenId;
 
-use super::{FormFields, field, filled};
-use crate::session::{self, Session, context};
-use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
+use super::{FormFields, ListQuery, field, filled, org_session};
+use crate::session::{Session, context};
+use crate::view::{
+    self, Nav, PageError, Pager, ShownOnce, notice, page_number, page_of, redirect, render,
+};
 
 /// A token as the page lists it.
 #[derive(Debug)]
@@ -27,20 +28,13 @@ struct TokenRow {
     current: bool,
 }
 
-/// The token just created, shown this once.
-#[derive(Debug)]
-struct Created {
-    name: String,
-    token: String,
-}
-
 #[derive(Template)]
 #[template(path = "tokens.html")]
 struct TokensPage {
     nav: Nav,
     rows: Vec<TokenRow>,
     pager: Pager,
-    created: Option<Created>,
+    once: Option<ShownOnce>,
     name: String,
     expires: String,
     name_errors: Vec<String>,
@@ -48,22 +42,10 @@ struct TokensPage {
     errors: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    page: Option<String>,
-    done: Option<String>,
-}
-
-async fn org_session(req: &HttpRequest, org: &str) -> Result<Session, PageError> {
-    let session = session::require(req, Some(org)).await?;
-    session.actor()?;
-    Ok(session)
-}
-
 /// What the page shows besides the list.
 #[derive(Debug, Default)]
 struct FormState {
-    created: Option<Created>,
+    once: Option<ShownOnce>,
     name: String,
     expires: String,
     name_errors: Vec<String>,
@@ -90,12 +72,9 @@ async fn page(
             record.revoked_at.is_none() && record.expires_at.is_none_or(|expires| expires > now)
         })
         .collect();
-    let total = live.len() as u64;
-    let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
+    let (live, total) = page_of(live, page);
     let rows = live
         .into_iter()
-        .skip(start)
-        .take(PAGE_SIZE as usize)
         .map(|record| TokenRow {
             current: record.id == session.caller.token_id,
             id: record.id.0,
@@ -122,7 +101,7 @@ async fn page(
         nav,
         rows,
         pager: Pager::new(&base, page, total),
-        created: form.created,
+        once: form.once,
         name: form.name,
         expires: form.expires,
         name_errors: form.name_errors,
@@ -193,9 +172,11 @@ async fn create(
     let status = match outcome {
         Ok(issued) => {
             state_of_form = FormState {
-                created: Some(Created {
-                    name: issued.record.name,
-                    token: issued.token.expose().to_owned(),
+                once: Some(ShownOnce {
+                    heading: format!("Token “{}” created", issued.record.name),
+                    label: "New token",
+                    input_id: "new-token",
+                    value: issued.token.expose().to_owned(),
                 }),
                 ..FormState::default()
             };

@@ -240,6 +240,12 @@ pub(crate) fn count_credential_use(kind: &'static str) {
     metrics::counter!(CREDENTIAL_USES_TOTAL, "kind" => kind).increment(1);
 }
 
+/// Counts one use of a stored secret made by another adapter of the same process
+/// (the console's verify), under the same metric as the API's uses.
+pub fn count_secret_use(kind: switchboard_application::credential_use::SecretUse) {
+    count_credential_use(kind.as_str());
+}
+
 /// Middleware (with `actix_web::middleware::from_fn`) recording each request.
 ///
 /// # Errors
