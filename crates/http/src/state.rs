@@ -81,6 +81,12 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Connection pool usage for `/metrics`.
     pub pool_gauges: Arc<dyn PoolGauges>,
+    /// Authorization and the hot reads (one configuration, a page of them) run on
+    /// the HTTP worker instead of the blocking pool ([`crate::wire::error::reading`]).
+    /// The composition root sets it only where that never waits on the network or
+    /// on another writer: a SQLite database (in WAL mode a read never waits for the
+    /// writer) with the rate-limit store in this process's memory.
+    pub reads_inline: bool,
     /// The OpenAPI document, serialized once at start
     /// ([`crate::openapi_document`]).
     pub openapi: Bytes,

@@ -43,6 +43,9 @@ pub(crate) struct PooledConnection {
     // timeout scope ends last.
     connection: r2d2::PooledConnection<ConnectionManager>,
     read_transaction: bool,
+    /// A SQLite connection lent without waiting ([`Database::writer_if_free`]): its
+    /// busy timeout, restored when it goes back.
+    restore_busy_timeout_ms: Option<u64>,
     _scope: statement_timeout::Scope,
 }
 
@@ -62,6 +65,13 @@ impl std::ops::DerefMut for PooledConnection {
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
+        if let (Some(ms), DbConnection::Sqlite(inner)) =
+            (self.restore_busy_timeout_ms, &mut *self.connection)
+        {
+            // Cannot fail on an open connection (no I/O); if it did, the next
+            // statement that meets a lock fails at once instead of waiting.
+            let _ = inner.batch_execute(&format!("PRAGMA busy_timeout = {ms}"));
+        }
         if !self.read_transaction {
             return;
         }
@@ -305,14 +315,43 @@ impl Database {
         self.checkout(&self.writer)
     }
 
+    /// The connection for a write that may be skipped rather than wait (bookkeeping
+    /// on the path of a request, which may run on an HTTP worker): `None` when the
+    /// writer is in use. On SQLite its busy timeout is zero while it is held, so that
+    /// a write lock held by another process fails the write at once.
+    pub(crate) fn writer_if_free(&self) -> Result<Option<PooledConnection>, RepositoryError> {
+        let connection = match self.writer.try_get() {
+            Some(connection) => connection,
+            // None open yet (the pool opens them lazily): opening one waits for no
+            // one.
+            None if self.writer.state().connections < self.writer.max_size() => {
+                self.writer.get().map_err(|error| pool_error(&error))?
+            }
+            None => return Ok(None),
+        };
+        let mut pooled = self.pooled(connection);
+        if let DbConnection::Sqlite(inner) = &mut *pooled.connection {
+            inner
+                .batch_execute("PRAGMA busy_timeout = 0")
+                .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
+            pooled.restore_busy_timeout_ms = Some(self.statement_timeout_ms);
+        }
+        Ok(Some(pooled))
+    }
+
     fn checkout(&self, pool: &Pool) -> Result<PooledConnection, RepositoryError> {
         let connection = pool.get().map_err(|error| pool_error(&error))?;
+        Ok(self.pooled(connection))
+    }
+
+    fn pooled(&self, connection: r2d2::PooledConnection<ConnectionManager>) -> PooledConnection {
         let timeout = (self.backend == Backend::Postgres).then_some(self.statement_timeout_ms);
-        Ok(PooledConnection {
+        PooledConnection {
             connection,
             read_transaction: false,
+            restore_busy_timeout_ms: None,
             _scope: statement_timeout::Scope::enter(timeout),
-        })
+        }
     }
 
     /// Connections held and idle, per pool (`reader`, and `writer` on SQLite), for

@@ -557,6 +557,11 @@ impl Application {
                 settings.auth.login_address_failures_per_minute,
             )),
             trusted_proxies,
+            // Reads on the HTTP workers only where they wait for no one: SQLite in WAL
+            // mode, and the rate limits in this process (a shared store is a round
+            // trip on the network).
+            reads_inline: services.database.backend() == Backend::Sqlite
+                && rate.store == RateLimitStore::Memory,
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
             metrics: api_metrics,
             openapi: openapi_document(services.provider_configs.catalog()),
