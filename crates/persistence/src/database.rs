@@ -8,9 +8,11 @@
 //! down, and a later checkout fails after `connect_timeout_ms` with
 //! [`RepositoryError::Unavailable`].
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -84,6 +86,84 @@ impl Drop for PooledConnection {
         }
     }
 }
+
+/// A reader connection ([`Database::reader`]): the caller's own, or the one of the
+/// read session open on this thread ([`Database::read_session`]), to which it goes
+/// back when dropped, still inside its read transaction.
+pub(crate) struct ReadConnection {
+    /// `Some` until dropped.
+    pooled: Option<PooledConnection>,
+    /// The id of the database whose session lent it.
+    session: Option<usize>,
+}
+
+impl std::ops::Deref for ReadConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        match &self.pooled {
+            Some(pooled) => pooled,
+            None => unreachable!("a read connection is emptied only when dropped"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        match &mut self.pooled {
+            Some(pooled) => pooled,
+            None => unreachable!("a read connection is emptied only when dropped"),
+        }
+    }
+}
+
+impl Drop for ReadConnection {
+    fn drop(&mut self) {
+        let (Some(database), Some(pooled)) = (self.session, self.pooled.take()) else {
+            return;
+        };
+        // Back to the session; when it has ended (or already holds another), the
+        // connection is dropped here: its read transaction ends and it goes back to
+        // the pool.
+        let leftover = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(session) if session.database == database && session.lent.is_none() => {
+                    session.lent = Some(pooled);
+                    None
+                }
+                _ => Some(pooled),
+            },
+            Err(_) => Some(pooled),
+        });
+        drop(leftover);
+    }
+}
+
+/// A read session open on this thread: the database it reads, and its reader
+/// connection while no one uses it.
+struct ReadSession {
+    database: usize,
+    lent: Option<PooledConnection>,
+}
+
+thread_local! {
+    static SESSION: RefCell<Option<ReadSession>> = const { RefCell::new(None) };
+}
+
+/// Ends the read session it opened (also when the work panics).
+struct SessionGuard;
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        // The connection (if any) is dropped after the slot is released: its read
+        // transaction commits and it goes back to the pool.
+        let session = SESSION.with(|slot| slot.try_borrow_mut().ok().and_then(|mut s| s.take()));
+        drop(session);
+    }
+}
+
+/// Ids of [`Database`] handles (clones share theirs), for read sessions.
+static NEXT_DATABASE_ID: AtomicUsize = AtomicUsize::new(1);
 
 type Pool = r2d2::Pool<ConnectionManager>;
 
@@ -196,6 +276,8 @@ impl fmt::Display for Backend {
 /// Pools of connections to one database. Cheap to clone (the pools are shared).
 #[derive(Clone, Debug)]
 pub struct Database {
+    /// Tells this database's read sessions from another's.
+    id: usize,
     backend: Backend,
     reader: Pool,
     writer: Pool,
@@ -279,6 +361,7 @@ impl Database {
             _ => None,
         };
         Ok(Self {
+            id: NEXT_DATABASE_ID.fetch_add(1, Ordering::Relaxed),
             backend,
             reader,
             writer,
@@ -295,9 +378,50 @@ impl Database {
         self.backend
     }
 
+    /// Runs `work` in one read session: every read it makes on this thread uses one
+    /// reader connection, checked out at its first read, and on PostgreSQL one
+    /// read-only transaction (one snapshot, and two round trips fewer per read
+    /// after the first). Writes are not affected. Inside a session already open on
+    /// this thread, `work` simply runs in it (reads of another database than the
+    /// session's take connections of their own).
+    pub fn read_session<T>(&self, work: impl FnOnce() -> T) -> T {
+        let opened = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) if slot.is_none() => {
+                *slot = Some(ReadSession {
+                    database: self.id,
+                    lent: None,
+                });
+                true
+            }
+            _ => false,
+        });
+        // Built only when opened: a guard built and dropped would end the session.
+        let _guard = if opened { Some(SessionGuard) } else { None };
+        work()
+    }
+
     /// A connection for queries that only read (on PostgreSQL, inside a read-only
-    /// transaction under the statement timeout).
-    pub(crate) fn reader(&self) -> Result<PooledConnection, RepositoryError> {
+    /// transaction under the statement timeout); inside a read session, the
+    /// session's.
+    pub(crate) fn reader(&self) -> Result<ReadConnection, RepositoryError> {
+        let (in_session, lent) = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(session) if session.database == self.id => (true, session.lent.take()),
+                _ => (false, None),
+            },
+            Err(_) => (false, None),
+        });
+        let pooled = match lent {
+            Some(pooled) => pooled,
+            None => self.read_checkout()?,
+        };
+        Ok(ReadConnection {
+            pooled: Some(pooled),
+            session: in_session.then_some(self.id),
+        })
+    }
+
+    fn read_checkout(&self) -> Result<PooledConnection, RepositoryError> {
         let mut pooled = self.checkout(&self.reader)?;
         if let DbConnection::Postgresql(inner) = &mut *pooled.connection {
             AnsiTransactionManager::begin_transaction_sql(

@@ -337,13 +337,19 @@ impl OrgCredentials {
         let (presented, state) = self.prepared?;
         let inline = state.reads_inline;
         let (authorized, outcome) = reading(inline, move || {
-            let authorized = authorize(&state, &presented)?;
-            let actor = authorized
-                .actor
-                .as_ref()
-                .ok_or(ApiError::ForbiddenOrganization)?;
-            let outcome = work(actor).map_err(Into::into);
-            Ok::<_, ApiError>((authorized, outcome))
+            // One read session: one connection (and on PostgreSQL one transaction)
+            // for the token and the read.
+            state
+                .in_read_session(|| {
+                    let authorized = authorize(&state, &presented)?;
+                    let actor = authorized
+                        .actor
+                        .as_ref()
+                        .ok_or(ApiError::ForbiddenOrganization)?;
+                    let outcome = work(actor).map_err(Into::into);
+                    Ok::<_, ApiError>((authorized, outcome))
+                })
+                .unwrap_or_else(|| Err(ApiError::internal(&"the read session did not run")))
         })
         .await?;
         authorized.record(&self.req);
