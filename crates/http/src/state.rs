@@ -52,6 +52,14 @@ pub trait PoolGauges: Send + Sync {
     fn pools(&self) -> Vec<PoolGauge>;
 }
 
+/// One read session for a trip's reads, implemented over the database by the
+/// composition root: authorization and the handler's read use one connection and,
+/// on PostgreSQL, one read-only transaction (one snapshot, and two round trips fewer).
+pub trait ReadSessions: Send + Sync {
+    /// Runs `work` (once) inside one read session.
+    fn run(&self, work: &mut dyn FnMut());
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -86,9 +94,32 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Connection pool usage for `/metrics`.
     pub pool_gauges: Arc<dyn PoolGauges>,
+    /// Authorization and the hot reads (one configuration, a page of them) run on
+    /// the HTTP worker instead of the blocking pool ([`crate::wire::error::reading`]).
+    /// The composition root sets it only where that never waits on the network or
+    /// on another writer: a SQLite database (in WAL mode a read never waits for the
+    /// writer) with the rate-limit store in this process's memory.
+    pub reads_inline: bool,
+    /// Read sessions for the one-trip reads.
+    pub read_sessions: Arc<dyn ReadSessions>,
     /// The OpenAPI document, serialized once at start
     /// ([`crate::openapi_document`]).
     pub openapi: Bytes,
+}
+
+impl AppState {
+    /// Runs `work` inside one read session ([`ReadSessions`]); `None` only if the
+    /// session did not run it.
+    pub(crate) fn in_read_session<T>(&self, work: impl FnOnce() -> T) -> Option<T> {
+        let mut work = Some(work);
+        let mut outcome = None;
+        self.read_sessions.run(&mut || {
+            if let Some(work) = work.take() {
+                outcome = Some(work());
+            }
+        });
+        outcome
+    }
 }
 
 impl std::fmt::Debug for AppState {

@@ -8,9 +8,11 @@
 //! down, and a later checkout fails after `connect_timeout_ms` with
 //! [`RepositoryError::Unavailable`].
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -43,6 +45,9 @@ pub(crate) struct PooledConnection {
     // timeout scope ends last.
     connection: r2d2::PooledConnection<ConnectionManager>,
     read_transaction: bool,
+    /// A SQLite connection lent without waiting ([`Database::writer_if_free`]): its
+    /// busy timeout, restored when it goes back.
+    restore_busy_timeout_ms: Option<u64>,
     _scope: statement_timeout::Scope,
 }
 
@@ -62,6 +67,13 @@ impl std::ops::DerefMut for PooledConnection {
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
+        if let (Some(ms), DbConnection::Sqlite(inner)) =
+            (self.restore_busy_timeout_ms, &mut *self.connection)
+        {
+            // Cannot fail on an open connection (no I/O); if it did, the next
+            // statement that meets a lock fails at once instead of waiting.
+            let _ = inner.batch_execute(&format!("PRAGMA busy_timeout = {ms}"));
+        }
         if !self.read_transaction {
             return;
         }
@@ -74,6 +86,84 @@ impl Drop for PooledConnection {
         }
     }
 }
+
+/// A reader connection ([`Database::reader`]): the caller's own, or the one of the
+/// read session open on this thread ([`Database::read_session`]), to which it goes
+/// back when dropped, still inside its read transaction.
+pub(crate) struct ReadConnection {
+    /// `Some` until dropped.
+    pooled: Option<PooledConnection>,
+    /// The id of the database whose session lent it.
+    session: Option<usize>,
+}
+
+impl std::ops::Deref for ReadConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        match &self.pooled {
+            Some(pooled) => pooled,
+            None => unreachable!("a read connection is emptied only when dropped"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        match &mut self.pooled {
+            Some(pooled) => pooled,
+            None => unreachable!("a read connection is emptied only when dropped"),
+        }
+    }
+}
+
+impl Drop for ReadConnection {
+    fn drop(&mut self) {
+        let (Some(database), Some(pooled)) = (self.session, self.pooled.take()) else {
+            return;
+        };
+        // Back to the session; when it has ended (or already holds another), the
+        // connection is dropped here: its read transaction ends and it goes back to
+        // the pool.
+        let leftover = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(session) if session.database == database && session.lent.is_none() => {
+                    session.lent = Some(pooled);
+                    None
+                }
+                _ => Some(pooled),
+            },
+            Err(_) => Some(pooled),
+        });
+        drop(leftover);
+    }
+}
+
+/// A read session open on this thread: the database it reads, and its reader
+/// connection while no one uses it.
+struct ReadSession {
+    database: usize,
+    lent: Option<PooledConnection>,
+}
+
+thread_local! {
+    static SESSION: RefCell<Option<ReadSession>> = const { RefCell::new(None) };
+}
+
+/// Ends the read session it opened (also when the work panics).
+struct SessionGuard;
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        // The connection (if any) is dropped after the slot is released: its read
+        // transaction commits and it goes back to the pool.
+        let session = SESSION.with(|slot| slot.try_borrow_mut().ok().and_then(|mut s| s.take()));
+        drop(session);
+    }
+}
+
+/// Ids of [`Database`] handles (clones share theirs), for read sessions.
+static NEXT_DATABASE_ID: AtomicUsize = AtomicUsize::new(1);
 
 type Pool = r2d2::Pool<ConnectionManager>;
 
@@ -186,6 +276,8 @@ impl fmt::Display for Backend {
 /// Pools of connections to one database. Cheap to clone (the pools are shared).
 #[derive(Clone, Debug)]
 pub struct Database {
+    /// Tells this database's read sessions from another's.
+    id: usize,
     backend: Backend,
     reader: Pool,
     writer: Pool,
@@ -269,6 +361,7 @@ impl Database {
             _ => None,
         };
         Ok(Self {
+            id: NEXT_DATABASE_ID.fetch_add(1, Ordering::Relaxed),
             backend,
             reader,
             writer,
@@ -285,9 +378,50 @@ impl Database {
         self.backend
     }
 
+    /// Runs `work` in one read session: every read it makes on this thread uses one
+    /// reader connection, checked out at its first read, and on PostgreSQL one
+    /// read-only transaction (one snapshot, and two round trips fewer per read
+    /// after the first). Writes are not affected. Inside a session already open on
+    /// this thread, `work` simply runs in it (reads of another database than the
+    /// session's take connections of their own).
+    pub fn read_session<T>(&self, work: impl FnOnce() -> T) -> T {
+        let opened = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) if slot.is_none() => {
+                *slot = Some(ReadSession {
+                    database: self.id,
+                    lent: None,
+                });
+                true
+            }
+            _ => false,
+        });
+        // Built only when opened: a guard built and dropped would end the session.
+        let _guard = if opened { Some(SessionGuard) } else { None };
+        work()
+    }
+
     /// A connection for queries that only read (on PostgreSQL, inside a read-only
-    /// transaction under the statement timeout).
-    pub(crate) fn reader(&self) -> Result<PooledConnection, RepositoryError> {
+    /// transaction under the statement timeout); inside a read session, the
+    /// session's.
+    pub(crate) fn reader(&self) -> Result<ReadConnection, RepositoryError> {
+        let (in_session, lent) = SESSION.with(|slot| match slot.try_borrow_mut() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(session) if session.database == self.id => (true, session.lent.take()),
+                _ => (false, None),
+            },
+            Err(_) => (false, None),
+        });
+        let pooled = match lent {
+            Some(pooled) => pooled,
+            None => self.read_checkout()?,
+        };
+        Ok(ReadConnection {
+            pooled: Some(pooled),
+            session: in_session.then_some(self.id),
+        })
+    }
+
+    fn read_checkout(&self) -> Result<PooledConnection, RepositoryError> {
         let mut pooled = self.checkout(&self.reader)?;
         if let DbConnection::Postgresql(inner) = &mut *pooled.connection {
             AnsiTransactionManager::begin_transaction_sql(
@@ -305,14 +439,43 @@ impl Database {
         self.checkout(&self.writer)
     }
 
+    /// The connection for a write that may be skipped rather than wait (bookkeeping
+    /// on the path of a request, which may run on an HTTP worker): `None` when the
+    /// writer is in use. On SQLite its busy timeout is zero while it is held, so that
+    /// a write lock held by another process fails the write at once.
+    pub(crate) fn writer_if_free(&self) -> Result<Option<PooledConnection>, RepositoryError> {
+        let connection = match self.writer.try_get() {
+            Some(connection) => connection,
+            // None open yet (the pool opens them lazily): opening one waits for no
+            // one.
+            None if self.writer.state().connections < self.writer.max_size() => {
+                self.writer.get().map_err(|error| pool_error(&error))?
+            }
+            None => return Ok(None),
+        };
+        let mut pooled = self.pooled(connection);
+        if let DbConnection::Sqlite(inner) = &mut *pooled.connection {
+            inner
+                .batch_execute("PRAGMA busy_timeout = 0")
+                .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
+            pooled.restore_busy_timeout_ms = Some(self.statement_timeout_ms);
+        }
+        Ok(Some(pooled))
+    }
+
     fn checkout(&self, pool: &Pool) -> Result<PooledConnection, RepositoryError> {
         let connection = pool.get().map_err(|error| pool_error(&error))?;
+        Ok(self.pooled(connection))
+    }
+
+    fn pooled(&self, connection: r2d2::PooledConnection<ConnectionManager>) -> PooledConnection {
         let timeout = (self.backend == Backend::Postgres).then_some(self.statement_timeout_ms);
-        Ok(PooledConnection {
+        PooledConnection {
             connection,
             read_transaction: false,
+            restore_busy_timeout_ms: None,
             _scope: statement_timeout::Scope::enter(timeout),
-        })
+        }
     }
 
     /// Connections held and idle, per pool (`reader`, and `writer` on SQLite), for

@@ -668,7 +668,12 @@ impl IdentityRepository for DieselIdentityRepository {
     }
 
     fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError> {
-        let mut pooled = self.db.writer()?;
+        // On the path of a request (at most once a minute per token), which may run
+        // on an HTTP worker: it never waits for the writer. When the writer is in
+        // use, the token's next request records the use.
+        let Some(mut pooled) = self.db.writer_if_free()? else {
+            return Ok(());
+        };
         let conn: &mut DbConnection = &mut pooled;
         diesel::update(api_tokens::table.filter(api_tokens::id.eq(id.0)))
             .set(api_tokens::last_used_at.eq(Some(to_db(at))))

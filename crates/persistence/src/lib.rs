@@ -4,7 +4,10 @@
 //!
 //! It implements the domain's repository ports and knows nothing of HTTP, of
 //! configuration files or of cryptography: credentials arrive sealed and leave sealed.
-//! Every call blocks; callers run them on a blocking thread pool.
+//! Every call blocks; callers run them on a blocking thread pool, except SQLite reads,
+//! which never wait for the writer in WAL mode and which the HTTP adapter may run on
+//! its workers. [`Database::read_session`] gives the reads of one trip one connection
+//! (on PostgreSQL one read-only transaction).
 
 mod audit;
 mod bridges;

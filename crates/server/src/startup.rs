@@ -30,8 +30,8 @@ use switchboard_domain::limits::{LimitStore, Policy};
 use switchboard_domain::shared::SystemClock;
 use switchboard_domain::telephony::{NumberImportStore, NumberSource};
 use switchboard_http::{
-    AppState, InvalidTrustedProxy, TrustedProxies, configure, metrics_endpoint, normalize_path,
-    openapi_document, prometheus, request_id_middleware, track_requests,
+    AppState, InvalidTrustedProxy, ReadSessions, TrustedProxies, configure, metrics_endpoint,
+    normalize_path, openapi_document, prometheus, request_id_middleware, track_requests,
 };
 use switchboard_limits::{
     BudgetedStore, MemoryLimitStore, PostgresLimitStore, PostgresStoreSettings, RedisLimitStore,
@@ -408,6 +408,16 @@ fn blocking_threads_per_worker(settings: &Settings, backend: Backend) -> usize {
 /// keys); past it new buckets are refused with 503 rather than memory growing.
 const LIMIT_STORE_MAX_ENTRIES: usize = 100_000;
 
+/// The HTTP crate's read sessions, over the database.
+#[derive(Debug)]
+struct DatabaseReadSessions(Database);
+
+impl ReadSessions for DatabaseReadSessions {
+    fn run(&self, work: &mut dyn FnMut()) {
+        self.0.read_session(work);
+    }
+}
+
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -571,6 +581,7 @@ impl Application {
             webhooks: services.webhooks.clone(),
             readiness: database.clone(),
             pool_gauges: database,
+            read_sessions: Arc::new(DatabaseReadSessions(services.database.clone())),
             body_limit_bytes: settings.server.body_limit_bytes,
             body_timeout: Duration::from_millis(settings.server.body_timeout_ms.max(1)),
             request_limits: Arc::new(RequestLimits::new(
@@ -584,6 +595,11 @@ impl Application {
                 settings.auth.login_address_failures_per_minute,
             )),
             trusted_proxies,
+            // Reads on the HTTP workers only where they wait for no one: SQLite in WAL
+            // mode, and the rate limits in this process (a shared store is a round
+            // trip on the network).
+            reads_inline: services.database.backend() == Backend::Sqlite
+                && rate.store == RateLimitStore::Memory,
             login_token_ttl_days: Some(settings.auth.login_token_ttl_days).filter(|days| *days > 0),
             metrics: api_metrics,
             openapi: openapi_document(services.provider_configs.catalog()),

@@ -3,12 +3,13 @@
 //! [`authorize`] takes what a request presents (its token and, on organization
 //! routes, its `Org-Handle`) to a caller: the token and the membership are resolved
 //! in one query, the caller's rate limits are applied (and a 429 counted in
-//! `rate_limited_total`), then the organization is checked. It runs on the blocking
-//! pool, in one trip, and every extractor uses it:
+//! `rate_limited_total`), then the organization is checked. It runs in one trip to
+//! the blocking pool, or on the HTTP worker itself where the deployment allows reads
+//! there ([`reading`]), and every extractor uses it:
 //! - [`Authenticated`]: a token, no organization;
 //! - [`OrgActor`]: a token and membership in the `Org-Handle` organization;
 //! - [`OrgCredentials`]: the same, with the handler's read run in the same trip (the
-//!   hot read of one configuration: a second trip costs more CPU than its SQL,
+//!   hot reads of configurations: a second trip costs more CPU than their SQL,
 //!   docs/performance.md).
 //!
 //! The order of checks is the contract's (section 3): a header sent twice (400, at
@@ -38,7 +39,7 @@ use switchboard_domain::shared::NON_FIELD_ERRORS;
 
 use crate::middleware::metrics::count_rate_limited;
 use crate::state::AppState;
-use crate::wire::error::{ApiError, block_in_span, blocking};
+use crate::wire::error::{ApiError, reading};
 use crate::wire::rate_limit::RateLimitStatus;
 
 /// Name of the organization header.
@@ -168,7 +169,8 @@ impl Authorized {
     }
 }
 
-/// The one authorization path (blocking: one query, and the limit store).
+/// The one authorization path (blocking: one query, the limit store, and at most
+/// once a minute a write that never waits, the token's last use).
 ///
 /// # Errors
 /// The contract's 401, 429, 400 and 403, in that order; 503 when the database or the
@@ -223,13 +225,13 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(&"application state is not registered"))
 }
 
-/// Authorizes in one blocking trip and records the rate-limit state.
+/// Authorizes in one trip and records the rate-limit state.
 async fn authorized(
     req: HttpRequest,
     prepared: Result<(Presented, web::Data<AppState>), ApiError>,
 ) -> Result<Authorized, ApiError> {
     let (presented, state) = prepared?;
-    let authorized = blocking(move || authorize(&state, &presented)).await?;
+    let authorized = reading(state.reads_inline, move || authorize(&state, &presented)).await?;
     authorized.record(&req);
     Ok(authorized)
 }
@@ -300,7 +302,7 @@ impl FromRequest for OrgGranted {
 }
 
 /// An organization route's credentials, read from its headers; [`OrgCredentials::run`]
-/// authorizes and runs the handler's read in one blocking trip.
+/// authorizes and runs the handler's read in one trip.
 #[derive(Debug)]
 pub(crate) struct OrgCredentials {
     req: HttpRequest,
@@ -321,8 +323,8 @@ impl FromRequest for OrgCredentials {
 }
 
 impl OrgCredentials {
-    /// [`authorize`], then `work` as the actor, in one blocking trip. Returns the
-    /// actor with the work's result.
+    /// [`authorize`], then `work` (a read) as the actor, in one trip ([`reading`]).
+    /// Returns the actor with the work's result.
     ///
     /// # Errors
     /// [`authorize`]'s, then `work`'s.
@@ -333,16 +335,23 @@ impl OrgCredentials {
         E: Into<ApiError> + Send + 'static,
     {
         let (presented, state) = self.prepared?;
-        let (authorized, outcome) = block_in_span(move || {
-            let authorized = authorize(&state, &presented)?;
-            let actor = authorized
-                .actor
-                .as_ref()
-                .ok_or(ApiError::ForbiddenOrganization)?;
-            let outcome = work(actor).map_err(Into::into);
-            Ok::<_, ApiError>((authorized, outcome))
+        let inline = state.reads_inline;
+        let (authorized, outcome) = reading(inline, move || {
+            // One read session: one connection (and on PostgreSQL one transaction)
+            // for the token and the read.
+            state
+                .in_read_session(|| {
+                    let authorized = authorize(&state, &presented)?;
+                    let actor = authorized
+                        .actor
+                        .as_ref()
+                        .ok_or(ApiError::ForbiddenOrganization)?;
+                    let outcome = work(actor).map_err(Into::into);
+                    Ok::<_, ApiError>((authorized, outcome))
+                })
+                .unwrap_or_else(|| Err(ApiError::internal(&"the read session did not run")))
         })
-        .await??;
+        .await?;
         authorized.record(&self.req);
         let actor = authorized.actor.ok_or(ApiError::ForbiddenOrganization)?;
         Ok((actor, outcome?))

@@ -306,20 +306,25 @@ async fn create(
     idempotent(&req, &state, &actor, Some(&body), work).await
 }
 
+/// A hot read too: authorization and the page in one trip ([`OrgCredentials`]).
 async fn list(
-    OrgActor(actor): OrgActor,
+    credentials: OrgCredentials,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = list_query(req.query_string())?;
+    // A bad query is answered after the authorization's checks, as the contract
+    // orders them.
+    let query = list_query(req.query_string());
     let service = state.provider_configs.clone();
-    let handle = actor.org_handle.as_str().to_owned();
-    let page = blocking(move || service.list(&actor, &query)).await?;
+    let (actor, page) = credentials
+        .run(move |actor| service.list(actor, &query?).map_err(ApiError::from))
+        .await?;
     let catalog = state.provider_configs.catalog();
+    let handle = actor.org_handle.as_str();
     let items: Vec<ProviderConfigView> = page
         .items
         .into_iter()
-        .map(|config| view(config, catalog, &handle))
+        .map(|config| view(config, catalog, handle))
         .collect();
     let mut response = respond_list(
         "Provider configurations fetched successfully.",
@@ -332,8 +337,7 @@ async fn list(
     Ok(response)
 }
 
-/// The hot read: authorization and the row in one blocking trip
-/// ([`OrgCredentials`]).
+/// The hot read: authorization and the row in one trip ([`OrgCredentials`]).
 async fn get(
     credentials: OrgCredentials,
     state: web::Data<AppState>,

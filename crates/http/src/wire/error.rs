@@ -9,7 +9,8 @@
 //! this module (`identity_errors`, `telephony_errors`, `bridge_errors`).
 //!
 //! [`blocking`] runs storage work on the blocking pool inside the request's span, so
-//! that every log line of a request, wherever it runs, names its request id.
+//! that every log line of a request, wherever it runs, names its request id;
+//! [`reading`] runs reads on the HTTP worker itself where the deployment allows it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -311,6 +312,27 @@ where
 {
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(work)).await
+}
+
+/// Runs storage work that only reads (and [`crate::extract::auth::authorize`]) where
+/// the deployment allows it: on the calling HTTP worker when `inline`
+/// ([`crate::state::AppState::reads_inline`]: a SQLite read in WAL mode never waits
+/// for the writer, and two thread handoffs cost more CPU than the read itself,
+/// docs/performance.md), else on the blocking pool as [`blocking`].
+///
+/// # Errors
+/// The work's own error, converted, or a 500 when the pool is gone.
+pub(crate) async fn reading<T, E, F>(inline: bool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    if inline {
+        // Already inside the request's span: the request future is instrumented.
+        return work().map_err(Into::into);
+    }
+    blocking(work).await
 }
 
 /// Runs `work` on the blocking pool, inside the request's span, and flattens both
