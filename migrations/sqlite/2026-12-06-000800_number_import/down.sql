@@ -2,7 +2,12 @@
 -- links on numbers on no bridge are cleared, then the table is rebuilt with it.
 UPDATE phone_numbers SET provider_config_id = NULL WHERE bridge_id IS NULL;
 
-CREATE TABLE phone_numbers_old (
+-- The table keeps its name throughout (renaming a new table into place would store
+-- its definition under a quoted name, unlike the original): the current one moves
+-- aside, the original definition is created again and the rows are copied back.
+ALTER TABLE phone_numbers RENAME TO phone_numbers_import;
+
+CREATE TABLE phone_numbers (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
     organization_id    BIGINT    NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     number             TEXT      NOT NULL,
@@ -15,20 +20,19 @@ CREATE TABLE phone_numbers_old (
     CHECK (provider_config_id IS NULL OR bridge_id IS NOT NULL)
 );
 
-INSERT INTO phone_numbers_old
+INSERT INTO phone_numbers
     (id, organization_id, number, active, bridge_id, provider_config_id, created_at, updated_at)
 SELECT id, organization_id, number, active, bridge_id, provider_config_id, created_at, updated_at
-FROM phone_numbers;
+FROM phone_numbers_import;
 
--- AUTOINCREMENT never reuses an id: the new table continues the old one's sequence
--- (the copy alone would restart it after the largest id still present).
-DELETE FROM sqlite_sequence WHERE name = 'phone_numbers_old';
+-- AUTOINCREMENT never reuses an id: the table continues its old sequence (the copy
+-- alone would restart it after the largest id still present).
+DELETE FROM sqlite_sequence WHERE name = 'phone_numbers';
 INSERT INTO sqlite_sequence (name, seq)
-    SELECT 'phone_numbers_old', seq FROM sqlite_sequence WHERE name = 'phone_numbers';
+    SELECT 'phone_numbers', seq FROM sqlite_sequence WHERE name = 'phone_numbers_import';
 
-DROP TABLE phone_numbers;
-
-ALTER TABLE phone_numbers_old RENAME TO phone_numbers;
+-- Its indexes go with it; they are created again below.
+DROP TABLE phone_numbers_import;
 
 CREATE INDEX phone_numbers_org_created_idx
     ON phone_numbers (organization_id, created_at DESC, id DESC);
