@@ -315,7 +315,7 @@ async fn retry(
 fn feed_query(query_string: &str) -> Result<(Option<String>, i64), ApiError> {
     let mut query = Query::read(query_string, &["after", "limit"])?;
     let after = query.parsed("after", "must be an event id", |text| {
-        (text.starts_with("evt_") && text.len() <= 64).then(|| text.to_owned())
+        is_event_id(text).then(|| text.to_owned())
     });
     let limit = query
         .parsed("limit", "must be an integer from 1 to 100", |text| {
@@ -327,6 +327,17 @@ fn feed_query(query_string: &str) -> Result<(Option<String>, i64), ApiError> {
     query.finish()?;
     Ok((after, limit))
 }
+
+/// `evt_` then 1 to 60 ASCII letters or digits: the form the event ids take, and
+/// exactly what the OpenAPI pattern `EVENT_ID_PATTERN` says (a byte count would
+/// refuse a short id of multi-byte letters that the schema's `maxLength` allows).
+fn is_event_id(text: &str) -> bool {
+    text.strip_prefix("evt_").is_some_and(|rest| {
+        (1..=60).contains(&rest.len()) && rest.bytes().all(|byte| byte.is_ascii_alphanumeric())
+    })
+}
+
+const EVENT_ID_PATTERN: &str = "^evt_[0-9A-Za-z]{1,60}$";
 
 async fn events(
     OrgActor(actor): OrgActor,
@@ -422,7 +433,7 @@ fn feed_parameters(_: &ProviderCatalog) -> Vec<Value> {
         query_param(
             "after",
             "An event id: the page starts after it (commit order). Absent: from the oldest event.",
-            json!({"type": "string", "pattern": "^evt_", "maxLength": 64}),
+            json!({"type": "string", "pattern": EVENT_ID_PATTERN, "maxLength": 64}),
         ),
         query_param(
             "limit",
@@ -629,7 +640,18 @@ mod tests {
             feed_query("after=evt_1&limit=100").ok(),
             Some((Some("evt_1".to_owned()), 100))
         );
-        for bad in ["limit=0", "limit=101", "limit=x", "after=1", "page=2"] {
+        let unicode = "after=evt_%F0%9D%95%BF%F0%9D%96%8D";
+        let long = format!("after=evt_{}", "a".repeat(61));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=x",
+            "after=1",
+            "page=2",
+            "after=evt_",
+            unicode,
+            &long,
+        ] {
             assert!(feed_query(bad).is_err(), "{bad}");
         }
     }
