@@ -157,12 +157,11 @@ impl AuditRepository for DieselAuditRepository {
         provider_config_id: Option<ProviderConfigId>,
         entry: &AuditEntry,
     ) -> Result<AuditEvent, RepositoryError> {
-        let mut pooled = self.db.writer()?;
+        let writer = self.db.transaction_writer()?;
         // The audit row and its change event commit together.
-        crate::transaction::write_transaction(&mut pooled, |conn| {
-            insert_event(conn, org, provider_config_id, entry)
-        })
-        .map_err(repository_error)
+        writer
+            .run(|conn| insert_event(conn, org, provider_config_id, entry))
+            .map_err(repository_error)
     }
 
     fn list(

@@ -32,7 +32,7 @@ use crate::database::Database;
 use crate::error::{is_unique_violation, repository_error, write_error};
 use crate::schema::{bridges, phone_numbers as pn, provider_configurations as pc};
 use crate::time::{from_db, to_db};
-use crate::transaction::{TxError, write_transaction};
+use crate::transaction::TxError;
 
 /// Ids per `IN (...)` list, well below both backends' bind limits.
 const CHUNK: usize = 500;
@@ -251,10 +251,9 @@ pub(crate) fn transact<T, E>(
 where
     E: From<RepositoryError>,
 {
-    let mut pooled = db
-        .writer()
-        .map_err(|error| TxError::Abort(E::from(error)))?;
-    write_transaction(&mut pooled, work)
+    db.transaction_writer()
+        .map_err(|error| TxError::Abort(E::from(error)))?
+        .run(work)
 }
 
 /// The bridge `slug` of `org`.
@@ -460,32 +459,33 @@ impl BridgeRepository for DieselBridgeRepository {
 
     fn insert_number(&self, number: &NewPhoneNumber) -> Result<PhoneNumber, WriteError> {
         let at = to_db(number.created_at);
-        let mut pooled = self.db.writer()?;
-        let row: NumberRow = write_transaction(&mut pooled, |conn| {
-            let row: NumberRow = diesel::insert_into(pn::table)
-                .values(NewNumberRow {
-                    organization_id: number.org_id.0,
-                    number: number.number.as_str(),
-                    active: number.active,
-                    created_at: at,
-                    updated_at: at,
-                })
-                .returning(pn::all_columns)
-                .get_result(conn)?;
-            let mut data = serde_json::Map::new();
-            data.insert("id".into(), row.id.into());
-            data.insert("number".into(), row.number.clone().into());
-            data.insert("active".into(), row.active.into());
-            change_event(
-                conn,
-                number.org_id,
-                EventType::NumberCreated,
-                data,
-                number.created_at,
-            )?;
-            Ok(row)
-        })
-        .map_err(write_error)?;
+        let writer = self.db.transaction_writer()?;
+        let row: NumberRow = writer
+            .run(|conn| {
+                let row: NumberRow = diesel::insert_into(pn::table)
+                    .values(NewNumberRow {
+                        organization_id: number.org_id.0,
+                        number: number.number.as_str(),
+                        active: number.active,
+                        created_at: at,
+                        updated_at: at,
+                    })
+                    .returning(pn::all_columns)
+                    .get_result(conn)?;
+                let mut data = serde_json::Map::new();
+                data.insert("id".into(), row.id.into());
+                data.insert("number".into(), row.number.clone().into());
+                data.insert("active".into(), row.active.into());
+                change_event(
+                    conn,
+                    number.org_id,
+                    EventType::NumberCreated,
+                    data,
+                    number.created_at,
+                )?;
+                Ok(row)
+            })
+            .map_err(write_error)?;
         Ok(row.into_domain(None)?)
     }
 
@@ -494,36 +494,38 @@ impl BridgeRepository for DieselBridgeRepository {
         org: OrgId,
         id: PhoneNumberId,
     ) -> Result<NumberDeletion, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        let deleted = write_transaction(&mut pooled, |conn| {
-            let deleted: Option<String> = diesel::delete(
-                pn::table
-                    .filter(pn::id.eq(id.0))
-                    .filter(pn::organization_id.eq(org.0))
-                    .filter(pn::bridge_id.is_null()),
-            )
-            .returning(pn::number)
-            .get_result(conn)
-            .optional()?;
-            if let Some(number) = &deleted {
-                let mut data = serde_json::Map::new();
-                data.insert("id".into(), id.0.into());
-                data.insert("number".into(), number.clone().into());
-                change_event(
-                    conn,
-                    org,
-                    EventType::NumberDeleted,
-                    data,
-                    chrono::Utc::now(),
-                )?;
-            }
-            Ok(deleted.is_some())
-        })
-        .map_err(repository_error)?;
-        let conn: &mut DbConnection = &mut pooled;
+        let writer = self.db.transaction_writer()?;
+        let deleted = writer
+            .run(|conn| {
+                let deleted: Option<String> = diesel::delete(
+                    pn::table
+                        .filter(pn::id.eq(id.0))
+                        .filter(pn::organization_id.eq(org.0))
+                        .filter(pn::bridge_id.is_null()),
+                )
+                .returning(pn::number)
+                .get_result(conn)
+                .optional()?;
+                if let Some(number) = &deleted {
+                    let mut data = serde_json::Map::new();
+                    data.insert("id".into(), id.0.into());
+                    data.insert("number".into(), number.clone().into());
+                    change_event(
+                        conn,
+                        org,
+                        EventType::NumberDeleted,
+                        data,
+                        chrono::Utc::now(),
+                    )?;
+                }
+                Ok(deleted.is_some())
+            })
+            .map_err(repository_error)?;
         if deleted {
             return Ok(NumberDeletion::Deleted);
         }
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
         let exists: i64 = pn::table
             .filter(pn::id.eq(id.0))
             .filter(pn::organization_id.eq(org.0))

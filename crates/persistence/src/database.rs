@@ -24,9 +24,11 @@ use switchboard_domain::shared::RepositoryError;
 
 use crate::connection::DbConnection;
 use crate::error::{DatabaseError, pool_error};
+use crate::group_commit::{GroupCommit, GroupCommitStats};
 use crate::pool::{ConnectionManager, Target, TracingErrorHandler, redact_url};
 use crate::statement_timeout;
 use crate::storage::StorageHealth;
+use crate::transaction::TransactionWriter;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -167,6 +169,11 @@ static NEXT_DATABASE_ID: AtomicUsize = AtomicUsize::new(1);
 
 type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Write transactions per SQLite commit at most, by default: enough for every
+/// request of a busy server to share one, few enough that the last of them waits
+/// a few milliseconds at most for its answer.
+pub const DEFAULT_GROUP_COMMIT_MAX: usize = 64;
+
 /// How to reach the database.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseSettings {
@@ -187,6 +194,9 @@ pub struct DatabaseSettings {
     /// Diesel's prepared-statement cache on PostgreSQL connections; off for a
     /// pgbouncer without prepared-statement support in transaction mode.
     pub statement_cache: bool,
+    /// SQLite: at most this many write transactions share one commit (see
+    /// [`crate::group_commit`]); 1 commits each on its own. Not used on PostgreSQL.
+    pub group_commit_max: usize,
 }
 
 impl DatabaseSettings {
@@ -201,6 +211,7 @@ impl DatabaseSettings {
             statement_timeout_ms: 5000,
             migration_url: None,
             statement_cache: true,
+            group_commit_max: DEFAULT_GROUP_COMMIT_MAX,
         }
     }
 }
@@ -236,6 +247,7 @@ impl fmt::Debug for DatabaseSettings {
                 &self.migration_url.as_deref().map(redact_url),
             )
             .field("statement_cache", &self.statement_cache)
+            .field("group_commit_max", &self.group_commit_max)
             .finish()
     }
 }
@@ -288,6 +300,8 @@ pub struct Database {
     statement_cache: bool,
     /// Whether writes fail for lack of storage (see [`crate::storage`]).
     storage: Arc<StorageHealth>,
+    /// SQLite: the group commit of the writer connection.
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl Database {
@@ -369,6 +383,8 @@ impl Database {
             migration_target,
             statement_cache: settings.statement_cache,
             storage,
+            group: (backend == Backend::Sqlite)
+                .then(|| Arc::new(GroupCommit::new(settings.group_commit_max))),
         })
     }
 
@@ -434,7 +450,33 @@ impl Database {
         Ok(pooled)
     }
 
-    /// The connection for writes (on SQLite, the one writer connection).
+    /// The writer connection for one write transaction: on SQLite the slot of the
+    /// one writer connection, whose transactions are committed in groups (see
+    /// [`crate::group_commit`]), waiting for the requests before this one.
+    pub(crate) fn transaction_writer(&self) -> Result<TransactionWriter<'_>, RepositoryError> {
+        let Some(group) = &self.group else {
+            return Ok(TransactionWriter::Pooled(self.writer()?));
+        };
+        let mut slot = group.take_slot();
+        if slot.is_none() {
+            *slot = Some(self.writer.get().map_err(|error| pool_error(&error))?);
+        }
+        Ok(TransactionWriter::Grouped { group, slot })
+    }
+
+    /// SQLite: what the group commit has done since this database was opened.
+    #[must_use]
+    pub fn group_commit_stats(&self) -> Option<GroupCommitStats> {
+        self.group.as_deref().map(GroupCommit::stats)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn group_commit(&self) -> Option<&GroupCommit> {
+        self.group.as_deref()
+    }
+
+    /// The connection for writes outside transactions (on SQLite, the one writer
+    /// connection, free once no group commit holds it).
     pub(crate) fn writer(&self) -> Result<PooledConnection, RepositoryError> {
         self.checkout(&self.writer)
     }

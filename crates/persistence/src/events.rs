@@ -41,7 +41,7 @@ use crate::schema::{
     events as ev, organizations, webhook_deliveries as wd, webhook_endpoints as we,
 };
 use crate::time::{from_db, to_db};
-use crate::transaction::{TxError, write_transaction};
+use crate::transaction::TxError;
 
 const PENDING: &str = "pending";
 const FAILED: &str = "failed";
@@ -475,56 +475,58 @@ impl WebhookRepository for DieselWebhookRepository {
         update: &EndpointUpdate,
         at: Timestamp,
     ) -> Result<WebhookEndpoint, EndpointWriteError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let changes = EndpointChangeset {
-                url: update.url.as_deref(),
-                description: update.description.as_deref(),
-                event_types: update.event_types.as_deref().map(event_types_text),
-                enabled: update.enabled,
-                updated_at: to_db(at),
-            };
-            let row: Option<EndpointRow> = diesel::update(
-                we::table
-                    .filter(we::id.eq(id.0))
-                    .filter(we::organization_id.eq(org.0)),
-            )
-            .set(changes)
-            .returning(we::all_columns)
-            .get_result(conn)
-            .optional()?;
-            let Some(row) = row else {
-                return Err(TxError::Abort(EndpointWriteError::NotFound));
-            };
-            if update.enabled == Some(true) && row.disabled_reason.is_some() {
-                let row: EndpointRow = diesel::update(we::table.filter(we::id.eq(id.0)))
-                    .set(we::disabled_reason.eq(None::<String>))
-                    .returning(we::all_columns)
-                    .get_result(conn)?;
-                return Ok(row.into());
-            }
-            Ok(row.into())
-        })
-        .map_err(endpoint_write_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let changes = EndpointChangeset {
+                    url: update.url.as_deref(),
+                    description: update.description.as_deref(),
+                    event_types: update.event_types.as_deref().map(event_types_text),
+                    enabled: update.enabled,
+                    updated_at: to_db(at),
+                };
+                let row: Option<EndpointRow> = diesel::update(
+                    we::table
+                        .filter(we::id.eq(id.0))
+                        .filter(we::organization_id.eq(org.0)),
+                )
+                .set(changes)
+                .returning(we::all_columns)
+                .get_result(conn)
+                .optional()?;
+                let Some(row) = row else {
+                    return Err(TxError::Abort(EndpointWriteError::NotFound));
+                };
+                if update.enabled == Some(true) && row.disabled_reason.is_some() {
+                    let row: EndpointRow = diesel::update(we::table.filter(we::id.eq(id.0)))
+                        .set(we::disabled_reason.eq(None::<String>))
+                        .returning(we::all_columns)
+                        .get_result(conn)?;
+                    return Ok(row.into());
+                }
+                Ok(row.into())
+            })
+            .map_err(endpoint_write_error)
     }
 
     fn delete_endpoint(&self, org: OrgId, id: EndpointId) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let found: Option<i64> = we::table
-                .filter(we::id.eq(id.0))
-                .filter(we::organization_id.eq(org.0))
-                .select(we::id)
-                .first(conn)
-                .optional()?;
-            if found.is_none() {
-                return Ok(false);
-            }
-            diesel::delete(wd::table.filter(wd::endpoint_id.eq(id.0))).execute(conn)?;
-            diesel::delete(we::table.filter(we::id.eq(id.0))).execute(conn)?;
-            Ok(true)
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let found: Option<i64> = we::table
+                    .filter(we::id.eq(id.0))
+                    .filter(we::organization_id.eq(org.0))
+                    .select(we::id)
+                    .first(conn)
+                    .optional()?;
+                if found.is_none() {
+                    return Ok(false);
+                }
+                diesel::delete(wd::table.filter(wd::endpoint_id.eq(id.0))).execute(conn)?;
+                diesel::delete(we::table.filter(we::id.eq(id.0))).execute(conn)?;
+                Ok(true)
+            })
+            .map_err(repository_error)
     }
 
     fn rotate_secret(
@@ -535,31 +537,32 @@ impl WebhookRepository for DieselWebhookRepository {
         previous_expires_at: Timestamp,
         at: Timestamp,
     ) -> Result<WebhookEndpoint, EndpointWriteError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let current: Option<(Vec<u8>, i64)> = we::table
-                .filter(we::id.eq(id.0))
-                .filter(we::organization_id.eq(org.0))
-                .select((we::secret_ciphertext, we::secret_key_id))
-                .first(conn)
-                .optional()?;
-            let Some((old, old_key)) = current else {
-                return Err(TxError::Abort(EndpointWriteError::NotFound));
-            };
-            let row: EndpointRow = diesel::update(we::table.filter(we::id.eq(id.0)))
-                .set((
-                    we::previous_secret_ciphertext.eq(Some(old)),
-                    we::previous_secret_key_id.eq(Some(old_key)),
-                    we::previous_secret_expires_at.eq(Some(to_db(previous_expires_at))),
-                    we::secret_ciphertext.eq(secret.as_bytes()),
-                    we::secret_key_id.eq(i64::from(secret.key_id().0)),
-                    we::updated_at.eq(to_db(at)),
-                ))
-                .returning(we::all_columns)
-                .get_result(conn)?;
-            Ok(row.into())
-        })
-        .map_err(endpoint_write_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let current: Option<(Vec<u8>, i64)> = we::table
+                    .filter(we::id.eq(id.0))
+                    .filter(we::organization_id.eq(org.0))
+                    .select((we::secret_ciphertext, we::secret_key_id))
+                    .first(conn)
+                    .optional()?;
+                let Some((old, old_key)) = current else {
+                    return Err(TxError::Abort(EndpointWriteError::NotFound));
+                };
+                let row: EndpointRow = diesel::update(we::table.filter(we::id.eq(id.0)))
+                    .set((
+                        we::previous_secret_ciphertext.eq(Some(old)),
+                        we::previous_secret_key_id.eq(Some(old_key)),
+                        we::previous_secret_expires_at.eq(Some(to_db(previous_expires_at))),
+                        we::secret_ciphertext.eq(secret.as_bytes()),
+                        we::secret_key_id.eq(i64::from(secret.key_id().0)),
+                        we::updated_at.eq(to_db(at)),
+                    ))
+                    .returning(we::all_columns)
+                    .get_result(conn)?;
+                Ok(row.into())
+            })
+            .map_err(endpoint_write_error)
     }
 
     fn record_test_event(
@@ -569,22 +572,23 @@ impl WebhookRepository for DieselWebhookRepository {
         event: &NewChangeEvent,
         at: Timestamp,
     ) -> Result<ChangeEvent, EndpointWriteError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let found: Option<i64> = we::table
-                .filter(we::id.eq(id.0))
-                .filter(we::organization_id.eq(org.0))
-                .select(we::id)
-                .first(conn)
-                .optional()?;
-            if found.is_none() {
-                return Err(TxError::Abort(EndpointWriteError::NotFound));
-            }
-            let (event_id, recorded) = insert_event_row(conn, org, event, at)?;
-            insert_delivery(conn, org, event_id, id.0, at)?;
-            Ok(recorded)
-        })
-        .map_err(endpoint_write_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let found: Option<i64> = we::table
+                    .filter(we::id.eq(id.0))
+                    .filter(we::organization_id.eq(org.0))
+                    .select(we::id)
+                    .first(conn)
+                    .optional()?;
+                if found.is_none() {
+                    return Err(TxError::Abort(EndpointWriteError::NotFound));
+                }
+                let (event_id, recorded) = insert_event_row(conn, org, event, at)?;
+                insert_delivery(conn, org, event_id, id.0, at)?;
+                Ok(recorded)
+            })
+            .map_err(endpoint_write_error)
     }
 
     fn list_deliveries(
@@ -636,38 +640,39 @@ impl WebhookRepository for DieselWebhookRepository {
         id: DeliveryId,
         at: Timestamp,
     ) -> Result<Option<Delivery>, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let changed = diesel::update(
-                wd::table
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let changed = diesel::update(
+                    wd::table
+                        .filter(wd::id.eq(id.0))
+                        .filter(wd::organization_id.eq(org.0)),
+                )
+                .set((wd::status.eq(PENDING), wd::next_attempt_at.eq(to_db(at))))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let row: DeliveryTuple = wd::table
+                    .inner_join(ev::table)
                     .filter(wd::id.eq(id.0))
-                    .filter(wd::organization_id.eq(org.0)),
-            )
-            .set((wd::status.eq(PENDING), wd::next_attempt_at.eq(to_db(at))))
-            .execute(conn)?;
-            if changed == 0 {
-                return Ok(None);
-            }
-            let row: DeliveryTuple = wd::table
-                .inner_join(ev::table)
-                .filter(wd::id.eq(id.0))
-                .select((
-                    wd::id,
-                    wd::endpoint_id,
-                    wd::status,
-                    wd::attempts,
-                    wd::last_status_code,
-                    wd::next_attempt_at,
-                    wd::created_at,
-                    ev::uid,
-                    ev::event_type,
-                ))
-                .first(conn)?;
-            Ok(Some(row))
-        })
-        .map_err(repository_error)?
-        .map(delivery_from)
-        .transpose()
+                    .select((
+                        wd::id,
+                        wd::endpoint_id,
+                        wd::status,
+                        wd::attempts,
+                        wd::last_status_code,
+                        wd::next_attempt_at,
+                        wd::created_at,
+                        ev::uid,
+                        ev::event_type,
+                    ))
+                    .first(conn)?;
+                Ok(Some(row))
+            })
+            .map_err(repository_error)?
+            .map(delivery_from)
+            .transpose()
     }
 
     fn events_after(
@@ -759,43 +764,48 @@ impl WebhookRepository for DieselWebhookRepository {
                 return Ok(Vec::new());
             }
         }
-        let mut pooled = self.db.writer()?;
-        let claimed: Vec<EndpointRow> = write_transaction(&mut pooled, |conn| {
-            let due = wd::table
-                .filter(wd::endpoint_id.eq(we::id))
-                .filter(wd::status.eq_any(WAITING))
-                .filter(wd::next_attempt_at.le(now_db));
-            let free = we::table
-                .filter(we::enabled.eq(true))
-                .filter(we::claimed_until.is_null().or(we::claimed_until.lt(now_db)))
-                .filter(exists(due))
-                // Never claimed first, then the least recently claimed.
-                .order((
-                    we::claimed_until.is_not_null().asc(),
-                    we::claimed_until.asc(),
-                    we::id.asc(),
-                ))
-                .limit(endpoints)
-                .select(we::id);
-            let ids: Vec<i64> = match conn {
-                DbConnection::Postgresql(inner) => free.for_update().skip_locked().load(inner)?,
-                DbConnection::Sqlite(inner) => free.load(inner)?,
-            };
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            diesel::update(we::table.filter(we::id.eq_any(&ids)))
-                .set((
-                    we::claimed_until.eq(Some(to_db(lease_until))),
-                    we::claimed_by.eq(Some(worker)),
-                ))
-                .returning(we::all_columns)
-                .get_results(conn)
-        })
-        .map_err(repository_error)?;
+        let writer = self.db.transaction_writer()?;
+        let claimed: Vec<EndpointRow> = writer
+            .run(|conn| {
+                let due = wd::table
+                    .filter(wd::endpoint_id.eq(we::id))
+                    .filter(wd::status.eq_any(WAITING))
+                    .filter(wd::next_attempt_at.le(now_db));
+                let free = we::table
+                    .filter(we::enabled.eq(true))
+                    .filter(we::claimed_until.is_null().or(we::claimed_until.lt(now_db)))
+                    .filter(exists(due))
+                    // Never claimed first, then the least recently claimed.
+                    .order((
+                        we::claimed_until.is_not_null().asc(),
+                        we::claimed_until.asc(),
+                        we::id.asc(),
+                    ))
+                    .limit(endpoints)
+                    .select(we::id);
+                let ids: Vec<i64> = match conn {
+                    DbConnection::Postgresql(inner) => {
+                        free.for_update().skip_locked().load(inner)?
+                    }
+                    DbConnection::Sqlite(inner) => free.load(inner)?,
+                };
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(we::table.filter(we::id.eq_any(&ids)))
+                    .set((
+                        we::claimed_until.eq(Some(to_db(lease_until))),
+                        we::claimed_by.eq(Some(worker)),
+                    ))
+                    .returning(we::all_columns)
+                    .get_results(conn)
+            })
+            .map_err(repository_error)?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
+        // Committed: any connection sees the claim and the deliveries.
+        let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
         let below = visible_below(conn).map_err(repository_error)?;
         let mut out = Vec::with_capacity(claimed.len());
@@ -832,34 +842,36 @@ impl WebhookRepository for DieselWebhookRepository {
         id: DeliveryId,
         outcome: &AttemptOutcome,
     ) -> Result<(), RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let endpoint: Option<i64> = diesel::update(wd::table.filter(wd::id.eq(id.0)))
-                .set((
-                    wd::status.eq(outcome.status.as_str()),
-                    wd::attempts.eq(wd::attempts + 1),
-                    wd::last_status_code.eq(outcome.status_code),
-                    wd::last_error.eq(outcome.error.as_deref()),
-                    wd::next_attempt_at.eq(to_db(outcome.next_attempt_at.unwrap_or(outcome.at))),
-                    wd::last_attempt_at.eq(Some(to_db(outcome.at))),
-                ))
-                .returning(wd::endpoint_id)
-                .get_result(conn)
-                .optional()?;
-            if outcome.disable_endpoint
-                && let Some(endpoint) = endpoint
-            {
-                diesel::update(we::table.filter(we::id.eq(endpoint)))
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let endpoint: Option<i64> = diesel::update(wd::table.filter(wd::id.eq(id.0)))
                     .set((
-                        we::enabled.eq(false),
-                        we::disabled_reason.eq(Some("gone")),
-                        we::updated_at.eq(to_db(outcome.at)),
+                        wd::status.eq(outcome.status.as_str()),
+                        wd::attempts.eq(wd::attempts + 1),
+                        wd::last_status_code.eq(outcome.status_code),
+                        wd::last_error.eq(outcome.error.as_deref()),
+                        wd::next_attempt_at
+                            .eq(to_db(outcome.next_attempt_at.unwrap_or(outcome.at))),
+                        wd::last_attempt_at.eq(Some(to_db(outcome.at))),
                     ))
-                    .execute(conn)?;
-            }
-            Ok(())
-        })
-        .map_err(repository_error)
+                    .returning(wd::endpoint_id)
+                    .get_result(conn)
+                    .optional()?;
+                if outcome.disable_endpoint
+                    && let Some(endpoint) = endpoint
+                {
+                    diesel::update(we::table.filter(we::id.eq(endpoint)))
+                        .set((
+                            we::enabled.eq(false),
+                            we::disabled_reason.eq(Some("gone")),
+                            we::updated_at.eq(to_db(outcome.at)),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .map_err(repository_error)
     }
 
     fn release(

@@ -22,7 +22,7 @@ use crate::database::{Backend, Database};
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{api_tokens, memberships, organizations, service_accounts, users};
 use crate::time::{from_db, to_db};
-use crate::transaction::{TransactionError, write_transaction};
+use crate::transaction::TransactionError;
 
 /// [`IdentityRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -618,8 +618,9 @@ impl IdentityRepository for DieselIdentityRepository {
         token: &NewApiTokenRecord,
         limit: TokenLimit,
     ) -> Result<TokenInsert, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| insert_token_within(conn, token, limit))
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| insert_token_within(conn, token, limit))
             .map_err(repository_error)
     }
 
@@ -647,11 +648,10 @@ impl IdentityRepository for DieselIdentityRepository {
     }
 
     fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            revoke_lineage(conn, id, None, to_db(at))
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| revoke_lineage(conn, id, None, to_db(at)))
+            .map_err(repository_error)
     }
 
     fn revoke_token_of(
@@ -660,11 +660,10 @@ impl IdentityRepository for DieselIdentityRepository {
         id: TokenId,
         at: Timestamp,
     ) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            revoke_lineage(conn, id, Some(user), to_db(at))
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| revoke_lineage(conn, id, Some(user), to_db(at)))
+            .map_err(repository_error)
     }
 
     fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<(), RepositoryError> {
@@ -732,9 +731,8 @@ impl IdentityRepository for DieselIdentityRepository {
         token: &NewApiTokenRecord,
     ) -> Result<bool, RepositoryError> {
         let is_postgres = self.db.backend() == Backend::Postgres;
-        let mut pooled = self.db.writer()?;
-        let conn: &mut DbConnection = &mut pooled;
-        let outcome = write_transaction::<(), BootstrapError>(conn, |conn| {
+        let writer = self.db.transaction_writer()?;
+        let outcome = writer.run::<(), BootstrapError, _>(|conn| {
             if is_postgres {
                 // Serializes concurrent bootstraps (other processes) while letting
                 // reads through; SQLite's transaction holds the write lock from its

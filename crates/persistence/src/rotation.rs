@@ -39,7 +39,7 @@ use crate::schema::{
 };
 use crate::telephony::{ConfigRow, last4_map, serialize_last4};
 use crate::time::{from_db, to_db};
-use crate::transaction::{TxError, write_transaction};
+use crate::transaction::TxError;
 
 const PENDING: &str = "pending";
 const PREVIOUS: &str = "previous";
@@ -297,9 +297,9 @@ impl CredentialRotationRepository for DieselRotationRepository {
         new: &NewRotation,
         audit: &AuditEntry,
     ) -> Result<StartOutcome, RepositoryError> {
-        let mut pooled = self.db.writer()?;
+        let writer = self.db.transaction_writer()?;
         let last4 = serialize_last4(&new.secret_last4)?;
-        let outcome = write_transaction::<_, TxError<Refusal>>(&mut pooled, |conn| {
+        let outcome = writer.run::<_, TxError<Refusal>, _>(|conn| {
             let Some(current) = lock_config(conn, org, config)? else {
                 return Err(TxError::Abort(Refusal::NotFound));
             };
@@ -423,30 +423,31 @@ impl CredentialRotationRepository for DieselRotationRepository {
         verification: &Verification,
         audit: &AuditEntry,
     ) -> Result<Option<Rotation>, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        let row = write_transaction(&mut pooled, |conn| {
-            let row: Option<RotationRow> = diesel::update(
-                cr::table
-                    .filter(cr::id.eq(id.0))
-                    .filter(cr::provider_config_id.eq(config.0))
-                    .filter(cr::organization_id.eq(org.0))
-                    .filter(cr::status.eq(PENDING)),
-            )
-            .set((
-                cr::verification_status.eq(Some(verification.status.as_str())),
-                cr::verified_at.eq(Some(to_db(verification.checked_at))),
-            ))
-            .returning(cr::all_columns)
-            .get_result(conn)
-            .optional()?;
-            if let Some(row) = row {
-                let rotation = row.into_domain().map_err(stored)?;
-                insert_event(conn, org, Some(config), &with_rotation(audit, &rotation))?;
-                return Ok(Some(rotation));
-            }
-            Ok(None)
-        })
-        .map_err(repository_error)?;
+        let writer = self.db.transaction_writer()?;
+        let row = writer
+            .run(|conn| {
+                let row: Option<RotationRow> = diesel::update(
+                    cr::table
+                        .filter(cr::id.eq(id.0))
+                        .filter(cr::provider_config_id.eq(config.0))
+                        .filter(cr::organization_id.eq(org.0))
+                        .filter(cr::status.eq(PENDING)),
+                )
+                .set((
+                    cr::verification_status.eq(Some(verification.status.as_str())),
+                    cr::verified_at.eq(Some(to_db(verification.checked_at))),
+                ))
+                .returning(cr::all_columns)
+                .get_result(conn)
+                .optional()?;
+                if let Some(row) = row {
+                    let rotation = row.into_domain().map_err(stored)?;
+                    insert_event(conn, org, Some(config), &with_rotation(audit, &rotation))?;
+                    return Ok(Some(rotation));
+                }
+                Ok(None)
+            })
+            .map_err(repository_error)?;
         Ok(row)
     }
 
@@ -457,8 +458,8 @@ impl CredentialRotationRepository for DieselRotationRepository {
         id: RotationId,
         plan: &mut dyn FnMut(&ProviderConfig, &Rotation) -> Option<Promotion>,
     ) -> Result<PromoteOutcome, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        let outcome = write_transaction::<_, TxError<PromoteOutcome>>(&mut pooled, |conn| {
+        let writer = self.db.transaction_writer()?;
+        let outcome = writer.run::<_, TxError<PromoteOutcome>, _>(|conn| {
             let Some(current) = lock_config(conn, org, config)? else {
                 return Err(TxError::Abort(PromoteOutcome::NotFound));
             };
@@ -589,49 +590,50 @@ impl CredentialRotationRepository for DieselRotationRepository {
         at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<StageChange, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            if lock_config(conn, org, config)?.is_none() {
-                return Ok(StageChange::NotFound);
-            }
-            let row: Option<RotationRow> = diesel::update(
-                cr::table
-                    .filter(cr::id.eq(id.0))
-                    .filter(cr::provider_config_id.eq(config.0))
-                    .filter(cr::status.eq(PENDING)),
-            )
-            .set((
-                cr::status.eq("cancelled"),
-                cr::cancelled_at.eq(Some(to_db(at))),
-            ))
-            .returning(cr::all_columns)
-            .get_result(conn)
-            .optional()?;
-            let Some(row) = row else {
-                let exists = cr::table
-                    .filter(cr::id.eq(id.0))
-                    .filter(cr::provider_config_id.eq(config.0))
-                    .select(cr::id)
-                    .first::<i64>(conn)
-                    .optional()?
-                    .is_some();
-                return Ok(if exists {
-                    StageChange::NothingToDo
-                } else {
-                    StageChange::NotFound
-                });
-            };
-            let rotation = row.into_domain().map_err(stored)?;
-            diesel::delete(
-                cv::table
-                    .filter(cv::provider_config_id.eq(config.0))
-                    .filter(cv::stage.eq(PENDING)),
-            )
-            .execute(conn)?;
-            insert_event(conn, org, Some(config), &with_rotation(audit, &rotation))?;
-            Ok(StageChange::Done)
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                if lock_config(conn, org, config)?.is_none() {
+                    return Ok(StageChange::NotFound);
+                }
+                let row: Option<RotationRow> = diesel::update(
+                    cr::table
+                        .filter(cr::id.eq(id.0))
+                        .filter(cr::provider_config_id.eq(config.0))
+                        .filter(cr::status.eq(PENDING)),
+                )
+                .set((
+                    cr::status.eq("cancelled"),
+                    cr::cancelled_at.eq(Some(to_db(at))),
+                ))
+                .returning(cr::all_columns)
+                .get_result(conn)
+                .optional()?;
+                let Some(row) = row else {
+                    let exists = cr::table
+                        .filter(cr::id.eq(id.0))
+                        .filter(cr::provider_config_id.eq(config.0))
+                        .select(cr::id)
+                        .first::<i64>(conn)
+                        .optional()?
+                        .is_some();
+                    return Ok(if exists {
+                        StageChange::NothingToDo
+                    } else {
+                        StageChange::NotFound
+                    });
+                };
+                let rotation = row.into_domain().map_err(stored)?;
+                diesel::delete(
+                    cv::table
+                        .filter(cv::provider_config_id.eq(config.0))
+                        .filter(cv::stage.eq(PENDING)),
+                )
+                .execute(conn)?;
+                insert_event(conn, org, Some(config), &with_rotation(audit, &rotation))?;
+                Ok(StageChange::Done)
+            })
+            .map_err(repository_error)
     }
 
     fn end_previous(
@@ -641,30 +643,31 @@ impl CredentialRotationRepository for DieselRotationRepository {
         now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<StageChange, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            if lock_config(conn, org, config)?.is_none() {
-                return Ok(StageChange::NotFound);
-            }
-            let erased: Vec<i64> = diesel::delete(
-                cv::table
-                    .filter(cv::provider_config_id.eq(config.0))
-                    .filter(cv::stage.eq(PREVIOUS))
-                    .filter(cv::expires_at.gt(to_db(now))),
-            )
-            .returning(cv::version)
-            .get_results(conn)?;
-            if erased.is_empty() {
-                return Ok(StageChange::NothingToDo);
-            }
-            for version in erased {
-                let mut entry = audit.clone();
-                entry.changes = entry.changes.detail("previous_version", version);
-                insert_event(conn, org, Some(config), &entry)?;
-            }
-            Ok(StageChange::Done)
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                if lock_config(conn, org, config)?.is_none() {
+                    return Ok(StageChange::NotFound);
+                }
+                let erased: Vec<i64> = diesel::delete(
+                    cv::table
+                        .filter(cv::provider_config_id.eq(config.0))
+                        .filter(cv::stage.eq(PREVIOUS))
+                        .filter(cv::expires_at.gt(to_db(now))),
+                )
+                .returning(cv::version)
+                .get_results(conn)?;
+                if erased.is_empty() {
+                    return Ok(StageChange::NothingToDo);
+                }
+                for version in erased {
+                    let mut entry = audit.clone();
+                    entry.changes = entry.changes.detail("previous_version", version);
+                    insert_event(conn, org, Some(config), &entry)?;
+                }
+                Ok(StageChange::Done)
+            })
+            .map_err(repository_error)
     }
 
     fn live_previous(
@@ -709,36 +712,37 @@ impl CredentialRotationRepository for DieselRotationRepository {
             }
         }
         let erased = {
-            let mut pooled = self.db.writer()?;
-            write_transaction(&mut pooled, |conn| {
-                // One statement: of several replicas sweeping at once, each row is
-                // deleted (and its event recorded) by exactly one.
-                let rows: Vec<(i64, i64, i64)> = diesel::delete(
-                    cv::table
-                        .filter(cv::stage.eq(PREVIOUS))
-                        .filter(cv::expires_at.le(to_db(now))),
-                )
-                .returning((cv::organization_id, cv::provider_config_id, cv::version))
-                .get_results(conn)?;
-                let erased: Vec<ErasedVersion> = rows
-                    .into_iter()
-                    .map(|(org, config, version)| ErasedVersion {
-                        org_id: OrgId(org),
-                        config_id: ProviderConfigId(config),
-                        version,
-                    })
-                    .collect();
-                for version in &erased {
-                    insert_event(
-                        conn,
-                        version.org_id,
-                        Some(version.config_id),
-                        &audit_of(version),
-                    )?;
-                }
-                Ok(erased)
-            })
-            .map_err(repository_error)?
+            let writer = self.db.transaction_writer()?;
+            writer
+                .run(|conn| {
+                    // One statement: of several replicas sweeping at once, each row is
+                    // deleted (and its event recorded) by exactly one.
+                    let rows: Vec<(i64, i64, i64)> = diesel::delete(
+                        cv::table
+                            .filter(cv::stage.eq(PREVIOUS))
+                            .filter(cv::expires_at.le(to_db(now))),
+                    )
+                    .returning((cv::organization_id, cv::provider_config_id, cv::version))
+                    .get_results(conn)?;
+                    let erased: Vec<ErasedVersion> = rows
+                        .into_iter()
+                        .map(|(org, config, version)| ErasedVersion {
+                            org_id: OrgId(org),
+                            config_id: ProviderConfigId(config),
+                            version,
+                        })
+                        .collect();
+                    for version in &erased {
+                        insert_event(
+                            conn,
+                            version.org_id,
+                            Some(version.config_id),
+                            &audit_of(version),
+                        )?;
+                    }
+                    Ok(erased)
+                })
+                .map_err(repository_error)?
         };
         if !erased.is_empty() {
             self.compact();

@@ -19,7 +19,6 @@ use crate::identity::{
 };
 use crate::schema::{api_tokens, memberships, service_accounts, users};
 use crate::time::{from_db, to_db};
-use crate::transaction::write_transaction;
 
 #[derive(Insertable)]
 #[diesel(table_name = service_accounts)]
@@ -83,37 +82,42 @@ impl ServiceAccountRepository for DieselIdentityRepository {
         &self,
         account: &NewServiceAccount,
     ) -> Result<ServiceAccount, RepositoryError> {
-        let mut pooled = self.db.writer()?;
+        let writer = self.db.transaction_writer()?;
         let created_at = to_db(account.user.created_at);
-        let id = write_transaction(&mut pooled, |conn| {
-            let user_id = diesel::insert_into(users::table)
-                .values(NewUserRow::from_domain(&account.user))
-                .returning(users::id)
-                .get_result::<i64>(conn)?;
-            diesel::insert_into(memberships::table)
-                .values(NewMembershipRow {
-                    organization_id: account.org_id.0,
-                    user_id,
-                    role: account.role.as_str(),
-                    created_at,
-                })
-                .execute(conn)?;
-            diesel::insert_into(service_accounts::table)
-                .values(NewServiceAccountRow {
-                    organization_id: account.org_id.0,
-                    user_id,
-                    name: &account.name,
-                    created_at,
-                })
-                .returning(service_accounts::id)
-                .get_result::<i64>(conn)
-        })
-        .map_err(repository_error)?;
-        // The writer that wrote it (SQLite has one).
-        find(&mut pooled, account.org_id, ServiceAccountId(id))
-            .map_err(repository_error)?
-            .ok_or_else(|| RepositoryError::Internal("a new service account vanished".into()))
-            .and_then(into_domain)
+        let id = writer
+            .run(|conn| {
+                let user_id = diesel::insert_into(users::table)
+                    .values(NewUserRow::from_domain(&account.user))
+                    .returning(users::id)
+                    .get_result::<i64>(conn)?;
+                diesel::insert_into(memberships::table)
+                    .values(NewMembershipRow {
+                        organization_id: account.org_id.0,
+                        user_id,
+                        role: account.role.as_str(),
+                        created_at,
+                    })
+                    .execute(conn)?;
+                diesel::insert_into(service_accounts::table)
+                    .values(NewServiceAccountRow {
+                        organization_id: account.org_id.0,
+                        user_id,
+                        name: &account.name,
+                        created_at,
+                    })
+                    .returning(service_accounts::id)
+                    .get_result::<i64>(conn)
+            })
+            .map_err(repository_error)?;
+        // Committed when `run` returns: a reader sees it.
+        find(
+            &mut *self.db.reader()?,
+            account.org_id,
+            ServiceAccountId(id),
+        )
+        .map_err(repository_error)?
+        .ok_or_else(|| RepositoryError::Internal("a new service account vanished".into()))
+        .and_then(into_domain)
     }
 
     fn service_accounts_of(&self, org: OrgId) -> Result<Vec<ServiceAccount>, RepositoryError> {
@@ -144,27 +148,28 @@ impl ServiceAccountRepository for DieselIdentityRepository {
         id: ServiceAccountId,
         at: Timestamp,
     ) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
+        let writer = self.db.transaction_writer()?;
         let at = to_db(at);
-        write_transaction(&mut pooled, |conn| {
-            let Some((_, _, user_id, ..)) = find(conn, org, id)? else {
-                return Ok(false);
-            };
-            diesel::update(service_accounts::table.filter(service_accounts::id.eq(id.0)))
-                .set(service_accounts::deleted_at.eq(Some(at)))
+        writer
+            .run(|conn| {
+                let Some((_, _, user_id, ..)) = find(conn, org, id)? else {
+                    return Ok(false);
+                };
+                diesel::update(service_accounts::table.filter(service_accounts::id.eq(id.0)))
+                    .set(service_accounts::deleted_at.eq(Some(at)))
+                    .execute(conn)?;
+                diesel::delete(memberships::table.filter(memberships::user_id.eq(user_id)))
+                    .execute(conn)?;
+                diesel::update(
+                    api_tokens::table
+                        .filter(api_tokens::user_id.eq(user_id))
+                        .filter(api_tokens::revoked_at.is_null()),
+                )
+                .set(api_tokens::revoked_at.eq(Some(at)))
                 .execute(conn)?;
-            diesel::delete(memberships::table.filter(memberships::user_id.eq(user_id)))
-                .execute(conn)?;
-            diesel::update(
-                api_tokens::table
-                    .filter(api_tokens::user_id.eq(user_id))
-                    .filter(api_tokens::revoked_at.is_null()),
-            )
-            .set(api_tokens::revoked_at.eq(Some(at)))
-            .execute(conn)?;
-            Ok(true)
-        })
-        .map_err(repository_error)
+                Ok(true)
+            })
+            .map_err(repository_error)
     }
 
     fn revoke_service_account_token(
@@ -174,13 +179,14 @@ impl ServiceAccountRepository for DieselIdentityRepository {
         token: TokenId,
         at: Timestamp,
     ) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let Some((_, _, user_id, ..)) = find(conn, org, id)? else {
-                return Ok(false);
-            };
-            revoke_lineage(conn, token, Some(UserId(user_id)), to_db(at))
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let Some((_, _, user_id, ..)) = find(conn, org, id)? else {
+                    return Ok(false);
+                };
+                revoke_lineage(conn, token, Some(UserId(user_id)), to_db(at))
+            })
+            .map_err(repository_error)
     }
 }

@@ -27,7 +27,7 @@ use crate::database::Database;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
 use crate::time::{from_db, to_db};
-use crate::transaction::{TransactionError, write_transaction};
+use crate::transaction::TransactionError;
 
 /// [`ProviderCatalogRepository`] over a [`Database`].
 #[derive(Debug, Clone)]
@@ -121,37 +121,39 @@ impl Database {
     /// # Errors
     /// [`RepositoryError`]; nothing is written then (one transaction).
     pub fn sync_provider_catalog(&self, catalog: &ProviderCatalog) -> Result<(), RepositoryError> {
-        let mut pooled = self.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            for (index, provider) in catalog.all().iter().enumerate() {
-                let row = CatalogRow {
-                    slug: provider.slug.clone(),
-                    name: provider.name.clone(),
-                    description: provider.description.clone(),
-                    icon: provider.icon.clone(),
-                    account_sid_label: provider.account_sid.label.clone(),
-                    account_sid_pattern: provider.account_sid.pattern.clone(),
-                    account_sid_hint: provider.account_sid.hint.clone(),
-                    auth_token_label: provider.auth_token.label.clone(),
-                    auth_token_pattern: provider.auth_token.pattern.clone(),
-                    auth_token_hint: provider.auth_token.hint.clone(),
-                    position: i32::try_from(index + 1).unwrap_or(i32::MAX),
-                    fields: provider.describe_fields().to_string(),
-                };
-                let updated = diesel::update(
-                    telephony_providers::table.filter(telephony_providers::id.eq(provider.id.0)),
-                )
-                .set(&row)
-                .execute(conn)?;
-                if updated == 0 {
-                    diesel::insert_into(telephony_providers::table)
-                        .values((telephony_providers::id.eq(provider.id.0), &row))
-                        .execute(conn)?;
+        let writer = self.transaction_writer()?;
+        writer
+            .run(|conn| {
+                for (index, provider) in catalog.all().iter().enumerate() {
+                    let row = CatalogRow {
+                        slug: provider.slug.clone(),
+                        name: provider.name.clone(),
+                        description: provider.description.clone(),
+                        icon: provider.icon.clone(),
+                        account_sid_label: provider.account_sid.label.clone(),
+                        account_sid_pattern: provider.account_sid.pattern.clone(),
+                        account_sid_hint: provider.account_sid.hint.clone(),
+                        auth_token_label: provider.auth_token.label.clone(),
+                        auth_token_pattern: provider.auth_token.pattern.clone(),
+                        auth_token_hint: provider.auth_token.hint.clone(),
+                        position: i32::try_from(index + 1).unwrap_or(i32::MAX),
+                        fields: provider.describe_fields().to_string(),
+                    };
+                    let updated = diesel::update(
+                        telephony_providers::table
+                            .filter(telephony_providers::id.eq(provider.id.0)),
+                    )
+                    .set(&row)
+                    .execute(conn)?;
+                    if updated == 0 {
+                        diesel::insert_into(telephony_providers::table)
+                            .values((telephony_providers::id.eq(provider.id.0), &row))
+                            .execute(conn)?;
+                    }
                 }
-            }
-            Ok(())
-        })
-        .map_err(repository_error)
+                Ok(())
+            })
+            .map_err(repository_error)
     }
 }
 
@@ -484,21 +486,22 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
             secret_last4: serialize_last4(&config.secret_last4)?,
             credential_version: 1,
         };
-        let mut pooled = self.db.writer()?;
-        let stored: ConfigRow = write_transaction(&mut pooled, |conn| {
-            let stored: ConfigRow = diesel::insert_into(pc::table)
-                .values(&row)
-                .returning(pc::all_columns)
-                .get_result(conn)?;
-            insert_event(
-                conn,
-                config.org_id,
-                Some(ProviderConfigId(stored.id)),
-                audit,
-            )?;
-            Ok(stored)
-        })
-        .map_err(write_error)?;
+        let writer = self.db.transaction_writer()?;
+        let stored: ConfigRow = writer
+            .run(|conn| {
+                let stored: ConfigRow = diesel::insert_into(pc::table)
+                    .values(&row)
+                    .returning(pc::all_columns)
+                    .get_result(conn)?;
+                insert_event(
+                    conn,
+                    config.org_id,
+                    Some(ProviderConfigId(stored.id)),
+                    audit,
+                )?;
+                Ok(stored)
+            })
+            .map_err(write_error)?;
         Ok(stored.into_domain()?)
     }
 
@@ -561,11 +564,10 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         update: &ProviderConfigUpdate,
         audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, WriteError> {
-        let mut pooled = self.db.writer()?;
-        let stored = write_transaction(&mut pooled, |conn| {
-            apply_update(conn, org, id, update, update.expected_version, audit)
-        })
-        .map_err(write_error)?;
+        let writer = self.db.transaction_writer()?;
+        let stored = writer
+            .run(|conn| apply_update(conn, org, id, update, update.expected_version, audit))
+            .map_err(write_error)?;
         Ok(stored.map(ConfigRow::into_domain).transpose()?)
     }
 
@@ -575,8 +577,8 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         id: ProviderConfigId,
         plan: &mut dyn FnMut(&ProviderConfig) -> Option<(ProviderConfigUpdate, AuditEntry)>,
     ) -> Result<Option<ProviderConfig>, WriteError> {
-        let mut pooled = self.db.writer()?;
-        let outcome = write_transaction::<_, LockedWriteError>(&mut pooled, |conn| {
+        let writer = self.db.transaction_writer()?;
+        let outcome = writer.run::<_, LockedWriteError, _>(|conn| {
             let query = pc::table
                 .filter(pc::id.eq(id.0))
                 .filter(pc::organization_id.eq(org.0));
@@ -617,22 +619,23 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         expected_version: Option<i64>,
         audit: &AuditEntry,
     ) -> Result<bool, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        write_transaction(&mut pooled, |conn| {
-            let (low, high) = version_range(expected_version);
-            let deleted = diesel::delete(
-                pc::table
-                    .filter(pc::id.eq(id.0))
-                    .filter(pc::organization_id.eq(org.0))
-                    .filter(pc::version.between(low, high)),
-            )
-            .execute(conn)?;
-            if deleted > 0 {
-                insert_event(conn, org, Some(id), audit)?;
-            }
-            Ok(deleted > 0)
-        })
-        .map_err(repository_error)
+        let writer = self.db.transaction_writer()?;
+        writer
+            .run(|conn| {
+                let (low, high) = version_range(expected_version);
+                let deleted = diesel::delete(
+                    pc::table
+                        .filter(pc::id.eq(id.0))
+                        .filter(pc::organization_id.eq(org.0))
+                        .filter(pc::version.between(low, high)),
+                )
+                .execute(conn)?;
+                if deleted > 0 {
+                    insert_event(conn, org, Some(id), audit)?;
+                }
+                Ok(deleted > 0)
+            })
+            .map_err(repository_error)
     }
 
     fn record_verification(
@@ -643,29 +646,30 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         expected_version: i64,
         audit: &AuditEntry,
     ) -> Result<Option<ProviderConfig>, RepositoryError> {
-        let mut pooled = self.db.writer()?;
-        let stored = write_transaction(&mut pooled, |conn| {
-            let (low, high) = version_range(Some(expected_version));
-            let stored: Option<ConfigRow> = diesel::update(
-                pc::table
-                    .filter(pc::id.eq(id.0))
-                    .filter(pc::organization_id.eq(org.0))
-                    .filter(pc::version.between(low, high)),
-            )
-            .set((
-                pc::verification_status.eq(Some(verification.status.as_str())),
-                pc::verification_checked_at.eq(Some(to_db(verification.checked_at))),
-                pc::version.eq(pc::version + 1),
-            ))
-            .returning(pc::all_columns)
-            .get_result(conn)
-            .optional()?;
-            if stored.is_some() {
-                insert_event(conn, org, Some(id), audit)?;
-            }
-            Ok(stored)
-        })
-        .map_err(repository_error)?;
+        let writer = self.db.transaction_writer()?;
+        let stored = writer
+            .run(|conn| {
+                let (low, high) = version_range(Some(expected_version));
+                let stored: Option<ConfigRow> = diesel::update(
+                    pc::table
+                        .filter(pc::id.eq(id.0))
+                        .filter(pc::organization_id.eq(org.0))
+                        .filter(pc::version.between(low, high)),
+                )
+                .set((
+                    pc::verification_status.eq(Some(verification.status.as_str())),
+                    pc::verification_checked_at.eq(Some(to_db(verification.checked_at))),
+                    pc::version.eq(pc::version + 1),
+                ))
+                .returning(pc::all_columns)
+                .get_result(conn)
+                .optional()?;
+                if stored.is_some() {
+                    insert_event(conn, org, Some(id), audit)?;
+                }
+                Ok(stored)
+            })
+            .map_err(repository_error)?;
         stored.map(ConfigRow::into_domain).transpose()
     }
 

@@ -19,6 +19,12 @@
 //! (a configuration that is gone, a connection that now exists). Nothing else is
 //! retried: a busy SQLite file has already waited out its busy timeout.
 //!
+//! Repositories take a [`TransactionWriter`] ([`crate::database::Database::transaction_writer`])
+//! and [`TransactionWriter::run`] their work in it. On SQLite that joins the group
+//! commit of the one writer connection ([`crate::group_commit`]): the work runs in a
+//! savepoint of a transaction shared with the requests queued beside it, and the
+//! call returns once that transaction is committed.
+//!
 //! A write of one statement needs no transaction and takes none. This module knows
 //! nothing of the schema.
 
@@ -26,11 +32,46 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use std::sync::MutexGuard;
+
 use crate::connection::DbConnection;
+use crate::database::PooledConnection;
+use crate::group_commit::{GroupCommit, Slot};
 use crate::statement_timeout;
 
 /// How many times in all a transaction that lost a race is run.
-const ATTEMPTS: usize = 3;
+pub(crate) const ATTEMPTS: usize = 3;
+
+/// The writer connection, checked out for one write transaction.
+pub(crate) enum TransactionWriter<'a> {
+    /// A pool's connection: the transaction is the work's own (PostgreSQL).
+    Pooled(PooledConnection),
+    /// The slot of SQLite's one writer connection: the work joins a group commit.
+    Grouped {
+        group: &'a GroupCommit,
+        slot: MutexGuard<'a, Slot>,
+    },
+}
+
+impl TransactionWriter<'_> {
+    /// Runs `work` in a transaction (see the module): committed when it returns
+    /// `Ok` (the call returns after the commit), rolled back when it returns `Err`,
+    /// and run again from the start when it lost a race with a concurrent one.
+    ///
+    /// # Errors
+    /// `work`'s error (of its last run), or the database's when the transaction
+    /// cannot begin, commit or roll back.
+    pub(crate) fn run<T, E, F>(self, work: F) -> Result<T, E>
+    where
+        E: TransactionError,
+        F: FnMut(&mut DbConnection) -> Result<T, E>,
+    {
+        match self {
+            Self::Pooled(mut pooled) => write_transaction(&mut pooled, work),
+            Self::Grouped { group, slot } => group.run(slot, work),
+        }
+    }
+}
 
 /// The error type of a transaction's work: the database's errors convert into it,
 /// and the retry policy can see them in it.
@@ -69,7 +110,7 @@ impl<E> TransactionError for TxError<E> {
 
 /// Whether `error` means the transaction lost a race with a concurrent one (see the
 /// module).
-fn lost_a_race(error: &DieselError) -> bool {
+pub(crate) fn lost_a_race(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(
             DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ForeignKeyViolation,
@@ -87,7 +128,7 @@ fn lost_a_race(error: &DieselError) -> bool {
 /// # Errors
 /// `work`'s error (of its last run), or the database's when the transaction cannot
 /// begin, commit or roll back.
-pub(crate) fn write_transaction<T, E: TransactionError>(
+fn write_transaction<T, E: TransactionError>(
     conn: &mut DbConnection,
     mut work: impl FnMut(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {

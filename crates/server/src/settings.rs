@@ -223,6 +223,9 @@ pub struct DatabaseConfig {
     /// Diesel's prepared-statement cache; `false` behind a pgbouncer without
     /// prepared-statement support (before 1.21) in transaction mode.
     pub statement_cache: bool,
+    /// SQLite: at most this many write transactions share one commit (group
+    /// commit); 1: one commit per write.
+    pub group_commit_max: usize,
 }
 
 /// `[crypto]`. `keys` is a `SecretString`: its `Debug` shows `[REDACTED]`.

@@ -146,6 +146,7 @@ pub fn database_settings(settings: &Settings) -> Result<DatabaseSettings, Startu
         migration_url: Some(settings.database.migration_url.trim().to_owned())
             .filter(|url| !url.is_empty()),
         statement_cache: settings.database.statement_cache,
+        group_commit_max: settings.database.group_commit_max,
     })
 }
 
