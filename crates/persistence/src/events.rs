@@ -80,16 +80,21 @@ fn serialization(error: serde_json::Error) -> DieselError {
 }
 
 /// Inserts the event and its body, on `conn`, inside the caller's transaction.
+/// `handle` is `org`'s when the caller has read it already (`None`: read here).
 fn insert_event_row(
     conn: &mut DbConnection,
     org: OrgId,
+    handle: Option<String>,
     event: &NewChangeEvent,
     at: Timestamp,
 ) -> Result<(i64, ChangeEvent), DieselError> {
-    let handle: String = organizations::table
-        .filter(organizations::id.eq(org.0))
-        .select(organizations::domain_handle)
-        .first(conn)?;
+    let handle = match handle {
+        Some(handle) => handle,
+        None => organizations::table
+            .filter(organizations::id.eq(org.0))
+            .select(organizations::domain_handle)
+            .first(conn)?,
+    };
     let uid = event_uid();
     let mut body = Map::new();
     body.insert("id".into(), Value::from(uid.clone()));
@@ -155,7 +160,18 @@ pub(crate) fn record_change(
     event: &NewChangeEvent,
     at: Timestamp,
 ) -> Result<ChangeEvent, DieselError> {
-    let (event_id, recorded) = insert_event_row(conn, org, event, at)?;
+    record_change_of(conn, org, None, event, at)
+}
+
+/// [`record_change`] with `org`'s handle when the caller has it.
+fn record_change_of(
+    conn: &mut DbConnection,
+    org: OrgId,
+    handle: Option<String>,
+    event: &NewChangeEvent,
+    at: Timestamp,
+) -> Result<ChangeEvent, DieselError> {
+    let (event_id, recorded) = insert_event_row(conn, org, handle, event, at)?;
     let endpoints: Vec<(i64, String)> = we::table
         .filter(we::organization_id.eq(org.0))
         .filter(we::enabled.eq(true))
@@ -184,6 +200,9 @@ pub(crate) fn record_for_audit(
         return Ok(());
     };
     let mut data = Map::new();
+    // The configuration's view carries its organization's handle, which the event
+    // body needs too: read once.
+    let mut handle = None;
     match event_type {
         EventType::BridgeProviderConnected | EventType::BridgeProviderDisconnected => {
             let changes = entry.changes.to_json();
@@ -207,6 +226,10 @@ pub(crate) fn record_for_audit(
             if let Some(id) = config
                 && let Some(view) = crate::telephony::event_view(conn, org, id)?
             {
+                handle = view
+                    .get("org_handle")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 data = view;
             } else {
                 data.insert(
@@ -232,7 +255,13 @@ pub(crate) fn record_for_audit(
             }
         }
     }
-    record_change(conn, org, &NewChangeEvent { event_type, data }, entry.at)?;
+    record_change_of(
+        conn,
+        org,
+        handle,
+        &NewChangeEvent { event_type, data },
+        entry.at,
+    )?;
     Ok(())
 }
 
@@ -584,7 +613,7 @@ impl WebhookRepository for DieselWebhookRepository {
                 if found.is_none() {
                     return Err(TxError::Abort(EndpointWriteError::NotFound));
                 }
-                let (event_id, recorded) = insert_event_row(conn, org, event, at)?;
+                let (event_id, recorded) = insert_event_row(conn, org, None, event, at)?;
                 insert_delivery(conn, org, event_id, id.0, at)?;
                 Ok(recorded)
             })

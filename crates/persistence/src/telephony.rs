@@ -692,20 +692,22 @@ pub(crate) fn event_view(
     org: OrgId,
     id: ProviderConfigId,
 ) -> Result<Option<Map<String, Value>>, DieselError> {
-    let row: Option<(ConfigRow, String)> = pc::table
+    // One statement: the row, its provider's slug and its organization's handle.
+    let row: Option<(ConfigRow, String, String)> = pc::table
         .inner_join(telephony_providers::table)
+        .inner_join(crate::schema::organizations::table)
         .filter(pc::id.eq(id.0))
         .filter(pc::organization_id.eq(org.0))
-        .select((pc::all_columns, telephony_providers::slug))
+        .select((
+            pc::all_columns,
+            telephony_providers::slug,
+            crate::schema::organizations::domain_handle,
+        ))
         .first(conn)
         .optional()?;
-    let Some((row, slug)) = row else {
+    let Some((row, slug, handle)) = row else {
         return Ok(None);
     };
-    let handle: String = crate::schema::organizations::table
-        .filter(crate::schema::organizations::id.eq(org.0))
-        .select(crate::schema::organizations::domain_handle)
-        .first(conn)?;
     let config = row.into_domain().map_err(|error| {
         DieselError::DeserializationError(Box::new(std::io::Error::other(error.to_string())))
     })?;
