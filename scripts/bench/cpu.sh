@@ -3,7 +3,10 @@
 # divided by the requests it answered, for each endpoint, beside the same figure for
 # /health/live in the same run, on SQLite and then on PostgreSQL (issue 17, point 5).
 #
-# For each backend: a fresh database with one organization and 20 configurations, the
+# For each backend: a fresh database with one organization holding 50 configurations
+# (so that "list" is always a page of exactly 50 rows, and GET one and PATCH go round
+# robin over them) and a second organization that receives the creates (so that they
+# never change what the list reads), the
 # release server (rate limits off, log level warn), then for each endpoint a short
 # wrk run (-t1 -c8: one load thread, so that wrk itself leaves the second core to the
 # server) and the CPU the server spent during it. Ratios to /health/live are what the
@@ -61,6 +64,8 @@ free_port() {
 EMAIL=bench@bench.test
 PASSWORD='bench password, long enough'
 HANDLE=bench
+# The organization the creates go to (the list's organization keeps its 50 rows).
+CREATE_HANDLE=bench-writes
 export SWITCHBOARD_PROFILE=production
 SWITCHBOARD__CRYPTO__KEYS="1:$("$ADMIN" keys generate)"
 SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$("$ADMIN" keys generate)"
@@ -103,7 +108,8 @@ api() { # method path [body]
 }
 
 measure() { # backend endpoint script run -> appends one JSON line
-    local backend=$1 endpoint=$2 script=$3 run=$4 before after tag
+    local backend=$1 endpoint=$2 script=$3 run=$4 before after tag handle=$HANDLE
+    [ "$endpoint" = create ] && handle=$CREATE_HANDLE
     tag=$(( ($(date +%s) % 100000) * 10 + run ))
     before=$(cpu_ticks)
     local perf_pid=""
@@ -115,7 +121,7 @@ measure() { # backend endpoint script run -> appends one JSON line
     fi
     timeout $((SECONDS_PER + 30)) wrk -t1 -c8 -d"${SECONDS_PER}s" --timeout 5s \
         -s "$BENCH_DIR/wrk/$script.lua" "http://127.0.0.1:$PORT" -- \
-        "$TOKEN" "$HANDLE" "$ID_MIN" "$ID_MAX" "$tag" >"$WORK/wrk.txt" 2>&1 ||
+        "$TOKEN" "$handle" "$ID_MIN" "$ID_MAX" "$tag" >"$WORK/wrk.txt" 2>&1 ||
         { cat "$WORK/wrk.txt" >&2; die "wrk failed ($endpoint)"; }
     after=$(cpu_ticks)
     [ -n "$perf_pid" ] && wait "$perf_pid" 2>/dev/null || true
@@ -148,16 +154,18 @@ bench_backend() {
     "$ADMIN" org create --name Bench --handle "$HANDLE" >/dev/null
     printf '%s\n' "$PASSWORD" | "$ADMIN" user create --email "$EMAIL" --password-stdin >/dev/null
     "$ADMIN" member add --org "$HANDLE" --email "$EMAIL" --role owner >/dev/null
+    "$ADMIN" org create --name "Bench writes" --handle "$CREATE_HANDLE" >/dev/null
+    "$ADMIN" member add --org "$CREATE_HANDLE" --email "$EMAIL" --role owner >/dev/null
     TOKEN=$("$ADMIN" token create --email "$EMAIL" --name bench | tail -n1)
     start_server
     local ids=() i answer
-    for i in $(seq 1 20); do
+    for i in $(seq 1 50); do
         answer=$(api POST "" "{\"provider\":\"twilio\",\"account_sid\":\"AC$(printf '%08x' "$i")000000000000000000000000\",\"auth_token\":\"0123456789abcdef0123456789abcdef\",\"meta_json\":{\"region\":\"eu\"}}")
         [ "$(tail -n1 <<<"$answer")" = 201 ] || die "seeding failed: $answer"
         ids+=("$(head -n -1 <<<"$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')")
     done
     ID_MIN=${ids[0]}
-    ID_MAX=${ids[19]}
+    ID_MAX=${ids[49]}
     # Warm-up: the first requests fill pools and caches.
     for _ in $(seq 1 20); do api GET "$ID_MIN/" >/dev/null; done
     local run endpoint

@@ -27,3 +27,15 @@ fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
          .cargo/config.toml applies"
     );
 }
+
+/// Multi-thread mode and no memory statistics (`.cargo/config.toml` says why).
+#[test]
+fn sqlite_is_built_without_the_per_call_mutexes() {
+    let mut connection = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+    let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+        .load(&mut connection)
+        .expect("compile options");
+    let has = |wanted: &str| options.iter().any(|option| option.compile_options == wanted);
+    assert!(has("THREADSAFE=2"), "SQLite is not in multi-thread mode");
+    assert!(has("DEFAULT_MEMSTATUS=0"), "SQLite keeps memory statistics");
+}
