@@ -1229,9 +1229,15 @@ fn the_password_prompt_on_a_terminal_does_not_echo() {
         }
     };
     let mut stdin = child.stdin.take().expect("stdin");
+    // rpassword prints the prompt and then turns the echo off: a person never types
+    // inside that window, a test can (it did, on a fast machine). Typing a moment
+    // after the prompt shows is what a person does.
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(500));
     wait_for("Password (");
+    pause();
     stdin.write_all(b"typed-secret-42\n").expect("typed");
     wait_for("again");
+    pause();
     stdin.write_all(b"typed-secret-42\n").expect("typed");
     let status = child.wait().expect("script ends");
     drop(stdin);

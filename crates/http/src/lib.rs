@@ -30,7 +30,9 @@ pub use middleware::normalize::normalize_path;
 pub use middleware::request_id::request_id_middleware;
 pub use routes::health::metrics_endpoint;
 pub use routes::{configure, route_table};
-pub use state::{AppState, PoolGauge, PoolGauges, ReadSessions, Readiness, ReadinessProbe};
+pub use state::{
+    AppState, GroupCommitCounts, PoolGauge, PoolGauges, ReadSessions, Readiness, ReadinessProbe,
+};
 pub use wire::forwarded::{InvalidTrustedProxy, TrustedProxies};
 
 #[cfg(feature = "bench")]

@@ -46,10 +46,23 @@ pub struct PoolGauge {
     pub idle: u32,
 }
 
+/// What SQLite's group commit has done since the start: commits, and the write
+/// transactions they committed (their ratio is the writes per commit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommitCounts {
+    pub commits: u64,
+    pub writes: u64,
+}
+
 /// Where pool usage comes from (implemented over the database by the server).
 pub trait PoolGauges: Send + Sync {
     /// The current usage of every pool.
     fn pools(&self) -> Vec<PoolGauge>;
+
+    /// SQLite's group commit so far (`None` on PostgreSQL).
+    fn group_commits(&self) -> Option<GroupCommitCounts> {
+        None
+    }
 }
 
 /// One read session for a trip's reads, implemented over the database by the

@@ -35,7 +35,11 @@ fn sqlite_is_built_without_the_per_call_mutexes() {
     let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
         .load(&mut connection)
         .expect("compile options");
-    let has = |wanted: &str| options.iter().any(|option| option.compile_options == wanted);
+    let has = |wanted: &str| {
+        options
+            .iter()
+            .any(|option| option.compile_options == wanted)
+    };
     assert!(has("THREADSAFE=2"), "SQLite is not in multi-thread mode");
     assert!(has("DEFAULT_MEMSTATUS=0"), "SQLite keeps memory statistics");
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_application::key_rotation::{KeyCoverage, KeyRotationService};
 use switchboard_domain::telephony::KeyId;
-use switchboard_http::{PoolGauge, PoolGauges};
+use switchboard_http::{GroupCommitCounts, PoolGauge, PoolGauges};
 use switchboard_http::{Readiness, ReadinessProbe};
 use switchboard_persistence::Database;
 
@@ -160,6 +160,15 @@ impl PoolGauges for ServiceReadiness {
                 idle: usage.idle,
             })
             .collect()
+    }
+
+    fn group_commits(&self) -> Option<GroupCommitCounts> {
+        self.database
+            .group_commit_stats()
+            .map(|stats| GroupCommitCounts {
+                commits: u64::try_from(stats.batches).unwrap_or(u64::MAX),
+                writes: u64::try_from(stats.committed_writes).unwrap_or(u64::MAX),
+            })
     }
 }
 

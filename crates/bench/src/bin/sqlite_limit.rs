@@ -81,19 +81,23 @@ enum Command {
     /// `BEGIN [IMMEDIATE]`, `COMMIT` or `ROLLBACK`: run unprepared, as Diesel's
     /// transaction manager does.
     Transaction(String),
-    /// A statement: SQL pieces around its parameters, and the parameters' names.
+    /// A statement: SQL pieces around its parameters, the parameters' names, and its
+    /// position among the script's distinct statements (set by `parse_script`).
     Sql {
         pieces: Vec<String>,
         params: Vec<String>,
+        position: usize,
     },
 }
 
-/// The most statements a script may hold.
-const MAX_STATEMENTS: usize = 6;
+/// The most distinct statements a script may hold.
+const MAX_STATEMENTS: usize = 16;
 
-/// A statement with its values, ready to run. Its position in the script is its
-/// static query id, so Diesel finds the prepared statement by type, as it does for
-/// the server's (static) queries, without rendering the SQL again.
+/// A statement with its values, ready to run. Its position (among the script's
+/// distinct statements) is its static query id, so Diesel finds the prepared
+/// statement by type, as it does for the server's (static) queries, without rendering
+/// the SQL again; a statement the script repeats shares one prepared statement, as
+/// the server's repeated query does.
 struct Bound<'a, const POSITION: usize> {
     pieces: &'a [String],
     values: Vec<Value>,
@@ -198,12 +202,18 @@ fn parse_sql(sql: &str) -> Command {
         current.push(c);
     }
     pieces.push(current);
-    Command::Sql { pieces, params }
+    Command::Sql {
+        pieces,
+        params,
+        position: 0,
+    }
 }
 
 fn parse_script(text: &str) -> Result<Vec<Command>, String> {
     let mut commands = Vec::new();
     let mut statement = String::new();
+    // The SQL of each distinct statement, `?` for its parameters, by position.
+    let mut distinct: Vec<String> = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim();
         if statement.is_empty() && (trimmed.is_empty() || trimmed.starts_with("--")) {
@@ -218,7 +228,26 @@ fn parse_script(text: &str) -> Result<Vec<Command>, String> {
         }
         statement.push_str(trimmed);
         if let Some(sql) = statement.strip_suffix(';') {
-            commands.push(parse_sql(sql.trim()));
+            let mut command = parse_sql(sql.trim());
+            if let Command::Sql {
+                pieces, position, ..
+            } = &mut command
+            {
+                let text = pieces.join("?");
+                *position = match distinct.iter().position(|seen| *seen == text) {
+                    Some(index) => index,
+                    None => {
+                        distinct.push(text);
+                        distinct.len() - 1
+                    }
+                };
+                if *position >= MAX_STATEMENTS {
+                    return Err(format!(
+                        "a script holds at most {MAX_STATEMENTS} distinct statements"
+                    ));
+                }
+            }
+            commands.push(command);
             statement.clear();
         }
     }
@@ -297,8 +326,18 @@ fn run_statement(
         3 => fetch_all(connection, Bound::<3> { pieces, values }),
         4 => fetch_all(connection, Bound::<4> { pieces, values }),
         5 => fetch_all(connection, Bound::<5> { pieces, values }),
+        6 => fetch_all(connection, Bound::<6> { pieces, values }),
+        7 => fetch_all(connection, Bound::<7> { pieces, values }),
+        8 => fetch_all(connection, Bound::<8> { pieces, values }),
+        9 => fetch_all(connection, Bound::<9> { pieces, values }),
+        10 => fetch_all(connection, Bound::<10> { pieces, values }),
+        11 => fetch_all(connection, Bound::<11> { pieces, values }),
+        12 => fetch_all(connection, Bound::<12> { pieces, values }),
+        13 => fetch_all(connection, Bound::<13> { pieces, values }),
+        14 => fetch_all(connection, Bound::<14> { pieces, values }),
+        15 => fetch_all(connection, Bound::<15> { pieces, values }),
         _ => Err(format!(
-            "a script holds at most {MAX_STATEMENTS} statements"
+            "a script holds at most {MAX_STATEMENTS} distinct statements"
         )),
     }
 }
@@ -349,7 +388,6 @@ fn run() -> Result<(), String> {
     let mut transactions: u64 = 0;
     let mut fetched: usize = 0;
     while started.elapsed() < budget {
-        let mut position = 0;
         for command in &commands {
             match command {
                 Command::Random { name, low, high } => {
@@ -360,7 +398,11 @@ fn run() -> Result<(), String> {
                 Command::Transaction(sql) => connection
                     .batch_execute(sql)
                     .map_err(|error| format!("{sql}: {error}"))?,
-                Command::Sql { pieces, params } => {
+                Command::Sql {
+                    pieces,
+                    params,
+                    position,
+                } => {
                     let values = params
                         .iter()
                         .map(|name| {
@@ -370,13 +412,14 @@ fn run() -> Result<(), String> {
                                 .and_then(|text| Value::parse(text))
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    fetched = fetched.wrapping_add(run_statement(
-                        &mut connection,
-                        position,
-                        pieces,
-                        values,
-                    )?);
-                    position += 1;
+                    let rows = run_statement(&mut connection, *position, pieces, values).map_err(
+                        |error| {
+                            let sql = pieces.join("?");
+                            let start: String = sql.chars().take(80).collect();
+                            format!("{start}...: {error}")
+                        },
+                    )?;
+                    fetched = fetched.wrapping_add(rows);
                 }
             }
         }
@@ -420,7 +463,7 @@ mod tests {
             [Command::Transaction(begin), Command::Transaction(commit)] if begin == "BEGIN" && commit == "COMMIT"
         ));
         match &commands[1] {
-            Command::Sql { pieces, params } => {
+            Command::Sql { pieces, params, .. } => {
                 assert_eq!(params, &["id", "b"]);
                 assert_eq!(
                     pieces.join("?"),
@@ -429,6 +472,22 @@ mod tests {
             }
             other => panic!("expected SQL, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_repeated_statement_shares_its_position() {
+        let commands = parse_script(
+            "SELECT a FROM t WHERE id = :id;\nBEGIN IMMEDIATE;\nSELECT b FROM t WHERE id = :x;\nSELECT a FROM t WHERE id = :other;\nCOMMIT;\n",
+        )
+        .expect("parses");
+        let positions: Vec<usize> = commands
+            .iter()
+            .filter_map(|command| match command {
+                Command::Sql { position, .. } => Some(*position),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(positions, [0, 1, 0]);
     }
 
     #[test]

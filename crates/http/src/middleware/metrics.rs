@@ -70,6 +70,9 @@ pub fn prometheus() -> Result<PrometheusHandle, String> {
 pub(crate) const POOL_IN_USE: &str = "db_pool_connections_in_use";
 pub(crate) const POOL_IDLE: &str = "db_pool_connections_idle";
 pub(crate) const POOL_MAX: &str = "db_pool_max_size";
+/// SQLite's group commit (read at each scrape too).
+pub(crate) const GROUP_COMMITS: &str = "switchboard_db_group_commits_total";
+pub(crate) const GROUP_COMMIT_WRITES: &str = "switchboard_db_group_commit_writes_total";
 /// Name of the build information gauge (always 1, labelled with the version).
 const BUILD_INFO: &str = "switchboard_build_info";
 
@@ -93,6 +96,14 @@ fn describe_metrics() {
     describe_gauge!(POOL_IN_USE, "Database connections checked out, by pool.");
     describe_gauge!(POOL_IDLE, "Database connections open and idle, by pool.");
     describe_gauge!(POOL_MAX, "Most connections the pool may open, by pool.");
+    describe_counter!(
+        GROUP_COMMITS,
+        "SQLite: commits of the writer connection (each shared by the write transactions queued together)."
+    );
+    describe_counter!(
+        GROUP_COMMIT_WRITES,
+        "SQLite: write transactions committed; divided by the commits, the writes per commit."
+    );
     describe_gauge!(
         BUILD_INFO,
         "Always 1; the version of the running switchboard in its label."

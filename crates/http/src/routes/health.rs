@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::docs::openapi;
 use crate::docs::schema::{request_id_header, view};
-use crate::middleware::metrics::{POOL_IDLE, POOL_IN_USE, POOL_MAX, process_metrics};
+use crate::middleware::metrics::{
+    GROUP_COMMIT_WRITES, GROUP_COMMITS, POOL_IDLE, POOL_IN_USE, POOL_MAX, process_metrics,
+};
 use crate::spec::{Access, Operation, RouteSpec, api};
 use crate::state::{AppState, Readiness};
 use crate::wire::error::block_in_span;
@@ -111,6 +113,10 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
         metrics::gauge!(POOL_IN_USE, "pool" => pool.pool).set(f64::from(pool.in_use));
         metrics::gauge!(POOL_IDLE, "pool" => pool.pool).set(f64::from(pool.idle));
         metrics::gauge!(POOL_MAX, "pool" => pool.pool).set(f64::from(pool.max_size));
+    }
+    if let Some(counts) = state.pool_gauges.group_commits() {
+        metrics::counter!(GROUP_COMMITS).absolute(counts.commits);
+        metrics::counter!(GROUP_COMMIT_WRITES).absolute(counts.writes);
     }
     let mut text = handle.render();
     text.push_str(&process_metrics());
