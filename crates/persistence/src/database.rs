@@ -302,6 +302,8 @@ pub struct Database {
     storage: Arc<StorageHealth>,
     /// SQLite: the group commit of the writer connection.
     group: Option<Arc<GroupCommit>>,
+    /// How long a checkout (of a pooled connection, or of the group's slot) waits.
+    checkout_timeout: Duration,
 }
 
 impl Database {
@@ -385,6 +387,7 @@ impl Database {
             storage,
             group: (backend == Backend::Sqlite)
                 .then(|| Arc::new(GroupCommit::new(settings.group_commit_max))),
+            checkout_timeout: timeout,
         })
     }
 
@@ -457,7 +460,11 @@ impl Database {
         let Some(group) = &self.group else {
             return Ok(TransactionWriter::Pooled(self.writer()?));
         };
-        let mut slot = group.take_slot();
+        let mut slot = group.take_slot(self.checkout_timeout).ok_or_else(|| {
+            RepositoryError::Unavailable(
+                "timed out waiting for the writer connection (group commit)".to_owned(),
+            )
+        })?;
         if slot.is_none() {
             *slot = Some(self.writer.get().map_err(|error| pool_error(&error))?);
         }

@@ -31,12 +31,12 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::connection::DbConnection;
 use crate::pool::ConnectionManager;
@@ -119,9 +119,7 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while a lock was held leaves nothing half-done in these structures
-    // (the work's own panic is caught before any of them is touched again).
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    mutex.lock()
 }
 
 fn sqlite(connection: &mut DbConnection) -> Option<&mut SqliteConnection> {
@@ -159,11 +157,13 @@ impl GroupCommit {
         }
     }
 
-    /// Takes the slot, waiting for the requests before this one; the caller puts a
-    /// connection in it when it is empty.
-    pub(crate) fn take_slot(&self) -> MutexGuard<'_, Slot> {
+    /// Takes the slot, waiting for the requests before this one, at most `timeout`
+    /// (`None` then, as a pool checkout fails after its timeout: a write nested in
+    /// another on the same thread fails instead of waiting for ever); the caller puts
+    /// a connection in it when it is empty.
+    pub(crate) fn take_slot(&self, timeout: Duration) -> Option<MutexGuard<'_, Slot>> {
         self.queued.fetch_add(1, Ordering::SeqCst);
-        let guard = lock(&self.slot);
+        let guard = self.slot.try_lock_for(timeout);
         self.queued.fetch_sub(1, Ordering::SeqCst);
         guard
     }
@@ -206,7 +206,8 @@ impl GroupCommit {
             lock(&self.book).members += 1;
         }
         let release = self.release(&mut slot, value.is_some());
-        drop(slot);
+        // In turn: the request queued first takes the slot (and the open batch).
+        MutexGuard::unlock_fair(slot);
         let Some(value) = value else {
             return Err(own.unwrap_or_else(|| E::from(DieselError::RollbackTransaction)));
         };
@@ -320,22 +321,13 @@ impl GroupCommit {
                 }
                 return failure.map_or(Ok(()), |failure| Err(failure.error()));
             }
-            let (next, timeout) = self
-                .finished
-                .wait_timeout(book, LIVENESS_CHECK)
-                .unwrap_or_else(PoisonError::into_inner);
-            book = next;
+            let timeout = self.finished.wait_for(&mut book, LIVENESS_CHECK);
             if timeout.timed_out()
                 && book.open == Some(batch)
                 && self.queued.load(Ordering::SeqCst) == 0
             {
                 drop(book);
-                let slot = match self.slot.try_lock() {
-                    Ok(slot) => Some(slot),
-                    Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                    Err(TryLockError::WouldBlock) => None,
-                };
-                if let Some(mut slot) = slot {
+                if let Some(mut slot) = self.slot.try_lock() {
                     // Still open once the slot is held: no one else will finish it.
                     // Its outcome is recorded for every member, this one included.
                     let _ = self.finish(&mut slot, false);
@@ -398,6 +390,7 @@ mod tests {
     fn database(dir: &tempfile::TempDir, max: usize) -> Database {
         let settings = DatabaseSettings {
             group_commit_max: max,
+            connect_timeout_ms: 300,
             ..DatabaseSettings::new(format!("sqlite://{}", dir.path().join("g.db").display()))
         };
         let db = Database::connect(&settings).expect("database");
@@ -523,6 +516,18 @@ mod tests {
             .run(|conn| insert(conn, 10, 1));
         assert!(again.is_ok());
         assert_eq!(count(&db, "SELECT count(*) AS n FROM t"), 1);
+    }
+
+    /// A write waiting for the slot gives up after the checkout timeout, as a pool
+    /// checkout does: a write nested in another on one thread fails, never hangs.
+    #[test]
+    fn a_write_nested_in_another_fails_instead_of_waiting_for_ever() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = database(&dir, 64);
+        let outer = db.transaction_writer().expect("writer");
+        assert!(db.transaction_writer().is_err());
+        drop(outer);
+        assert!(db.transaction_writer().is_ok());
     }
 
     /// With `group_commit_max` 1 every write commits on its own, queue or not.

@@ -32,7 +32,7 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use std::sync::MutexGuard;
+use parking_lot::MutexGuard;
 
 use crate::connection::DbConnection;
 use crate::database::PooledConnection;
