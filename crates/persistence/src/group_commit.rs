@@ -388,9 +388,14 @@ mod tests {
     }
 
     fn database(dir: &tempfile::TempDir, max: usize) -> Database {
+        database_waiting(dir, max, 10_000)
+    }
+
+    /// A database whose checkouts wait at most `timeout_ms`.
+    fn database_waiting(dir: &tempfile::TempDir, max: usize, timeout_ms: u64) -> Database {
         let settings = DatabaseSettings {
             group_commit_max: max,
-            connect_timeout_ms: 300,
+            connect_timeout_ms: timeout_ms,
             ..DatabaseSettings::new(format!("sqlite://{}", dir.path().join("g.db").display()))
         };
         let db = Database::connect(&settings).expect("database");
@@ -523,7 +528,7 @@ mod tests {
     #[test]
     fn a_write_nested_in_another_fails_instead_of_waiting_for_ever() {
         let dir = tempfile::tempdir().expect("dir");
-        let db = database(&dir, 64);
+        let db = database_waiting(&dir, 64, 300);
         let outer = db.transaction_writer().expect("writer");
         assert!(db.transaction_writer().is_err());
         drop(outer);
