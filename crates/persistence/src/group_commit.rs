@@ -58,6 +58,10 @@ struct BatchFailure {
 impl BatchFailure {
     fn of(error: &DieselError) -> Self {
         match error {
+            // A failed commit whose rollback failed too (SQLite rolls some failures,
+            // a full disk among them, back by itself): the commit's error decides,
+            // as it does for the request that committed (crate::error::transient).
+            DieselError::RollbackErrorOnCommit { commit_error, .. } => Self::of(commit_error),
             DieselError::DatabaseError(kind, info) => Self {
                 kind: *kind,
                 message: info.message().to_owned(),
@@ -188,18 +192,20 @@ impl GroupCommit {
             Ok(outcome) => outcome,
             Err(panic) => {
                 // Its savepoint may be open: the batch cannot be trusted any more.
-                self.abort(&mut slot, DieselError::RollbackTransaction);
+                self.abort(
+                    &mut slot,
+                    BatchFailure::of(&DieselError::RollbackTransaction),
+                );
                 resume_unwind(panic)
             }
         };
         let (value, own) = match outcome {
-            Ok(Ok(value)) => (Some(value), None),
-            Ok(Err(error)) => (None, Some(error)),
-            Err(broken) => {
-                // The savepoint statements failed: the whole batch goes.
-                let failure = BatchFailure::of(&broken);
-                self.abort(&mut slot, broken);
-                return Err(E::from(failure.error()));
+            Savepoint::Done(Ok(value)) => (Some(value), None),
+            Savepoint::Done(Err(error)) => (None, Some(error)),
+            Savepoint::Broken { own, cause } => {
+                // The transaction is gone: the whole batch fails.
+                self.abort(&mut slot, cause.clone());
+                return Err(own.unwrap_or_else(|| E::from(cause.error())));
             }
         };
         if value.is_some() {
@@ -277,7 +283,7 @@ impl GroupCommit {
     }
 
     /// Ends the open batch as failed (rolled back), telling its waiting requests.
-    fn abort(&self, slot: &mut MutexGuard<'_, Slot>, error: DieselError) {
+    fn abort(&self, slot: &mut MutexGuard<'_, Slot>, failure: BatchFailure) {
         let book = lock(&self.book);
         let (Some(batch), members) = (book.open, book.members) else {
             return;
@@ -287,7 +293,7 @@ impl GroupCommit {
             let _ = AnsiTransactionManager::rollback_transaction(inner);
         }
         **slot = None;
-        self.publish(batch, members, Some(BatchFailure::of(&error)));
+        self.publish(batch, members, Some(failure));
     }
 
     /// Closes `batch` and records how it ended for the `waiting` requests that
@@ -338,31 +344,63 @@ impl GroupCommit {
     }
 }
 
+/// How a request's savepoint ended.
+enum Savepoint<T, E> {
+    /// Released (`Ok`) or rolled back (`Err`, the work's error).
+    Done(Result<T, E>),
+    /// The transaction around it is gone or unusable: a savepoint statement failed
+    /// (SQLite rolls the whole transaction back by itself after some failures, a
+    /// full disk among them). `own` is the work's error when it failed first;
+    /// `cause` is what the batch failed of.
+    Broken { own: Option<E>, cause: BatchFailure },
+}
+
 /// Runs `work` in a savepoint of the open transaction, again from the start when
-/// it lost a race (the crate's one retry policy). The outer `Err` means the
-/// savepoint statements themselves failed.
+/// it lost a race (the crate's one retry policy).
 fn in_savepoint<T, E: TransactionError>(
     connection: &mut DbConnection,
     work: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
-) -> Result<Result<T, E>, DieselError> {
+) -> Savepoint<T, E> {
+    let broken = |error: &DieselError| Savepoint::Broken {
+        own: None,
+        cause: BatchFailure::of(error),
+    };
     let mut attempt = 1;
     loop {
-        let inner = sqlite(connection).ok_or(DieselError::BrokenTransactionManager)?;
-        AnsiTransactionManager::begin_transaction(inner)?;
+        let Some(inner) = sqlite(connection) else {
+            return broken(&DieselError::BrokenTransactionManager);
+        };
+        if let Err(error) = AnsiTransactionManager::begin_transaction(inner) {
+            return broken(&error);
+        }
         let outcome = work(connection);
-        let inner = sqlite(connection).ok_or(DieselError::BrokenTransactionManager)?;
+        let Some(inner) = sqlite(connection) else {
+            return broken(&DieselError::BrokenTransactionManager);
+        };
         match outcome {
             Ok(value) => {
-                AnsiTransactionManager::commit_transaction(inner)?;
-                return Ok(Ok(value));
+                return match AnsiTransactionManager::commit_transaction(inner) {
+                    Ok(()) => Savepoint::Done(Ok(value)),
+                    Err(error) => broken(&error),
+                };
             }
             Err(error) => {
-                AnsiTransactionManager::rollback_transaction(inner)?;
+                if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner) {
+                    // The work's own failure is the cause (the rollback failed
+                    // because of it), for this request and for its batch.
+                    let cause = error
+                        .database_error()
+                        .map_or_else(|| BatchFailure::of(&rollback), BatchFailure::of);
+                    return Savepoint::Broken {
+                        own: Some(error),
+                        cause,
+                    };
+                }
                 if attempt < ATTEMPTS && error.database_error().is_some_and(lost_a_race) {
                     attempt += 1;
                     continue;
                 }
-                return Ok(Err(error));
+                return Savepoint::Done(Err(error));
             }
         }
     }

@@ -180,10 +180,14 @@ impl ConnectionManager {
                 // Per connection only: journal_mode=WAL is set once, at startup, because
                 // setting it from every new connection races while the pool fills.
                 // secure_delete: deleted content (an erased credential version) is
-                // overwritten with zeros, not left in free pages.
+                // overwritten with zeros, not left in free pages. temp_store=MEMORY:
+                // the journal of a savepoint (each write of a group commit has one,
+                // crate::group_commit) keeps the pages it may restore in memory
+                // rather than in a temporary file: no file I/O per write, and no copy
+                // of erased content left in a file of the temporary directory.
                 connection.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA secure_delete = ON;",
+                     PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
                     self.statement_timeout_ms
                 ))?;
                 Ok(DbConnection::Sqlite(connection))

@@ -43,6 +43,10 @@ use crate::statement_timeout;
 pub(crate) const ATTEMPTS: usize = 3;
 
 /// The writer connection, checked out for one write transaction.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one lives on the stack for the length of a call; boxing would allocate per write"
+)]
 pub(crate) enum TransactionWriter<'a> {
     /// A pool's connection: the transaction is the work's own (PostgreSQL).
     Pooled(PooledConnection),

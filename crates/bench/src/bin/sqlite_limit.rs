@@ -378,7 +378,8 @@ fn run() -> Result<(), String> {
     // The server's per-connection settings (journal_mode=WAL is the file's already).
     connection
         .batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+             PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
         )
         .map_err(|error| error.to_string())?;
     let mut rng = rand::rng();
