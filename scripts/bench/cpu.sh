@@ -30,8 +30,9 @@ PG_DB=sb_cpu
 BACKENDS=("$@")
 [ ${#BACKENDS[@]} -eq 0 ] && BACKENDS=(sqlite postgres)
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'cpu.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=cpu.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || die "$tool is required (Debian: apt-get install wrk curl python3)"
@@ -57,23 +58,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 EMAIL=bench@bench.test
 PASSWORD='bench password, long enough'
 HANDLE=bench
 # The organization the creates go to (the list's organization keeps its 50 rows).
 CREATE_HANDLE=bench-writes
-export SWITCHBOARD_PROFILE=production
-SWITCHBOARD__CRYPTO__KEYS="1:$("$ADMIN" keys generate)"
-SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$("$ADMIN" keys generate)"
-export SWITCHBOARD__CRYPTO__KEYS SWITCHBOARD__AUTH__TOKEN_HMAC_KEY
-export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
-export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
-export SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND=0
-export SWITCHBOARD__LOG__LEVEL=warn
+bench_server_env
 export BENCH_LUA_DIR="$BENCH_DIR/wrk"
 
 start_server() {

@@ -15,7 +15,9 @@ ROUNDS=${GC_ROUNDS:-2}
 SECONDS_PER=${GC_SECONDS:-10}
 CONNECTIONS=${GC_CONNECTIONS:-32}
 
-die() { printf 'group_commit.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=group_commit.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$ROOT/scripts/bench/lib.sh"
 for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || die "$tool is required (Debian: apt-get install wrk curl python3)"
 done
@@ -34,14 +36,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export SWITCHBOARD_PROFILE=production
-SWITCHBOARD__CRYPTO__KEYS="1:$("$ADMIN" keys generate)"
-SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$("$ADMIN" keys generate)"
-export SWITCHBOARD__CRYPTO__KEYS SWITCHBOARD__AUTH__TOKEN_HMAC_KEY
-export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
-export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
-export SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND=0
-export SWITCHBOARD__LOG__LEVEL=warn
+bench_server_env
 export BENCH_LUA_DIR="$ROOT/scripts/bench/wrk"
 
 # One measurement: a fresh database, the server with group_commit_max=$1, wrk.
@@ -54,7 +49,7 @@ measure() {
         "$ADMIN" user create --email bench@bench.test --password-stdin >/dev/null 2>&1
     "$ADMIN" member add --org bench --email bench@bench.test --role owner >/dev/null 2>&1
     token=$("$ADMIN" token create --email bench@bench.test --name bench 2>/dev/null | tail -n1)
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     SWITCHBOARD__SERVER__PORT=$port SWITCHBOARD__DATABASE__GROUP_COMMIT_MAX=$max \
         "$SERVER" 2>"$WORK/server.log" &
     SERVER_PID=$!
@@ -70,10 +65,10 @@ measure() {
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
-printf '==> load average before: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
     for max in 64 1; do
-        printf '==> round %s: group_commit_max=%s\n' "$round" "$max" >&2
+        log "round $round: group_commit_max=$max"
         measure "$max" "$round"
     done
 done

@@ -41,8 +41,9 @@ if [ -z "${BENCH_BOUNDED:-}" ]; then
     exec timeout --signal=TERM --kill-after=10 "$TIMEOUT" "$0" "$@"
 fi
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'load.sh: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=load.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 # --- tools -------------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
@@ -91,25 +92,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Fixed bench data.
 EMAIL=bench@bench.test
 PASSWORD='bench password, long enough'
 HANDLE=bench
-export SWITCHBOARD_PROFILE=production
-SWITCHBOARD__CRYPTO__KEYS="1:$("$ADMIN" keys generate)"
-SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$("$ADMIN" keys generate)"
-export SWITCHBOARD__CRYPTO__KEYS SWITCHBOARD__AUTH__TOKEN_HMAC_KEY
-export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
-export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
-# The per-user limit (all of a user's tokens together) too: one token makes every request.
-export SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND=0
-export SWITCHBOARD__AUTH__LOGIN_EMAIL_FAILURES_PER_MINUTE=0
-export SWITCHBOARD__AUTH__LOGIN_ADDRESS_FAILURES_PER_MINUTE=0
-export SWITCHBOARD__LOG__LEVEL=warn
+bench_server_env
 export BENCH_LUA_DIR="$BENCH_DIR/wrk"
 
 start_server() { # $1 = log file, $2 = RUST_LOG or ""

@@ -40,18 +40,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export SWITCHBOARD_PROFILE=production
+BENCH_NAME=login_timing.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$ROOT/scripts/bench/lib.sh"
+PORT=$(free_port)
+bench_server_env
 export SWITCHBOARD__DATABASE__URL="sqlite://$WORK/switchboard.db"
 export SWITCHBOARD__SERVER__PORT=$PORT
-SWITCHBOARD__CRYPTO__KEYS="1:$("$ADMIN" keys generate)"
-SWITCHBOARD__AUTH__TOKEN_HMAC_KEY="$("$ADMIN" keys generate)"
-export SWITCHBOARD__CRYPTO__KEYS SWITCHBOARD__AUTH__TOKEN_HMAC_KEY
-export SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID=1
-export SWITCHBOARD__RATE_LIMIT__PER_SECOND=0
-export SWITCHBOARD__AUTH__LOGIN_EMAIL_FAILURES_PER_MINUTE=0
-export SWITCHBOARD__AUTH__LOGIN_ADDRESS_FAILURES_PER_MINUTE=0
-export SWITCHBOARD__LOG__LEVEL=warn
 
 "$ADMIN" migrate >/dev/null
 printf '%s\n' 'correct horse battery' |
