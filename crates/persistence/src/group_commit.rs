@@ -22,6 +22,11 @@
 //!   went, and returns the connection to the pool (so that writes outside
 //!   transactions, the migrations and the admin work can have it).
 //!
+//! A request whose work failed waits for its batch too: its refusal may rest on
+//! rows of earlier requests of the batch (a duplicate account SID), so it stands
+//! only once those rows are committed; when the batch fails, the batch's failure is
+//! its answer.
+//!
 //! A waiting request also wakes now and then: should the batch be open with no one
 //! holding the slot (a queued request that gave up), it commits the batch itself.
 //! A failed commit fails every request of its batch, none of which had been
@@ -84,8 +89,12 @@ impl BatchFailure {
 struct Book {
     /// The batch whose transaction is open on the slot's connection.
     open: Option<u64>,
-    /// Requests of the open batch whose work succeeded (and which wait for it).
+    /// Requests that ran their work in the open batch.
+    joined: usize,
+    /// Those of them whose work succeeded: the writes its commit carries.
     members: usize,
+    /// Those of them that left the batch open and wait for its outcome.
+    waiting: usize,
     next: u64,
     /// Finished batches with requests still to be told: the failure (if any) and
     /// how many are still to read it.
@@ -208,20 +217,26 @@ impl GroupCommit {
                 return Err(own.unwrap_or_else(|| E::from(cause.error())));
             }
         };
-        if value.is_some() {
-            lock(&self.book).members += 1;
+        {
+            let mut book = lock(&self.book);
+            book.joined += 1;
+            book.members += usize::from(value.is_some());
         }
-        let release = self.release(&mut slot, value.is_some());
+        let release = self.release(&mut slot);
         // In turn: the request queued first takes the slot (and the open batch).
         MutexGuard::unlock_fair(slot);
-        let Some(value) = value else {
-            return Err(own.unwrap_or_else(|| E::from(DieselError::RollbackTransaction)));
-        };
-        let result = match release {
+        let batch_outcome = match release {
             Release::Finished(result) => result,
             Release::HandedOn => self.wait_for(batch),
         };
-        result.map(|()| value).map_err(E::from)
+        // Answered only once the batch is finished, failed work included: its
+        // refusal may rest on rows of earlier requests of the batch (a duplicate),
+        // and when the batch did not commit, the batch's failure is the answer.
+        match (value, batch_outcome) {
+            (_, Err(failure)) => Err(E::from(failure)),
+            (Some(value), Ok(())) => Ok(value),
+            (None, Ok(())) => Err(own.unwrap_or_else(|| E::from(DieselError::RollbackTransaction))),
+        }
     }
 
     /// Begins a batch on `connection` unless one is open; returns its id.
@@ -235,30 +250,29 @@ impl GroupCommit {
         let id = book.next;
         book.next += 1;
         book.open = Some(id);
+        book.joined = 0;
         book.members = 0;
+        book.waiting = 0;
         Ok(id)
     }
 
-    /// Leaves the open batch to the next request, or finishes it (see the module).
-    /// The caller is a member of the batch when its work succeeded; it learns the
-    /// outcome from the return value, not from the book.
-    fn release(&self, slot: &mut MutexGuard<'_, Slot>, member: bool) -> Release {
-        let members = lock(&self.book).members;
-        if self.queued.load(Ordering::SeqCst) > 0 && members < self.max_batch {
-            return Release::HandedOn;
+    /// Leaves the open batch to the next request (counted then among those who
+    /// wait for it), or finishes it (see the module).
+    fn release(&self, slot: &mut MutexGuard<'_, Slot>) -> Release {
+        {
+            let mut book = lock(&self.book);
+            if self.queued.load(Ordering::SeqCst) > 0 && book.joined < self.max_batch {
+                book.waiting += 1;
+                return Release::HandedOn;
+            }
         }
-        Release::Finished(self.finish(slot, member))
+        Release::Finished(self.finish(slot))
     }
 
     /// Commits the open batch (rolls it back when no request of it succeeded),
-    /// records the outcome for its waiting requests (all members but the caller
-    /// when `caller_is_member`: it reads the return value) and returns the
+    /// records the outcome for the requests waiting for it and returns the
     /// connection to the pool. The caller holds the slot.
-    fn finish(
-        &self,
-        slot: &mut MutexGuard<'_, Slot>,
-        caller_is_member: bool,
-    ) -> Result<(), DieselError> {
+    fn finish(&self, slot: &mut MutexGuard<'_, Slot>) -> Result<(), DieselError> {
         // The batch stays open in the book until its outcome is recorded: a waiting
         // request that sees it closed must find its outcome there.
         let book = lock(&self.book);
@@ -277,30 +291,28 @@ impl GroupCommit {
         }
         // Back to the pool, which closes it if its transaction is still open.
         **slot = None;
-        let waiting = members - usize::from(caller_is_member && members > 0);
-        self.publish(batch, waiting, result.as_ref().err().map(BatchFailure::of));
+        self.publish(batch, result.as_ref().err().map(BatchFailure::of));
         result
     }
 
     /// Ends the open batch as failed (rolled back), telling its waiting requests.
     fn abort(&self, slot: &mut MutexGuard<'_, Slot>, failure: BatchFailure) {
-        let book = lock(&self.book);
-        let (Some(batch), members) = (book.open, book.members) else {
+        let Some(batch) = lock(&self.book).open else {
             return;
         };
-        drop(book);
         if let Some(inner) = slot.as_deref_mut().and_then(sqlite) {
             let _ = AnsiTransactionManager::rollback_transaction(inner);
         }
         **slot = None;
-        self.publish(batch, members, Some(failure));
+        self.publish(batch, Some(failure));
     }
 
-    /// Closes `batch` and records how it ended for the `waiting` requests that
-    /// will read it.
-    fn publish(&self, batch: u64, waiting: usize, failure: Option<BatchFailure>) {
+    /// Closes `batch` and records how it ended for the requests waiting for it.
+    fn publish(&self, batch: u64, failure: Option<BatchFailure>) {
         let mut book = lock(&self.book);
+        let waiting = std::mem::take(&mut book.waiting);
         book.open = None;
+        book.joined = 0;
         book.members = 0;
         if waiting > 0 {
             book.outcomes.insert(batch, (failure, waiting));
@@ -335,8 +347,9 @@ impl GroupCommit {
                 drop(book);
                 if let Some(mut slot) = self.slot.try_lock() {
                     // Still open once the slot is held: no one else will finish it.
-                    // Its outcome is recorded for every member, this one included.
-                    let _ = self.finish(&mut slot, false);
+                    // Its outcome is recorded for every waiting request, this one
+                    // included.
+                    let _ = self.finish(&mut slot);
                 }
                 book = lock(&self.book);
             }
@@ -415,6 +428,8 @@ mod tests {
 
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
+
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
     use crate::database::{Database, DatabaseSettings};
     use crate::transaction::TxError;
@@ -559,6 +574,40 @@ mod tests {
             .run(|conn| insert(conn, 10, 1));
         assert!(again.is_ok());
         assert_eq!(count(&db, "SELECT count(*) AS n FROM t"), 1);
+    }
+
+    /// A refusal that rests on a row of an earlier request of the batch (here a
+    /// duplicate) is not the answer when that row never commits: the batch's
+    /// failure is.
+    #[test]
+    fn a_refusal_resting_on_an_uncommitted_row_waits_for_the_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Arc::new(database(&dir, 64));
+        let first = db.transaction_writer().expect("writer");
+        let spawn = |x: i64, parent: i64| {
+            let db = db.clone();
+            thread::spawn(move || {
+                db.transaction_writer()
+                    .expect("writer")
+                    .run(|conn| insert(conn, x, parent))
+            })
+        };
+        // Queued in this order: the orphan row (its commit will fail), then a
+        // duplicate of it.
+        let orphan = spawn(7, 99);
+        until_queued(&db, 1);
+        let duplicate = spawn(7, 1);
+        until_queued(&db, 2);
+        assert!(first.run(|conn| insert(conn, 0, 1)).is_err());
+        assert!(orphan.join().expect("thread").is_err());
+        match duplicate.join().expect("thread") {
+            Err(TxError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
+                panic!("refused as a duplicate of a row that was never committed")
+            }
+            Err(_) => {}
+            Ok(()) => panic!("its batch failed"),
+        }
+        assert_eq!(count(&db, "SELECT count(*) AS n FROM t"), 0);
     }
 
     /// A write waiting for the slot gives up after the checkout timeout, as a pool
