@@ -16,7 +16,7 @@ use switchboard_domain::telephony::{
     BridgeDetail, BridgeDraft, ConnectionDraft, NumberFilter, NumberState, Region,
 };
 
-use super::{FormFields, ListQuery, field, filled, org_session};
+use super::{FormFields, ListQuery, field, filled, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
@@ -125,8 +125,7 @@ async fn create(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let draft = BridgeDraft {
         name: filled(&form, "name").map(str::to_owned),
@@ -357,8 +356,7 @@ async fn add_number(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, slug) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let detail = load(&state, &session, &slug).await?;
     let Some(number_id) = filled(&form, "number_id").and_then(|id| id.parse::<i64>().ok()) else {
         return bridge_page(
@@ -409,8 +407,7 @@ async fn connection(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, slug) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let draft = ConnectionDraft {
         provider_config_id: if connect {
@@ -485,8 +482,7 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, slug) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let bridges = state.bridges.clone();
     match web::block(move || bridges.delete_bridge(&actor, &slug)).await? {

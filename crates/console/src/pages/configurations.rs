@@ -24,7 +24,7 @@ use switchboard_domain::telephony::{
 };
 
 use super::rotations::{RotationForm, RotationPanel, panel};
-use super::{FormFields, field, filled, org_session};
+use super::{FormFields, field, filled, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
@@ -513,8 +513,7 @@ async fn create(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor: Actor = session.actor()?.clone();
     let catalog = state.provider_configs.catalog();
     let slug = filled(&form, "provider").unwrap_or_default().to_owned();
@@ -774,8 +773,7 @@ async fn update(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let current = load(&state, &actor, id).await?;
     let changed = |name: &str, now: Option<&str>| {
@@ -864,8 +862,7 @@ async fn set_active(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let active = field(&form, "active") == Some("true");
     let draft = ProviderConfigDraft {
@@ -898,8 +895,7 @@ async fn verify(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let services = state.provider_configs.clone();
     let outcome = {
@@ -965,8 +961,7 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let services = state.provider_configs.clone();
     let outcome = {

@@ -40,6 +40,18 @@ pub(crate) async fn org_session(req: &HttpRequest, org: &str) -> Result<Session,
     Ok(session)
 }
 
+/// [`org_session`] for a submitted form: its CSRF token checked as well (every
+/// form of an organization's pages posts through here).
+pub(crate) async fn org_form_session(
+    req: &HttpRequest,
+    org: &str,
+    form: &FormFields,
+) -> Result<Session, PageError> {
+    let session = org_session(req, org).await?;
+    session.check_csrf(field(form, "csrf"))?;
+    Ok(session)
+}
+
 /// The query of a paginated list: the page, and the notice after a redirect.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ListQuery {

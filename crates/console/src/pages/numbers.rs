@@ -17,7 +17,7 @@ use switchboard_application::telephony::{ListProviderConfigsError, ListProviderC
 use switchboard_domain::shared::PageRequest;
 use switchboard_domain::telephony::{PhoneNumberId, ProviderConfigId};
 
-use super::{FormFields, ListQuery, field, filled, org_session};
+use super::{FormFields, ListQuery, filled, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{self, Nav, PAGE_SIZE, PageError, Pager, notice, page_number, redirect, render};
 
@@ -210,8 +210,7 @@ async fn add(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let number = filled(&form, "number").map(str::to_owned);
     let bridges = state.bridges.clone();
@@ -263,8 +262,7 @@ async fn import(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let chosen = filled(&form, "provider_config_id")
         .and_then(|id| id.parse::<i64>().ok())
@@ -350,8 +348,7 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let bridges = state.bridges.clone();
     match web::block(move || bridges.delete_number(&actor, PhoneNumberId(id))).await? {

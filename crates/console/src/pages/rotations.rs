@@ -23,7 +23,7 @@ use super::configurations::{
     Input, credential_inputs, credentials_from_form, detail_page, load, options, place_errors,
     refill,
 };
-use super::{FormFields, field, org_session};
+use super::{FormFields, field, org_form_session};
 use crate::session::{Session, context};
 use crate::view::{self, FormErrors, PageError, redirect};
 
@@ -222,8 +222,7 @@ async fn start(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let current = load(&state, &actor, id).await?;
     let provider = state
@@ -293,8 +292,7 @@ async fn verify(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id, rotation) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let service = state.rotations.clone();
     let outcome = web::block(move || {
@@ -334,8 +332,7 @@ async fn promote(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id, rotation) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let keep = field(&form, "keep_previous_for_seconds")
         .unwrap_or_default()
@@ -411,8 +408,7 @@ async fn cancel(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id, rotation) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let service = state.rotations.clone();
     let outcome = web::block(move || {
@@ -442,8 +438,7 @@ async fn end_overlap(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let service = state.rotations.clone();
     match web::block(move || service.end_previous(&actor, ProviderConfigId(id), &options(false)))

@@ -14,7 +14,7 @@ use switchboard_application::service_accounts::{
 };
 use switchboard_domain::identity::{Grants, Role, ScopeSet, ServiceAccountId, TokenId};
 
-use super::{FormFields, ListQuery, every, field, filled, org_session};
+use super::{FormFields, ListQuery, every, field, filled, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{
     self, Choice, FormErrors, Nav, PageError, Pager, ShownOnce, notice, page_number, page_of,
@@ -163,8 +163,7 @@ async fn create(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let name = field(&form, "name").unwrap_or_default().to_owned();
     let role_text = field(&form, "role").unwrap_or_default().to_owned();
@@ -326,8 +325,7 @@ async fn create_token(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let mut typed = TokenForm {
         name: field(&form, "name").unwrap_or_default().to_owned(),
@@ -435,8 +433,7 @@ async fn revoke_token(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id, token) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let service = state.service_accounts.clone();
     web::block(move || service.revoke_token(&actor, ServiceAccountId(id), TokenId(token)))
@@ -454,8 +451,7 @@ async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let actor = session.actor()?.clone();
     let service = state.service_accounts.clone();
     web::block(move || service.delete(&actor, ServiceAccountId(id)))

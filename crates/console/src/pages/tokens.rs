@@ -9,7 +9,7 @@ use askama::Template;
 use switchboard_application::identity::{CONSOLE_SESSION_NAME, IssueTokenError, RevokeTokenError};
 use switchboard_domain::identity::TokenId;
 
-use super::{FormFields, ListQuery, field, filled, org_session};
+use super::{FormFields, ListQuery, field, filled, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{
     self, Nav, PageError, Pager, ShownOnce, notice, page_number, page_of, redirect, render,
@@ -134,8 +134,7 @@ async fn create(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let name = field(&form, "name").unwrap_or_default().to_owned();
     let expires = filled(&form, "expires_in_days")
         .unwrap_or_default()
@@ -223,8 +222,7 @@ async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     let (state, _) = context(&req)?;
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let identity = state.identity.clone();
     let caller = session.caller;
     match web::block(move || identity.revoke_token_of_caller(caller, TokenId(id))).await? {

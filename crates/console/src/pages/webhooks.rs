@@ -16,7 +16,7 @@ use switchboard_application::webhooks::{
 use switchboard_domain::shared::PageRequest;
 use switchboard_domain::webhooks::{DeliveryId, EndpointId, EventType, WebhookEndpoint};
 
-use super::{FormFields, ListQuery, every, field, org_session};
+use super::{FormFields, ListQuery, every, field, org_form_session, org_session};
 use crate::session::{Session, context};
 use crate::view::{
     self, Choice, FormErrors, Nav, PAGE_SIZE, PageError, Pager, ShownOnce, notice, page_number,
@@ -293,8 +293,7 @@ async fn create(
     org: web::Path<String>,
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let typed = Typed::read(&form);
     let input = CreateEndpoint {
         url: typed.url.clone(),
@@ -425,8 +424,7 @@ async fn update(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let (org, id) = path.into_inner();
-    let session = org_session(&req, &org).await?;
-    session.check_csrf(field(&form, "csrf"))?;
+    let session = org_form_session(&req, &org, &form).await?;
     let typed = Typed::read(&form);
     let patch = PatchEndpoint {
         url: Some(typed.url.clone()),
