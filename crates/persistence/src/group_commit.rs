@@ -131,10 +131,6 @@ impl std::fmt::Debug for GroupCommit {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock()
-}
-
 fn sqlite(connection: &mut DbConnection) -> Option<&mut SqliteConnection> {
     match connection {
         DbConnection::Sqlite(inner) => Some(inner),
@@ -218,7 +214,7 @@ impl GroupCommit {
             }
         };
         {
-            let mut book = lock(&self.book);
+            let mut book = self.book.lock();
             book.joined += 1;
             book.members += usize::from(value.is_some());
         }
@@ -241,7 +237,7 @@ impl GroupCommit {
 
     /// Begins a batch on `connection` unless one is open; returns its id.
     fn join(&self, connection: &mut DbConnection) -> Result<u64, DieselError> {
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         if let Some(open) = book.open {
             return Ok(open);
         }
@@ -260,7 +256,7 @@ impl GroupCommit {
     /// wait for it), or finishes it (see the module).
     fn release(&self, slot: &mut MutexGuard<'_, Slot>) -> Release {
         {
-            let mut book = lock(&self.book);
+            let mut book = self.book.lock();
             if self.queued.load(Ordering::SeqCst) > 0 && book.joined < self.max_batch {
                 book.waiting += 1;
                 return Release::HandedOn;
@@ -275,7 +271,7 @@ impl GroupCommit {
     fn finish(&self, slot: &mut MutexGuard<'_, Slot>) -> Result<(), DieselError> {
         // The batch stays open in the book until its outcome is recorded: a waiting
         // request that sees it closed must find its outcome there.
-        let book = lock(&self.book);
+        let book = self.book.lock();
         let (Some(batch), members) = (book.open, book.members) else {
             return Ok(());
         };
@@ -297,7 +293,7 @@ impl GroupCommit {
 
     /// Ends the open batch as failed (rolled back), telling its waiting requests.
     fn abort(&self, slot: &mut MutexGuard<'_, Slot>, failure: BatchFailure) {
-        let Some(batch) = lock(&self.book).open else {
+        let Some(batch) = self.book.lock().open else {
             return;
         };
         if let Some(inner) = slot.as_deref_mut().and_then(sqlite) {
@@ -309,7 +305,7 @@ impl GroupCommit {
 
     /// Closes `batch` and records how it ended for the requests waiting for it.
     fn publish(&self, batch: u64, failure: Option<BatchFailure>) {
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         let waiting = std::mem::take(&mut book.waiting);
         book.open = None;
         book.joined = 0;
@@ -324,7 +320,7 @@ impl GroupCommit {
     /// Waits until `batch` is finished and returns how it ended; finishes it when
     /// it is open with no one to finish it.
     fn wait_for(&self, batch: u64) -> Result<(), DieselError> {
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         loop {
             if book.open != Some(batch) {
                 let Some((failure, readers)) = book.outcomes.get_mut(&batch) else {
@@ -351,7 +347,7 @@ impl GroupCommit {
                     // included.
                     let _ = self.finish(&mut slot);
                 }
-                book = lock(&self.book);
+                book = self.book.lock();
             }
         }
     }
