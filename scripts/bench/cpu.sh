@@ -16,7 +16,10 @@
 # Environment: CPU_SECONDS (per endpoint, 6), CPU_RUNS (3; the median is kept),
 #   BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_SKIP_BUILD=1,
 #   CPU_PERF=1 (also record a flat `perf` profile of the server during each endpoint's
-#   first run: target/bench/perf.<backend>.<endpoint>.data, read with `perf report -i`).
+#   first run: target/bench/perf.<backend>.<endpoint>.data, read with `perf report -i`),
+#   CPU_PERF_ARGS (extra `perf record` arguments, e.g. "--call-graph dwarf -F 499"),
+#   CPU_ENDPOINTS (the endpoints to run, default "health get_one list create patch";
+#   health always runs, the ratios need it).
 # Prints a table and writes target/bench/cpu.json. Loopback only.
 set -euo pipefail
 
@@ -106,7 +109,8 @@ measure() { # backend endpoint script run -> appends one JSON line
     local perf_pid=""
     if [ -n "${CPU_PERF:-}" ] && [ "$run" = 1 ]; then
         # A flat profile of the server during this endpoint's first run.
-        perf record -q -F 1999 -p "$SERVER_PID" -o "$OUT_DIR/perf.$backend.$endpoint.data" \
+        # shellcheck disable=SC2086 # CPU_PERF_ARGS is a list of arguments
+        perf record -q -F 1999 ${CPU_PERF_ARGS:-} -p "$SERVER_PID" -o "$OUT_DIR/perf.$backend.$endpoint.data" \
             -- sleep "$SECONDS_PER" >/dev/null 2>&1 &
         perf_pid=$!
     fi
@@ -161,10 +165,10 @@ bench_backend() {
     for _ in $(seq 1 20); do api GET "$ID_MIN/" >/dev/null; done
     local run endpoint
     for run in $(seq 1 "$RUNS"); do
-        for endpoint in health:health get_one:get_one list:list create:create patch:patch; do
+        for endpoint in health ${CPU_ENDPOINTS:-get_one list create patch}; do
             [ "$backend" = postgres ] && psql "$DB_URL" -qAtc "VACUUM ANALYZE" >/dev/null
-            log "[$backend] run $run: ${endpoint%%:*}"
-            measure "$backend" "${endpoint%%:*}" "${endpoint##*:}" "$run"
+            log "[$backend] run $run: $endpoint"
+            measure "$backend" "$endpoint" "$endpoint" "$run"
         done
     done
     stop_server
@@ -190,6 +194,8 @@ for backend in ["sqlite", "postgres"]:
     per = {}
     for endpoint in ["health", "get_one", "list", "create", "patch"]:
         runs = [r for r in mine if r["endpoint"] == endpoint]
+        if not runs:
+            continue
         per[endpoint] = {"cpu_us": statistics.median(r["cpu_us_per_request"] for r in runs),
                          "rps": statistics.median(r["rps"] for r in runs),
                          "non_2xx": sum(r["non_2xx"] for r in runs)}

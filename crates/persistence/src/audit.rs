@@ -83,8 +83,11 @@ impl AuditRow {
     }
 }
 
+// `None` is NULL, as its column\'s default is: the INSERT is then one text whatever
+// is left out, so Diesel finds its prepared statement by type instead of building
+// the SQL per insert to look it up (docs/performance.md).
 #[derive(Insertable)]
-#[diesel(table_name = ae)]
+#[diesel(table_name = ae, treat_none_as_default_value = false)]
 struct NewAuditRow<'a> {
     organization_id: i64,
     provider_config_id: Option<i64>,

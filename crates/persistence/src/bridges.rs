@@ -151,8 +151,11 @@ impl BridgeRow {
     }
 }
 
+// `None` is NULL, as its column\'s default is: the INSERT is then one text whatever
+// is left out, so Diesel finds its prepared statement by type instead of building
+// the SQL per insert to look it up (docs/performance.md).
 #[derive(Insertable)]
-#[diesel(table_name = bridges)]
+#[diesel(table_name = bridges, treat_none_as_default_value = false)]
 struct NewBridgeRow<'a> {
     organization_id: i64,
     name: &'a str,

@@ -21,7 +21,7 @@ use crate::connection::on_backend;
 use crate::database::{Backend, Database};
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{api_tokens, memberships, organizations, service_accounts, users};
-use crate::time::{from_db, to_db};
+use crate::time::{StoredTime, from_db, to_db};
 use crate::transaction::TransactionError;
 
 /// [`IdentityRepository`] over a [`Database`].
@@ -146,8 +146,11 @@ impl ApiTokenRow {
     }
 }
 
+// `None` is NULL, as its column\'s default is: the INSERT is then one text whatever
+// is left out, so Diesel finds its prepared statement by type instead of building
+// the SQL per insert to look it up (docs/performance.md).
 #[derive(Insertable)]
-#[diesel(table_name = api_tokens)]
+#[diesel(table_name = api_tokens, treat_none_as_default_value = false)]
 struct NewApiTokenRow<'a> {
     user_id: i64,
     name: &'a str,
@@ -182,8 +185,8 @@ impl<'a> NewApiTokenRow<'a> {
 struct PrincipalRow {
     token_id: i64,
     user_id: i64,
-    expires_at: Option<NaiveDateTime>,
-    last_used_at: Option<NaiveDateTime>,
+    expires_at: Option<StoredTime>,
+    last_used_at: Option<StoredTime>,
     scopes: Option<String>,
     service_account: Option<i64>,
     org_id: Option<i64>,
@@ -382,8 +385,8 @@ impl IdentityRepository for DieselIdentityRepository {
             type BareRow = (
                 i64,
                 i64,
-                Option<NaiveDateTime>,
-                Option<NaiveDateTime>,
+                Option<StoredTime>,
+                Option<StoredTime>,
                 Option<String>,
                 Option<i64>,
             );
@@ -409,8 +412,8 @@ impl IdentityRepository for DieselIdentityRepository {
             return Ok(Some(Principal {
                 user_id: UserId(user_id),
                 token_id: TokenId(token_id),
-                token_expires_at: expires_at.map(from_db),
-                token_last_used_at: last_used_at.map(from_db),
+                token_expires_at: expires_at.map(StoredTime::utc),
+                token_last_used_at: last_used_at.map(StoredTime::utc),
                 token_scopes: parse_scopes(scopes.as_deref())?,
                 service_account: service_account.is_some(),
                 membership: None,
@@ -469,8 +472,8 @@ impl IdentityRepository for DieselIdentityRepository {
         Ok(Some(Principal {
             user_id: UserId(user_id),
             token_id: TokenId(token_id),
-            token_expires_at: expires_at.map(from_db),
-            token_last_used_at: last_used_at.map(from_db),
+            token_expires_at: expires_at.map(StoredTime::utc),
+            token_last_used_at: last_used_at.map(StoredTime::utc),
             token_scopes: parse_scopes(scopes.as_deref())?,
             service_account: service_account.is_some(),
             membership,

@@ -26,7 +26,7 @@ use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
-use crate::time::{from_db, to_db};
+use crate::time::{StoredTime, to_db};
 use crate::transaction::TransactionError;
 
 /// [`ProviderCatalogRepository`] over a [`Database`].
@@ -190,10 +190,10 @@ pub(crate) struct ConfigRow {
     sip_url: Option<String>,
     meta_json: String,
     version: i64,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    created_at: StoredTime,
+    updated_at: StoredTime,
     verification_status: Option<String>,
-    verification_checked_at: Option<NaiveDateTime>,
+    verification_checked_at: Option<StoredTime>,
     public_fields: String,
     pub(crate) secret_last4: String,
     pub(crate) credential_version: i64,
@@ -252,7 +252,7 @@ impl ConfigRow {
                         self.id
                     ))
                 })?,
-                checked_at: from_db(checked_at),
+                checked_at: checked_at.utc(),
             }),
             _ => None,
         };
@@ -274,14 +274,17 @@ impl ConfigRow {
             meta_json,
             verification,
             version: self.version,
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
+            created_at: self.created_at.utc(),
+            updated_at: self.updated_at.utc(),
         })
     }
 }
 
+// `None` is NULL, as its column\'s default is: the INSERT is then one text whatever
+// is left out, so Diesel finds its prepared statement by type instead of building
+// the SQL per insert to look it up (docs/performance.md).
 #[derive(Insertable)]
-#[diesel(table_name = pc)]
+#[diesel(table_name = pc, treat_none_as_default_value = false)]
 struct NewConfigRow<'a> {
     uid: &'a str,
     organization_id: i64,

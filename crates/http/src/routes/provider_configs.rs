@@ -42,11 +42,11 @@ use crate::wire::query::{PAGE_PARAMETERS, Query};
 pub mod bench_support;
 
 #[derive(Debug, Serialize)]
-struct ProviderDetails {
+struct ProviderDetails<'a> {
     id: i64,
-    slug: String,
-    name: String,
-    icon: String,
+    slug: &'a str,
+    name: &'a str,
+    icon: &'a str,
 }
 
 /// The wire form of a stored verification.
@@ -57,7 +57,7 @@ struct VerificationView {
 }
 
 /// `null` when never verified (or the credentials changed since).
-fn verification_view(verification: Option<Verification>) -> Option<VerificationView> {
+fn verification_view(verification: Option<&Verification>) -> Option<VerificationView> {
     verification.map(|verification| VerificationView {
         status: verification.status.as_str(),
         checked_at: rfc3339(&verification.checked_at),
@@ -65,78 +65,109 @@ fn verification_view(verification: Option<Verification>) -> Option<VerificationV
 }
 
 /// The wire form of a configuration: never the credential, its ciphertext, nonce or
-/// key id.
+/// key id. It borrows from the configuration and the catalog (a list of 50 copies
+/// nothing it does not have to).
 #[derive(Debug, Serialize)]
-struct ProviderConfigView {
+struct ProviderConfigView<'a> {
     id: i64,
-    name: String,
-    provider: String,
-    provider_details: ProviderDetails,
-    account_sid: String,
-    auth_token_last4: String,
+    name: &'a str,
+    provider: &'a str,
+    provider_details: ProviderDetails<'a>,
+    account_sid: &'a str,
+    auth_token_last4: &'a str,
     active: bool,
-    base_url: Option<String>,
-    sip_url: Option<String>,
-    meta_json: Map<String, Value>,
-    org_handle: String,
+    base_url: Option<&'a str>,
+    sip_url: Option<&'a str>,
+    meta_json: &'a Map<String, Value>,
+    org_handle: &'a str,
     created_at: String,
     updated_at: String,
     verification: Option<VerificationView>,
     /// Every credential field of the provider: public ones with their value (`null`
     /// when not set), secret ones as `{"set", "last4"}`.
-    credentials: Map<String, Value>,
+    credentials: CredentialsView<'a>,
 }
 
-/// The `credentials` view of a configuration (contract section 10).
-fn credentials_view(config: &ProviderConfig, provider: Option<&Provider>) -> Map<String, Value> {
-    let mut view = Map::new();
-    let Some(provider) = provider else {
-        return view;
-    };
-    for field in &provider.fields {
-        let value = if field.secret {
-            match config.secret_last4.get(&field.name) {
-                Some(last4) => json!({"set": true, "last4": last4}),
-                None => json!({"set": false}),
-            }
-        } else if field.identifier {
-            Value::from(config.account_sid.clone())
-        } else {
-            config
-                .public_fields
-                .get(&field.name)
-                .cloned()
-                .unwrap_or(Value::Null)
-        };
-        view.insert(field.name.clone(), value);
+/// The `credentials` view of a configuration (contract section 10): one key per
+/// credential field of the provider, in name order (the order of a JSON object
+/// built as a map, which it was before).
+#[derive(Debug)]
+struct CredentialsView<'a> {
+    config: &'a ProviderConfig,
+    fields: Vec<&'a CredentialField>,
+}
+
+impl<'a> CredentialsView<'a> {
+    fn new(config: &'a ProviderConfig, provider: Option<&'a Provider>) -> Self {
+        let mut fields: Vec<&CredentialField> = provider
+            .map(|p| p.fields.iter().collect())
+            .unwrap_or_default();
+        fields.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        Self { config, fields }
     }
-    view
 }
 
-fn view(config: ProviderConfig, catalog: &ProviderCatalog, org_handle: &str) -> ProviderConfigView {
+impl Serialize for CredentialsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for field in &self.fields {
+            if field.secret {
+                let last4 = self.config.secret_last4.get(&field.name);
+                map.serialize_entry(
+                    &field.name,
+                    &SecretFieldView {
+                        last4,
+                        set: last4.is_some(),
+                    },
+                )?;
+            } else if field.identifier {
+                map.serialize_entry(&field.name, &self.config.account_sid)?;
+            } else {
+                let value = self.config.public_fields.get(&field.name);
+                map.serialize_entry(&field.name, &value.unwrap_or(&Value::Null))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A secret field: whether it is set and its last four characters, never more.
+#[derive(Debug, Serialize)]
+struct SecretFieldView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last4: Option<&'a String>,
+    set: bool,
+}
+
+fn view<'a>(
+    config: &'a ProviderConfig,
+    catalog: &'a ProviderCatalog,
+    org_handle: &'a str,
+) -> ProviderConfigView<'a> {
     let provider = catalog.by_id(config.provider_id);
-    let credentials = credentials_view(&config, provider);
+    let slug = provider.map_or("", |p| p.slug.as_str());
     ProviderConfigView {
-        credentials,
+        credentials: CredentialsView::new(config, provider),
         id: config.id.0,
-        name: config.name,
-        provider: provider.map(|p| p.slug.clone()).unwrap_or_default(),
+        name: &config.name,
+        provider: slug,
         provider_details: ProviderDetails {
             id: config.provider_id.0,
-            slug: provider.map(|p| p.slug.clone()).unwrap_or_default(),
-            name: provider.map(|p| p.name.clone()).unwrap_or_default(),
-            icon: provider.map(|p| p.icon.clone()).unwrap_or_default(),
+            slug,
+            name: provider.map_or("", |p| p.name.as_str()),
+            icon: provider.map_or("", |p| p.icon.as_str()),
         },
-        account_sid: config.account_sid,
-        auth_token_last4: config.auth_token_last4,
+        account_sid: &config.account_sid,
+        auth_token_last4: &config.auth_token_last4,
         active: config.active,
-        base_url: config.base_url,
-        sip_url: config.sip_url,
-        meta_json: config.meta_json,
-        org_handle: org_handle.to_owned(),
+        base_url: config.base_url.as_deref(),
+        sip_url: config.sip_url.as_deref(),
+        meta_json: &config.meta_json,
+        org_handle,
         created_at: rfc3339(&config.created_at),
         updated_at: rfc3339(&config.updated_at),
-        verification: verification_view(config.verification),
+        verification: verification_view(config.verification.as_ref()),
     }
 }
 
@@ -149,7 +180,7 @@ pub(crate) fn single(
     handle: &str,
 ) -> HttpResponse {
     let tag = entity_tag(&config);
-    let mut response = respond(status, message, view(config, catalog, handle));
+    let mut response = respond(status, message, view(&config, catalog, handle));
     if let Ok((name, value)) = tag.try_into_pair() {
         response.headers_mut().insert(name, value);
     }
@@ -323,7 +354,7 @@ async fn list(
     let handle = actor.org_handle.as_str();
     let items: Vec<ProviderConfigView> = page
         .items
-        .into_iter()
+        .iter()
         .map(|config| view(config, catalog, handle))
         .collect();
     let mut response = respond_list(

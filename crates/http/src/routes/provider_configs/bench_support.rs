@@ -40,7 +40,7 @@ pub fn list_envelope_body(
     total: u64,
 ) -> Vec<u8> {
     let items: Vec<ProviderConfigView> = configs
-        .into_iter()
+        .iter()
         .map(|config| view(config, catalog, org_handle))
         .collect();
     respond_list(
