@@ -19,9 +19,9 @@ use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use switchboard_application::key_rotation::UnreadableCredential;
+use switchboard_application::key_rotation::{UnreadableCredential, UnreadableWebhookSecret};
 use switchboard_domain::identity::{Role, ScopeSet, ServiceAccountId, TokenId};
-use switchboard_domain::telephony::KeyId;
+use switchboard_domain::telephony::{KeyId, WebhookSecretSlot};
 use switchboard_server::settings::{LoadOptions, Loaded, sources};
 use switchboard_server::startup::{
     database_for_display, database_settings, require_existing_database, services,
@@ -865,7 +865,7 @@ fn rewrap(session: &Session, batch_size: u32, pause_ms: u64) -> anyhow::Result<(
             report.examined,
             report.rewrapped,
             report.changed_meanwhile,
-            report.failed.len()
+            report.failed_count()
         );
         if pause_ms > 0 {
             std::thread::sleep(std::time::Duration::from_millis(pause_ms));
@@ -876,25 +876,47 @@ fn rewrap(session: &Session, batch_size: u32, pause_ms: u64) -> anyhow::Result<(
         report.examined,
         report.rewrapped,
         report.changed_meanwhile,
-        report.failed.len()
+        report.failed_count()
     );
-    if report.failed.is_empty() {
+    if report.failed_count() == 0 {
         return Ok(());
     }
     println!("skipped (left as they are):");
-    print_unreadable(&report.failed);
+    print_unreadable(&report.failed, &report.failed_webhook_secrets);
     Err(anyhow!(
-        "{} credential(s) could not be opened and were skipped (listed above); every other \
-         credential was re-encrypted. Repair them as docs/operations.md describes.",
-        report.failed.len()
+        "{} stored secret(s) could not be opened and were skipped (listed above); every other \
+         secret was re-encrypted. Repair them as docs/operations.md describes.",
+        report.failed_count()
     ))
 }
 
-/// `configuration  organization  reason` lines, tab-separated.
-fn print_unreadable(rows: &[UnreadableCredential]) {
-    println!("configuration\torganization\treason");
-    for row in rows {
-        println!("{}\t{}\t{}", row.id.0, row.org_id.0, row.reason);
+/// `configuration  organization  reason` lines, tab-separated, then (when there are
+/// any) `webhook endpoint  secret  organization  reason` lines.
+fn print_unreadable(rows: &[UnreadableCredential], webhook_secrets: &[UnreadableWebhookSecret]) {
+    if !rows.is_empty() || webhook_secrets.is_empty() {
+        println!("configuration\torganization\treason");
+        for row in rows {
+            println!("{}\t{}\t{}", row.id.0, row.org_id.0, row.reason);
+        }
+    }
+    if !webhook_secrets.is_empty() {
+        println!("webhook_endpoint\tsecret\torganization\treason");
+        for row in webhook_secrets {
+            println!(
+                "{}\t{}\t{}\t{}",
+                row.endpoint.0,
+                webhook_slot_name(row.slot),
+                row.org_id.0,
+                row.reason
+            );
+        }
+    }
+}
+
+fn webhook_slot_name(slot: WebhookSecretSlot) -> &'static str {
+    match slot {
+        WebhookSecretSlot::Current => "current",
+        WebhookSecretSlot::Previous => "previous",
     }
 }
 
@@ -912,6 +934,21 @@ fn unreadable_json(rows: &[UnreadableCredential]) -> Value {
     )
 }
 
+fn unreadable_webhook_json(rows: &[UnreadableWebhookSecret]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|row| {
+                json!({
+                    "webhook_endpoint": row.endpoint.0,
+                    "secret": webhook_slot_name(row.slot),
+                    "organization": row.org_id.0,
+                    "reason": row.reason.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
 fn key_check(session: &Session, batch_size: u32) -> anyhow::Result<()> {
     let services = session.services()?;
     let report = services.key_rotation.check_all(batch_size, |_| {})?;
@@ -919,24 +956,26 @@ fn key_check(session: &Session, batch_size: u32) -> anyhow::Result<()> {
         Session::print_json(&json!({
             "examined": report.examined,
             "unreadable": unreadable_json(&report.unreadable),
+            "unreadable_webhook_secrets": unreadable_webhook_json(&report.unreadable_webhook_secrets),
         }));
-    } else if report.unreadable.is_empty() {
-        println!("checked {} stored credential(s): all open", report.examined);
+    } else if report.unreadable_count() == 0 {
+        println!("checked {} stored secret(s): all open", report.examined);
     } else {
         println!(
-            "checked {} stored credential(s): {} cannot be opened",
+            "checked {} stored secret(s): {} cannot be opened",
             report.examined,
-            report.unreadable.len()
+            report.unreadable_count()
         );
-        print_unreadable(&report.unreadable);
+        print_unreadable(&report.unreadable, &report.unreadable_webhook_secrets);
     }
-    if report.unreadable.is_empty() {
+    if report.unreadable_count() == 0 {
         return Ok(());
     }
     Err(anyhow!(
-        "{} stored credential(s) cannot be opened (listed above): send every secret again \
-         with a PATCH, or delete the configuration (docs/operations.md)",
-        report.unreadable.len()
+        "{} stored secret(s) cannot be opened (listed above): for a configuration send every \
+         secret again with a PATCH, or delete it; for a webhook endpoint rotate its secret \
+         (docs/operations.md)",
+        report.unreadable_count()
     ))
 }
 
@@ -987,7 +1026,7 @@ fn key_status(session: &Session) -> anyhow::Result<()> {
                 }))
                 .collect::<Vec<_>>(),
             "examined": report.examined,
-            "unreadable": report.unreadable.len(),
+            "unreadable": report.unreadable_count(),
         }));
         return Ok(());
     }
@@ -996,12 +1035,12 @@ fn key_status(session: &Session) -> anyhow::Result<()> {
         println!("{id}\t{count}\t{state}");
     }
     println!();
-    if report.unreadable.is_empty() {
+    if report.unreadable_count() == 0 {
         println!("all {} stored secret(s) open", report.examined);
     } else {
         println!(
             "UNREADABLE: {} of {} stored secret(s) cannot be opened: `switchboard-admin keys check` lists them",
-            report.unreadable.len(),
+            report.unreadable_count(),
             report.examined
         );
     }

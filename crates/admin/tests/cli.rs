@@ -535,6 +535,141 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     assert_eq!(reveal_all(&services, &ids), expected);
 }
 
+/// The current and previous signing secrets of webhook endpoint `id`, opened.
+fn webhook_secrets(
+    services: &switchboard_server::Services,
+    actor: &switchboard_application::identity::Actor,
+    id: switchboard_domain::webhooks::EndpointId,
+) -> (Option<String>, Option<String>) {
+    use secrecy::ExposeSecret;
+    let endpoint = services.webhooks.get(actor, id).expect("endpoint");
+    let secrets = services.webhooks.signing_secrets(&endpoint);
+    let open = |secret: Option<SecretString>| secret.map(|s| s.expose_secret().to_owned());
+    (open(secrets.current), open(secrets.previous))
+}
+
+#[test]
+fn webhook_secrets_are_counted_rewrapped_and_checked_with_the_credentials() {
+    use secrecy::ExposeSecret;
+    let mut admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let output = admin.with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(output.status.success());
+    admin.ok(&[
+        "member",
+        "add",
+        "--org",
+        "acme",
+        "--email",
+        "ops@acme.test",
+        "--role",
+        "owner",
+    ]);
+    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
+    let token = token.lines().last().expect("token").trim().to_owned();
+
+    // Under key 1: one credential and one endpoint whose secret was rotated (a
+    // current and a previous secret).
+    let services = admin.services();
+    let actor = services
+        .identity
+        .authenticate_in(&token, "acme")
+        .expect("actor");
+    create(&services, &actor, twilio(0));
+    let endpoint = services
+        .webhooks
+        .create(
+            &actor,
+            &switchboard_application::webhooks::CreateEndpoint {
+                url: "https://127.0.0.1:9/hook".into(),
+                description: None,
+                event_types: None,
+                enabled: None,
+            },
+        )
+        .expect("endpoint created");
+    let first = endpoint.secret.expose_secret().to_owned();
+    let id = endpoint.endpoint.id;
+    let rotated = services
+        .webhooks
+        .rotate_secret(&actor, id)
+        .expect("secret rotated");
+    let second = rotated.secret.expose_secret().to_owned();
+    let expected = (Some(second.clone()), Some(first.clone()));
+    assert_eq!(webhook_secrets(&services, &actor, id), expected);
+    // Three secrets: the credential and the endpoint's two.
+    assert_eq!(key_status(&admin), vec![(1, 3)]);
+    assert!(
+        admin
+            .ok(&["keys", "check"])
+            .contains("checked 3 stored secret(s): all open")
+    );
+
+    // Key 2 primary: rewrap moves the webhook secrets too.
+    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.primary = 2;
+    let done = admin.ok(&["keys", "rewrap", "--batch-size", "1"]);
+    assert!(
+        done.starts_with("re-encrypting 3 of 3 stored secret(s) under key 2"),
+        "{done}"
+    );
+    assert!(
+        done.contains("re-encrypted 3, changed meanwhile 0, failed 0"),
+        "{done}"
+    );
+    assert_eq!(key_status(&admin), vec![(1, 0), (2, 3)]);
+
+    // Key 1 removed: the endpoint still signs with both secrets, and check agrees.
+    admin.keys = format!("2:{KEY_2}");
+    let services = admin.services();
+    assert_eq!(webhook_secrets(&services, &actor, id), expected);
+    assert!(
+        admin
+            .ok(&["keys", "check"])
+            .contains("checked 3 stored secret(s): all open")
+    );
+
+    // A webhook secret under a key that is gone is reported by check and status and
+    // skipped by rewrap, naming the endpoint and never the bytes.
+    let rotated = services
+        .webhooks
+        .rotate_secret(&actor, id)
+        .expect("rotated under key 2");
+    admin.keys = format!("3:{KEY}");
+    admin.primary = 3;
+    let output = admin.run(&["keys", "check"]);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("checked 3 stored secret(s): 3 cannot be opened"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}\tcurrent\t", id.0))
+            && stdout.contains(&format!("{}\tprevious\t", id.0)),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(rotated.secret.expose_secret()), "{stdout}");
+    let output = admin.run(&["keys", "rewrap"]);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("failed 3"), "{stdout}");
+    assert!(
+        stdout.contains("webhook_endpoint\tsecret\torganization\treason"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     use secrecy::ExposeSecret;
@@ -731,7 +866,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
         assert!(!output.status.success(), "{stdout}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains("2 credential(s) could not be opened"),
+            stderr.contains("2 stored secret(s) could not be opened"),
             "{stderr}"
         );
         let skipped = unreadable_rows(&stdout);
@@ -767,7 +902,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(!output.status.success());
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("2 stored credential(s) cannot be opened")
+        String::from_utf8_lossy(&output.stderr).contains("2 stored secret(s) cannot be opened")
     );
     let found = unreadable_rows(&stdout);
     assert_eq!(found.len(), 2, "{stdout}");
@@ -795,7 +930,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
     assert!(
         admin
             .ok(&["keys", "check"])
-            .contains("checked 5 stored credential(s): all open")
+            .contains("checked 5 stored secret(s): all open")
     );
     assert!(admin.ok(&["keys", "rewrap"]).contains("failed 0"));
     assert_eq!(key_status(&admin), vec![(1, 0), (2, 5)]);

@@ -14,7 +14,9 @@
 //!
 //! Credentials are every configuration's current blob and the blobs of its pending
 //! and previous versions (staged rotation): rewrap, check and the key counts cover
-//! them all.
+//! them all. Webhook endpoints' signing secrets (current and previous) are sealed
+//! under the same keyring and covered the same way, after the credentials: a key can
+//! be retired only once nothing at all is sealed under it.
 
 use std::sync::Arc;
 
@@ -22,8 +24,11 @@ use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::RepositoryError;
 use switchboard_domain::telephony::{
     CipherError, CredentialKeyRepository, Credentials, KeyId, ProviderConfigId, SealedCredential,
-    SealedSecret, SecretCipher,
+    SealedSecret, SealedWebhookSecret, SecretCipher, WebhookSecretSlot,
 };
+use switchboard_domain::webhooks::EndpointId;
+
+use crate::webhooks::secret_binding;
 
 /// What happened to one credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +50,16 @@ pub struct UnreadableCredential {
     pub reason: CipherError,
 }
 
-/// Totals of a rewrap run.
+/// A webhook endpoint's secret that does not open, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableWebhookSecret {
+    pub endpoint: EndpointId,
+    pub slot: WebhookSecretSlot,
+    pub org_id: OrgId,
+    pub reason: CipherError,
+}
+
+/// Totals of a rewrap run (credentials and webhook secrets alike in the counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RewrapReport {
     pub examined: u64,
@@ -53,13 +67,32 @@ pub struct RewrapReport {
     pub changed_meanwhile: u64,
     /// Credentials that could not be opened: skipped, left as they are.
     pub failed: Vec<UnreadableCredential>,
+    /// Webhook secrets that could not be opened: skipped, left as they are.
+    pub failed_webhook_secrets: Vec<UnreadableWebhookSecret>,
 }
 
-/// Totals of a check of every stored credential.
+impl RewrapReport {
+    /// Everything skipped because it did not open.
+    #[must_use]
+    pub fn failed_count(&self) -> usize {
+        self.failed.len() + self.failed_webhook_secrets.len()
+    }
+}
+
+/// Totals of a check of every stored secret (credentials and webhook secrets).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckReport {
     pub examined: u64,
     pub unreadable: Vec<UnreadableCredential>,
+    pub unreadable_webhook_secrets: Vec<UnreadableWebhookSecret>,
+}
+
+impl CheckReport {
+    /// How many stored secrets do not open.
+    #[must_use]
+    pub fn unreadable_count(&self) -> usize {
+        self.unreadable.len() + self.unreadable_webhook_secrets.len()
+    }
 }
 
 /// Which key ids stored rows use, and which of those the keyring lacks.
@@ -250,7 +283,80 @@ impl KeyRotationService {
                 after_batch(&report);
             }
         }
+        // Then webhook secrets under another key.
+        let mut cursor = None;
+        loop {
+            let batch = self.repository.webhook_secrets(cursor, batch_size.max(1))?;
+            let Some(last) = batch.last() else { break };
+            cursor = Some(last.endpoint);
+            let mut moved = false;
+            for secret in batch.iter().filter(|secret| {
+                secret
+                    .stored
+                    .parse()
+                    .map_or(true, |sealed| sealed.key_id() != primary)
+            }) {
+                moved = true;
+                self.rewrap_webhook_secret_into(secret, &mut report)?;
+            }
+            if moved {
+                after_batch(&report);
+            }
+        }
         Ok(report)
+    }
+
+    /// Re-encrypts one webhook secret under the primary key unless it changed since
+    /// it was read, and counts the outcome in `report`.
+    fn rewrap_webhook_secret_into(
+        &self,
+        secret: &SealedWebhookSecret,
+        report: &mut RewrapReport,
+    ) -> Result<(), RepositoryError> {
+        report.examined += 1;
+        let binding = secret_binding(secret.org_id, &secret.uid);
+        let resealed = self
+            .open_webhook_secret(secret)
+            .and_then(|plain| self.cipher.seal(&plain, &binding));
+        let resealed = match resealed {
+            Ok(resealed) => resealed,
+            Err(reason) => {
+                tracing::error!(
+                    endpoint = secret.endpoint.0,
+                    organization = secret.org_id.0,
+                    reason = %reason,
+                    "webhook secret could not be re-encrypted: skipped"
+                );
+                report.failed_webhook_secrets.push(UnreadableWebhookSecret {
+                    endpoint: secret.endpoint,
+                    slot: secret.slot,
+                    org_id: secret.org_id,
+                    reason,
+                });
+                return Ok(());
+            }
+        };
+        if self.repository.replace_webhook_secret(
+            secret.endpoint,
+            secret.slot,
+            &secret.stored,
+            &resealed,
+        )? {
+            report.rewrapped += 1;
+        } else {
+            report.changed_meanwhile += 1;
+        }
+        Ok(())
+    }
+
+    /// Opens a webhook secret with its endpoint's binding.
+    fn open_webhook_secret(
+        &self,
+        secret: &SealedWebhookSecret,
+    ) -> Result<secrecy::SecretString, CipherError> {
+        let sealed = secret.stored.parse()?;
+        self.cipher
+            .open(&sealed, &secret_binding(secret.org_id, &secret.uid))
     }
 
     /// Rewraps one credential and counts the outcome in `report`.
@@ -306,6 +412,26 @@ impl KeyRotationService {
                         org_id: credential.org_id,
                         reason,
                     });
+                }
+            }
+            after_batch(&report);
+        }
+        let mut cursor = None;
+        loop {
+            let batch = self.repository.webhook_secrets(cursor, batch_size.max(1))?;
+            let Some(last) = batch.last() else { break };
+            cursor = Some(last.endpoint);
+            for secret in &batch {
+                report.examined += 1;
+                if let Err(reason) = self.open_webhook_secret(secret) {
+                    report
+                        .unreadable_webhook_secrets
+                        .push(UnreadableWebhookSecret {
+                            endpoint: secret.endpoint,
+                            slot: secret.slot,
+                            org_id: secret.org_id,
+                            reason,
+                        });
                 }
             }
             after_batch(&report);

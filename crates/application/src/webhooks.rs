@@ -138,7 +138,9 @@ impl std::fmt::Debug for WebhookService {
     }
 }
 
-fn binding(org: OrgId, uid: &str) -> AssociatedData {
+/// The associated data an endpoint's signing secret is sealed with (also used by key
+/// rotation, [`crate::key_rotation`]).
+pub(crate) fn secret_binding(org: OrgId, uid: &str) -> AssociatedData {
     AssociatedData::for_field(org, TABLE, uid, FIELD)
 }
 
@@ -263,7 +265,7 @@ impl WebhookService {
         let secret = self.signer.generate_secret();
         let sealed = self
             .cipher
-            .seal(&secret, &binding(actor.org_id, &uid))
+            .seal(&secret, &secret_binding(actor.org_id, &uid))
             .map_err(|_| WebhookError::Seal)?;
         let endpoint = self.repo.insert_endpoint(&NewWebhookEndpoint {
             uid,
@@ -363,7 +365,7 @@ impl WebhookService {
         let secret = self.signer.generate_secret();
         let sealed = self
             .cipher
-            .seal(&secret, &binding(actor.org_id, &current.uid))
+            .seal(&secret, &secret_binding(actor.org_id, &current.uid))
             .map_err(|_| WebhookError::Seal)?;
         let now = self.clock.now();
         let endpoint = self.repo.rotate_secret(
@@ -478,7 +480,7 @@ impl WebhookService {
             let sealed = stored.parse().ok()?;
             match self
                 .cipher
-                .open(&sealed, &binding(endpoint.org_id, &endpoint.uid))
+                .open(&sealed, &secret_binding(endpoint.org_id, &endpoint.uid))
             {
                 Ok(secret) => Some(secret),
                 Err(error) => {

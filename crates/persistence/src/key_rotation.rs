@@ -2,8 +2,9 @@
 //! credentials (all, or those not under the primary key), and compare-and-set
 //! replacement of a blob. Credentials are the configurations' current blobs and the
 //! rows of their pending and previous versions (staged rotation), listed in that
-//! order. Blobs are handed over as stored, never parsed here: a malformed one is the
-//! caller's to skip and report.
+//! order. Webhook endpoints' signing secrets (current and previous) are counted and
+//! listed beside them. Blobs are handed over as stored, never parsed here: a
+//! malformed one is the caller's to skip and report.
 
 use std::collections::BTreeMap;
 
@@ -13,13 +14,17 @@ use switchboard_domain::identity::OrgId;
 use switchboard_domain::shared::RepositoryError;
 use switchboard_domain::telephony::{
     CredentialKeyRepository, CredentialSlot, KeyId, ProviderConfigId, SealedCredential,
-    SealedSecret, StoredSecret,
+    SealedSecret, SealedWebhookSecret, StoredSecret, WebhookSecretSlot,
 };
+use switchboard_domain::webhooks::EndpointId;
 
 use crate::connection::DbConnection;
 use crate::database::Database;
 use crate::error::repository_error;
-use crate::schema::{credential_versions as versions, provider_configurations as configs};
+use crate::schema::{
+    credential_versions as versions, provider_configurations as configs,
+    webhook_endpoints as endpoints,
+};
 
 /// Key-rotation storage over Diesel.
 #[derive(Debug, Clone)]
@@ -169,8 +174,27 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
             .select((versions::key_id, count_star()))
             .load(conn)
             .map_err(repository_error)?;
+        let webhook: Vec<(i64, i64)> = endpoints::table
+            .group_by(endpoints::secret_key_id)
+            .select((endpoints::secret_key_id, count_star()))
+            .load(conn)
+            .map_err(repository_error)?;
+        let webhook_previous: Vec<(Option<i64>, i64)> = endpoints::table
+            .filter(endpoints::previous_secret_key_id.is_not_null())
+            .group_by(endpoints::previous_secret_key_id)
+            .select((endpoints::previous_secret_key_id, count_star()))
+            .load(conn)
+            .map_err(repository_error)?;
+        let webhook_previous = webhook_previous
+            .into_iter()
+            .filter_map(|(id, count)| Some((id?, count)));
         let mut usage: BTreeMap<KeyId, u64> = BTreeMap::new();
-        for (id, count) in current.into_iter().chain(staged) {
+        for (id, count) in current
+            .into_iter()
+            .chain(staged)
+            .chain(webhook)
+            .chain(webhook_previous)
+        {
             *usage.entry(key_id(id)?).or_default() += u64::try_from(count).unwrap_or_default();
         }
         Ok(usage.into_iter().collect())
@@ -221,6 +245,77 @@ impl CredentialKeyRepository for DieselCredentialKeyRepository {
             .set((
                 versions::sealed_secret.eq(replacement.as_bytes()),
                 versions::key_id.eq(key),
+            ))
+            .execute(conn),
+        }
+        .map_err(repository_error)?;
+        Ok(changed > 0)
+    }
+
+    fn webhook_secrets(
+        &self,
+        after: Option<EndpointId>,
+        limit: u32,
+    ) -> Result<Vec<SealedWebhookSecret>, RepositoryError> {
+        let mut pooled = self.db.reader()?;
+        let conn: &mut DbConnection = &mut pooled;
+        type EndpointSecrets = (i64, i64, String, Vec<u8>, Option<Vec<u8>>);
+        let rows: Vec<EndpointSecrets> = endpoints::table
+            .filter(endpoints::id.gt(after.map_or(0, |id| id.0)))
+            .order(endpoints::id)
+            .limit(i64::from(limit.max(1)))
+            .select((
+                endpoints::id,
+                endpoints::organization_id,
+                endpoints::uid,
+                endpoints::secret_ciphertext,
+                endpoints::previous_secret_ciphertext,
+            ))
+            .load(conn)
+            .map_err(repository_error)?;
+        let mut secrets = Vec::with_capacity(rows.len());
+        for (id, org, uid, current, previous) in rows {
+            let sealed = |slot, bytes| SealedWebhookSecret {
+                endpoint: EndpointId(id),
+                slot,
+                org_id: OrgId(org),
+                uid: uid.clone(),
+                stored: StoredSecret::from_bytes(bytes),
+            };
+            secrets.push(sealed(WebhookSecretSlot::Current, current));
+            if let Some(previous) = previous {
+                secrets.push(sealed(WebhookSecretSlot::Previous, previous));
+            }
+        }
+        Ok(secrets)
+    }
+
+    fn replace_webhook_secret(
+        &self,
+        endpoint: EndpointId,
+        slot: WebhookSecretSlot,
+        expected: &StoredSecret,
+        replacement: &SealedSecret,
+    ) -> Result<bool, RepositoryError> {
+        let mut pooled = self.db.writer()?;
+        let conn: &mut DbConnection = &mut pooled;
+        let key = i64::from(replacement.key_id().0);
+        let row = endpoints::table.filter(endpoints::id.eq(endpoint.0));
+        let changed = match slot {
+            WebhookSecretSlot::Current => {
+                diesel::update(row.filter(endpoints::secret_ciphertext.eq(expected.as_bytes())))
+                    .set((
+                        endpoints::secret_ciphertext.eq(replacement.as_bytes()),
+                        endpoints::secret_key_id.eq(key),
+                    ))
+                    .execute(conn)
+            }
+            WebhookSecretSlot::Previous => diesel::update(
+                row.filter(endpoints::previous_secret_ciphertext.eq(expected.as_bytes())),
+            )
+            .set((
+                endpoints::previous_secret_ciphertext.eq(replacement.as_bytes()),
+                endpoints::previous_secret_key_id.eq(key),
             ))
             .execute(conn),
         }

@@ -90,12 +90,12 @@ impl CredentialHealth {
         };
         let unreadable = match self.rotation.check_all(CHECK_BATCH, |_| {}) {
             Ok(report) => {
-                let count = u64::try_from(report.unreadable.len()).unwrap_or(u64::MAX);
+                let count = u64::try_from(report.unreadable_count()).unwrap_or(u64::MAX);
                 if count > 0 {
                     tracing::warn!(
                         unreadable = count,
                         examined = report.examined,
-                        "stored credentials cannot be opened: `switchboard-admin keys check` lists them"
+                        "stored secrets cannot be opened: `switchboard-admin keys check` lists them"
                     );
                 }
                 Some(count)

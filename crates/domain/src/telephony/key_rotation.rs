@@ -7,12 +7,38 @@
 //! rows of its pending and previous versions (staged rotation); both are listed,
 //! configurations first, by [`CredentialSlot`].
 //!
+//! Webhook endpoints' signing secrets are sealed under the same keyring, so they are
+//! part of the same port: counted per key, listed by endpoint
+//! ([`SealedWebhookSecret`]) and replaced by compare-and-set, so that retiring a key
+//! never leaves an endpoint that cannot sign.
+//!
 //! Credentials come back as stored, unparsed ([`StoredSecret`]): a malformed blob is
 //! the caller's to report and skip, never a failure of the whole listing.
 
 use super::{KeyId, ProviderConfigId, SealedSecret, StoredSecret};
 use crate::identity::OrgId;
 use crate::shared::RepositoryError;
+use crate::webhooks::EndpointId;
+
+/// Which of a webhook endpoint's two sealed secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookSecretSlot {
+    /// The secret that signs now.
+    Current,
+    /// The secret replaced by a rotation, kept while its overlap lasts.
+    Previous,
+}
+
+/// A webhook endpoint's sealed signing secret, with what its associated data needs
+/// (the endpoint's organization and uid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedWebhookSecret {
+    pub endpoint: EndpointId,
+    pub slot: WebhookSecretSlot,
+    pub org_id: OrgId,
+    pub uid: String,
+    pub stored: StoredSecret,
+}
 
 /// Where a stored credential lives, in listing order: every configuration's current
 /// blob (by configuration id), then every version row (by row id).
@@ -79,6 +105,31 @@ pub trait CredentialKeyRepository: Send + Sync {
     fn replace_sealed(
         &self,
         slot: CredentialSlot,
+        expected: &StoredSecret,
+        replacement: &SealedSecret,
+    ) -> Result<bool, RepositoryError>;
+
+    /// The sealed secrets (current, then previous when there is one) of up to
+    /// `limit` webhook endpoints with ids after `after`, in endpoint order.
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn webhook_secrets(
+        &self,
+        after: Option<EndpointId>,
+        limit: u32,
+    ) -> Result<Vec<SealedWebhookSecret>, RepositoryError>;
+
+    /// Replaces the webhook secret in `slot` of `endpoint` with `replacement` only
+    /// if it still is `expected`; `Ok(false)` when it changed meanwhile (or the
+    /// endpoint is gone).
+    ///
+    /// # Errors
+    /// [`RepositoryError`].
+    fn replace_webhook_secret(
+        &self,
+        endpoint: EndpointId,
+        slot: WebhookSecretSlot,
         expected: &StoredSecret,
         replacement: &SealedSecret,
     ) -> Result<bool, RepositoryError>;

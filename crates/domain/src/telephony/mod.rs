@@ -32,7 +32,10 @@ pub use configuration::{
 pub use credentials::{
     CREDENTIALS_TABLE, CheckMode, CredentialInput, Credentials, SentValue, last4,
 };
-pub use key_rotation::{CredentialKeyRepository, CredentialSlot, SealedCredential};
+pub use key_rotation::{
+    CredentialKeyRepository, CredentialSlot, SealedCredential, SealedWebhookSecret,
+    WebhookSecretSlot,
+};
 pub use number::{
     E164, E164Error, NumberPlacement, NumberRequest, NumberState, PhoneNumber, PhoneNumberId,
 };
