@@ -92,7 +92,7 @@ impl Drop for PooledConnection {
                 // fail even so, the connection must not go back still inside it
                 // (its next reads would see this snapshot): marked broken, the pool
                 // drops it.
-                if diesel::sql_query("COMMIT").execute(inner).is_err() {
+                if crate::fixed_sql::Commit.execute(inner).is_err() {
                     AnsiTransactionManager::transaction_manager_status_mut(inner).set_in_error();
                 }
             }
@@ -465,11 +465,11 @@ impl Database {
             // A session's reads in one read transaction as well: one snapshot, and
             // SQLite takes and releases its shared-memory read lock (a mutex and two
             // `fcntl` calls) once instead of once per statement, about 4% of a GET
-            // by id (docs/performance.md). Prepared once (Diesel caches `sql_query`
-            // by its text), where `batch_execute` would parse it on every request.
-            // A read outside a session stays one statement in autocommit.
+            // by id (docs/performance.md). Prepared once per connection
+            // ([`crate::fixed_sql`]). A read outside a session stays one statement in
+            // autocommit.
             DbConnection::Sqlite(inner) if in_session => {
-                diesel::sql_query("BEGIN")
+                crate::fixed_sql::Begin
                     .execute(inner)
                     .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
                 pooled.read_transaction = true;
