@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::backend::Backend as DieselBackend;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::MigrationSource;
-use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use switchboard_domain::shared::RepositoryError;
 
@@ -40,8 +40,8 @@ const MIGRATION_LOCK_KEY: i64 = 0x5357_4244_4d49_4752;
 
 /// A connection of a pool, with the statement timeout of its pool in force on this
 /// thread while it is held (see [`crate::statement_timeout`]). A reader's
-/// PostgreSQL connection, and a SQLite reader lent to a read session, is inside a
-/// read transaction, committed when it goes back.
+/// PostgreSQL connection is inside a read-only transaction, committed when it goes
+/// back.
 pub(crate) struct PooledConnection {
     // Field order: the transaction ends before the connection goes back, and the
     // timeout scope ends last.
@@ -79,22 +79,11 @@ impl Drop for PooledConnection {
         if !self.read_transaction {
             return;
         }
-        match &mut *self.connection {
-            DbConnection::Postgresql(inner) => {
-                // Reads only: a commit that fails loses nothing. A connection left in
-                // a transaction is broken in Diesel's eyes, and the pool drops it.
-                if AnsiTransactionManager::commit_transaction(inner).is_err() {
-                    let _ = AnsiTransactionManager::rollback_transaction(inner);
-                }
-            }
-            DbConnection::Sqlite(inner) => {
-                // A read transaction's commit only releases its snapshot. Should it
-                // fail even so, the connection must not go back still inside it
-                // (its next reads would see this snapshot): marked broken, the pool
-                // drops it.
-                if crate::fixed_sql::Commit.execute(inner).is_err() {
-                    AnsiTransactionManager::transaction_manager_status_mut(inner).set_in_error();
-                }
+        if let DbConnection::Postgresql(inner) = &mut *self.connection {
+            // Reads only: a commit that fails loses nothing. A connection left in a
+            // transaction is broken in Diesel's eyes, and the pool drops it.
+            if AnsiTransactionManager::commit_transaction(inner).is_err() {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
             }
         }
     }
@@ -443,7 +432,7 @@ impl Database {
         });
         let pooled = match lent {
             Some(pooled) => pooled,
-            None => self.read_checkout(in_session)?,
+            None => self.read_checkout()?,
         };
         Ok(ReadConnection {
             pooled: Some(pooled),
@@ -451,30 +440,15 @@ impl Database {
         })
     }
 
-    fn read_checkout(&self, in_session: bool) -> Result<PooledConnection, RepositoryError> {
+    fn read_checkout(&self) -> Result<PooledConnection, RepositoryError> {
         let mut pooled = self.checkout(&self.reader)?;
-        match &mut *pooled.connection {
-            DbConnection::Postgresql(inner) => {
-                AnsiTransactionManager::begin_transaction_sql(
-                    inner,
-                    &statement_timeout::begin_sql("READ ONLY"),
-                )
-                .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
-                pooled.read_transaction = true;
-            }
-            // A session's reads in one read transaction as well: one snapshot, and
-            // SQLite takes and releases its shared-memory read lock (a mutex and two
-            // `fcntl` calls) once instead of once per statement, about 4% of a GET
-            // by id (docs/performance.md). Prepared once per connection
-            // ([`crate::fixed_sql`]). A read outside a session stays one statement in
-            // autocommit.
-            DbConnection::Sqlite(inner) if in_session => {
-                crate::fixed_sql::Begin
-                    .execute(inner)
-                    .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
-                pooled.read_transaction = true;
-            }
-            DbConnection::Sqlite(_) => {}
+        if let DbConnection::Postgresql(inner) = &mut *pooled.connection {
+            AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                &statement_timeout::begin_sql("READ ONLY"),
+            )
+            .map_err(|error| RepositoryError::Unavailable(error.to_string()))?;
+            pooled.read_transaction = true;
         }
         Ok(pooled)
     }

@@ -16,7 +16,6 @@ mod connection_health;
 mod database;
 mod error;
 mod events;
-mod fixed_sql;
 mod group_commit;
 mod idempotency;
 mod identity;
