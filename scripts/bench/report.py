@@ -100,8 +100,15 @@ def without_savepoints(statements):
     return [s for s in statements if not SAVEPOINT.fullmatch(s.strip())]
 
 
+# A parameter the server binds as NULL (an optional column left empty) is a literal
+# NULL in a limit script: neither pgbench nor sqlite-limit can bind a NULL variable.
+# The comparison takes every parameter placeholder and every literal NULL as one
+# token, on both sides alike.
+PLACEHOLDER = re.compile(r"\$[0-9]+|\?|\bNULL\b")
+
+
 def normalize(sql):
-    return " ".join(sql.split())
+    return PLACEHOLDER.sub("?", " ".join(sql.split()))
 
 
 def backend_summary(raw, sql_dir, backend):
