@@ -104,6 +104,36 @@ impl Admin {
         child.wait_with_output().expect("admin finishes")
     }
 
+    /// Through the CLI: a migrated database, organization `acme` and its owner
+    /// `ops@acme.test`; returns the owner's API token.
+    fn acme_with_owner_token(&self) -> String {
+        self.ok(&["migrate"]);
+        self.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+        let output = self.with_stdin(
+            &[
+                "user",
+                "create",
+                "--email",
+                "ops@acme.test",
+                "--password-stdin",
+            ],
+            "a long passphrase\n",
+        );
+        assert!(output.status.success());
+        self.ok(&[
+            "member",
+            "add",
+            "--org",
+            "acme",
+            "--email",
+            "ops@acme.test",
+            "--role",
+            "owner",
+        ]);
+        let token = self.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
+        token.lines().last().expect("token").trim().to_owned()
+    }
+
     /// The services the server would wire over the same database and keys.
     fn services(&self) -> switchboard_server::Services {
         let mut settings = switchboard_test_support::test_settings(
@@ -431,31 +461,7 @@ fn reveal_all(services: &switchboard_server::Services, ids: &[i64]) -> Vec<Strin
 #[test]
 fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     let mut admin = Admin::new();
-    admin.ok(&["migrate"]);
-    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
-    let output = admin.with_stdin(
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@acme.test",
-            "--password-stdin",
-        ],
-        "a long passphrase\n",
-    );
-    assert!(output.status.success());
-    admin.ok(&[
-        "member",
-        "add",
-        "--org",
-        "acme",
-        "--email",
-        "ops@acme.test",
-        "--role",
-        "owner",
-    ]);
-    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
-    let token = token.lines().last().expect("token").trim().to_owned();
+    let token = admin.acme_with_owner_token();
 
     // Written under key 1.
     let services = admin.services();
@@ -552,31 +558,7 @@ fn webhook_secrets(
 fn webhook_secrets_are_counted_rewrapped_and_checked_with_the_credentials() {
     use secrecy::ExposeSecret;
     let mut admin = Admin::new();
-    admin.ok(&["migrate"]);
-    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
-    let output = admin.with_stdin(
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@acme.test",
-            "--password-stdin",
-        ],
-        "a long passphrase\n",
-    );
-    assert!(output.status.success());
-    admin.ok(&[
-        "member",
-        "add",
-        "--org",
-        "acme",
-        "--email",
-        "ops@acme.test",
-        "--role",
-        "owner",
-    ]);
-    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
-    let token = token.lines().last().expect("token").trim().to_owned();
+    let token = admin.acme_with_owner_token();
 
     // Under key 1: one credential and one endpoint whose secret was rotated (a
     // current and a previous secret).
@@ -676,31 +658,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
     use switchboard_domain::telephony::{CredentialKeyRepository, KeyId, ProviderConfigDraft};
 
     let mut admin = Admin::new();
-    admin.ok(&["migrate"]);
-    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
-    let output = admin.with_stdin(
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@acme.test",
-            "--password-stdin",
-        ],
-        "a long passphrase\n",
-    );
-    assert!(output.status.success());
-    admin.ok(&[
-        "member",
-        "add",
-        "--org",
-        "acme",
-        "--email",
-        "ops@acme.test",
-        "--role",
-        "owner",
-    ]);
-    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
-    let token = token.lines().last().expect("token").trim().to_owned();
+    let token = admin.acme_with_owner_token();
     let services = admin.services();
     let actor = services
         .identity
@@ -999,31 +957,7 @@ fn rotation_sweep_erases_expired_previous_versions() {
     use switchboard_application::rotation::PromoteOptions;
 
     let admin = Admin::new();
-    admin.ok(&["migrate"]);
-    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
-    let output = admin.with_stdin(
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@acme.test",
-            "--password-stdin",
-        ],
-        "a long passphrase\n",
-    );
-    assert!(output.status.success());
-    admin.ok(&[
-        "member",
-        "add",
-        "--org",
-        "acme",
-        "--email",
-        "ops@acme.test",
-        "--role",
-        "owner",
-    ]);
-    let token = admin.ok(&["token", "create", "--email", "ops@acme.test", "--name", "t"]);
-    let token = token.lines().last().expect("token").trim().to_owned();
+    let token = admin.acme_with_owner_token();
     let services = admin.services();
     let actor = services
         .identity

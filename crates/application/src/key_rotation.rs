@@ -59,6 +59,17 @@ pub struct UnreadableWebhookSecret {
     pub reason: CipherError,
 }
 
+impl UnreadableWebhookSecret {
+    fn of(secret: &SealedWebhookSecret, reason: CipherError) -> Self {
+        Self {
+            endpoint: secret.endpoint,
+            slot: secret.slot,
+            org_id: secret.org_id,
+            reason,
+        }
+    }
+}
+
 /// Totals of a rewrap run (credentials and webhook secrets alike in the counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RewrapReport {
@@ -327,12 +338,9 @@ impl KeyRotationService {
                     reason = %reason,
                     "webhook secret could not be re-encrypted: skipped"
                 );
-                report.failed_webhook_secrets.push(UnreadableWebhookSecret {
-                    endpoint: secret.endpoint,
-                    slot: secret.slot,
-                    org_id: secret.org_id,
-                    reason,
-                });
+                report
+                    .failed_webhook_secrets
+                    .push(UnreadableWebhookSecret::of(secret, reason));
                 return Ok(());
             }
         };
@@ -426,12 +434,7 @@ impl KeyRotationService {
                 if let Err(reason) = self.open_webhook_secret(secret) {
                     report
                         .unreadable_webhook_secrets
-                        .push(UnreadableWebhookSecret {
-                            endpoint: secret.endpoint,
-                            slot: secret.slot,
-                            org_id: secret.org_id,
-                            reason,
-                        });
+                        .push(UnreadableWebhookSecret::of(secret, reason));
                 }
             }
             after_batch(&report);
