@@ -27,14 +27,7 @@ fi
 SERVER="$RELEASE/switchboard"
 ADMIN="$RELEASE/switchboard-admin"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-gc.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch gc
 
 bench_server_env
 export BENCH_LUA_DIR="$ROOT/scripts/bench/wrk"

@@ -6,6 +6,19 @@
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "${BENCH_NAME:-bench}" "$*" >&2; exit 1; }
 
+# A scratch folder in $WORK (sb-<name>.XXXXXX under $TMPDIR) and, on exit or
+# interrupt, the server in $SERVER_PID stopped and the folder removed.
+bench_scratch() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-$1.XXXXXX")
+    SERVER_PID=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+
 # A TCP port free on 127.0.0.1 now.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -31,18 +31,10 @@ BIN_DIR=${BENCH_BIN_DIR:-$ROOT/target/release}
 SERVER="$BIN_DIR/switchboard"
 ADMIN="$BIN_DIR/switchboard-admin"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sb-login-timing.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 BENCH_NAME=login_timing.sh
 # shellcheck source=scripts/bench/lib.sh
 . "$ROOT/scripts/bench/lib.sh"
+bench_scratch login-timing
 PORT=$(free_port)
 bench_server_env
 export SWITCHBOARD__DATABASE__URL="sqlite://$WORK/switchboard.db"

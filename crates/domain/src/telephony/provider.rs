@@ -236,6 +236,9 @@ pub struct Provider {
     pub auth_token: CredentialRule,
     /// Every credential field, in form order.
     pub fields: Vec<CredentialField>,
+    /// The positions in `fields` in the order of the fields' names (the key order of
+    /// a configuration's `credentials` view), sorted once when the catalog loads.
+    pub name_order: Vec<usize>,
 }
 
 impl Provider {
@@ -450,6 +453,8 @@ impl ProviderEntry {
         };
         let account_sid = rule(|f| f.identifier).map_err(|e| format!("provider {slug}: {e}"))?;
         let auth_token = rule(|f| f.primary_secret).map_err(|e| format!("provider {slug}: {e}"))?;
+        let mut name_order: Vec<usize> = (0..fields.len()).collect();
+        name_order.sort_by(|&a, &b| fields[a].name.cmp(&fields[b].name));
         Ok(Provider {
             id: ProviderId(self.id),
             slug,
@@ -459,6 +464,7 @@ impl ProviderEntry {
             account_sid,
             auth_token,
             fields,
+            name_order,
         })
     }
 }
@@ -625,6 +631,21 @@ impl ProviderCatalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_order_lists_every_field_once_by_name() {
+        let catalog = ProviderCatalog::builtin().expect("valid");
+        for provider in catalog.all() {
+            let names: Vec<&str> = provider
+                .name_order
+                .iter()
+                .map(|&index| provider.fields[index].name.as_str())
+                .collect();
+            let mut expected: Vec<&str> = provider.fields.iter().map(|f| f.name.as_str()).collect();
+            expected.sort_unstable();
+            assert_eq!(names, expected, "{}", provider.slug);
+        }
+    }
 
     #[test]
     fn the_shipped_catalog_is_valid() {

@@ -90,28 +90,20 @@ struct ProviderConfigView<'a> {
 
 /// The `credentials` view of a configuration (contract section 10): one key per
 /// credential field of the provider, in name order (the order of a JSON object
-/// built as a map, which it was before).
+/// built as a map, which it was before; [`Provider::name_order`]).
 #[derive(Debug)]
 struct CredentialsView<'a> {
     config: &'a ProviderConfig,
-    fields: Vec<&'a CredentialField>,
-}
-
-impl<'a> CredentialsView<'a> {
-    fn new(config: &'a ProviderConfig, provider: Option<&'a Provider>) -> Self {
-        let mut fields: Vec<&CredentialField> = provider
-            .map(|p| p.fields.iter().collect())
-            .unwrap_or_default();
-        fields.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        Self { config, fields }
-    }
+    provider: Option<&'a Provider>,
 }
 
 impl Serialize for CredentialsView<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
-        for field in &self.fields {
+        let fields = self.provider.map_or(&[][..], |p| p.fields.as_slice());
+        let order = self.provider.map_or(&[][..], |p| p.name_order.as_slice());
+        let mut map = serializer.serialize_map(Some(order.len()))?;
+        for field in order.iter().filter_map(|&index| fields.get(index)) {
             if field.secret {
                 let last4 = self.config.secret_last4.get(&field.name);
                 map.serialize_entry(
@@ -148,7 +140,7 @@ fn view<'a>(
     let provider = catalog.by_id(config.provider_id);
     let slug = provider.map_or("", |p| p.slug.as_str());
     ProviderConfigView {
-        credentials: CredentialsView::new(config, provider),
+        credentials: CredentialsView { config, provider },
         id: config.id.0,
         name: &config.name,
         provider: slug,
