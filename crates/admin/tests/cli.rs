@@ -16,10 +16,9 @@ use switchboard_application::WriteOptions;
 use switchboard_domain::identity::Role;
 use switchboard_server::settings::Loaded;
 use switchboard_server::{Profile, startup};
+use switchboard_test_support::process::{SECOND_TEST_KEY, TEST_HMAC_KEY, TEST_KEY, clean_command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard-admin");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
 struct Admin {
     dir: tempfile::TempDir,
@@ -35,20 +34,14 @@ impl Admin {
         Self {
             dir,
             database_url,
-            keys: format!("1:{KEY}"),
+            keys: format!("1:{TEST_KEY}"),
             primary: 1,
         }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") {
-                command.env_remove(&name);
-            }
-        }
+        let mut command = clean_command(BINARY, self.dir.path());
         command
-            .current_dir(self.dir.path())
             .env("SWITCHBOARD_PROFILE", "production")
             .env("SWITCHBOARD__DATABASE__URL", &self.database_url)
             .env("SWITCHBOARD__CRYPTO__KEYS", &self.keys)
@@ -56,7 +49,7 @@ impl Admin {
                 "SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID",
                 self.primary.to_string(),
             )
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
+            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY)
             .args(args);
         command
     }
@@ -142,7 +135,7 @@ impl Admin {
         );
         settings.crypto.keys = SecretString::from(self.keys.clone());
         settings.crypto.primary_key_id = self.primary;
-        settings.auth.token_hmac_key = SecretString::from(HMAC);
+        settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
         startup::services(&Loaded {
             profile: Profile::Production,
             settings,
@@ -162,14 +155,7 @@ fn without_banner(stderr: &str) -> String {
 }
 
 fn in_dir(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") {
-            command.env_remove(&name);
-        }
-    }
-    command.current_dir(dir);
-    command
+    clean_command(BINARY, dir)
 }
 
 #[test]
@@ -401,8 +387,6 @@ fn operators_manage_organizations_users_and_tokens() {
     );
 }
 
-const KEY_2: &str = "c2Vjb25kLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
-
 /// Creates a configuration through the server's path: shapes first, then the write.
 fn create(
     services: &switchboard_server::Services,
@@ -476,7 +460,7 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     assert_eq!(key_status(&admin), vec![(1, 6)]);
 
     // Restart with key 2 primary: everything still reads, new writes use key 2.
-    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.keys = format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}");
     admin.primary = 2;
     let services = admin.services();
     assert_eq!(reveal_all(&services, &ids), expected);
@@ -536,7 +520,7 @@ fn keys_rotate_online_and_rewrap_resumes_after_a_kill() {
     assert!(admin.ok(&["keys", "status"]).contains("can be removed"));
 
     // Key 1 removed: all still read.
-    admin.keys = format!("2:{KEY_2}");
+    admin.keys = format!("2:{SECOND_TEST_KEY}");
     let services = admin.services();
     assert_eq!(reveal_all(&services, &ids), expected);
 }
@@ -598,7 +582,7 @@ fn webhook_secrets_are_counted_rewrapped_and_checked_with_the_credentials() {
     );
 
     // Key 2 primary: rewrap moves the webhook secrets too.
-    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.keys = format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}");
     admin.primary = 2;
     let done = admin.ok(&["keys", "rewrap", "--batch-size", "1"]);
     assert!(
@@ -612,7 +596,7 @@ fn webhook_secrets_are_counted_rewrapped_and_checked_with_the_credentials() {
     assert_eq!(key_status(&admin), vec![(1, 0), (2, 3)]);
 
     // Key 1 removed: the endpoint still signs with both secrets, and check agrees.
-    admin.keys = format!("2:{KEY_2}");
+    admin.keys = format!("2:{SECOND_TEST_KEY}");
     let services = admin.services();
     assert_eq!(webhook_secrets(&services, &actor, id), expected);
     assert!(
@@ -627,7 +611,7 @@ fn webhook_secrets_are_counted_rewrapped_and_checked_with_the_credentials() {
         .webhooks
         .rotate_secret(&actor, id)
         .expect("rotated under key 2");
-    admin.keys = format!("3:{KEY}");
+    admin.keys = format!("3:{TEST_KEY}");
     admin.primary = 3;
     let output = admin.run(&["keys", "check"]);
     assert!(!output.status.success());
@@ -666,7 +650,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
         .expect("actor");
     let id = create(&services, &actor, twilio(1)).id;
 
-    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.keys = format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}");
     admin.primary = 2;
     let services = admin.services();
     // The rewrap reads the row...
@@ -707,7 +691,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
 
     // A blob under a key that is no longer configured fails closed, naming the key id.
     let other = create(&services, &actor, twilio(2)).id;
-    admin.keys = format!("1:{KEY}");
+    admin.keys = format!("1:{TEST_KEY}");
     admin.primary = 1;
     let services = admin.services();
     let error = services
@@ -718,7 +702,7 @@ fn a_rotation_racing_the_rewrap_keeps_its_token_and_unknown_keys_fail_closed() {
         error.to_string().contains("key 2 is not configured"),
         "{error}"
     );
-    assert!(!error.to_string().contains(KEY_2));
+    assert!(!error.to_string().contains(SECOND_TEST_KEY));
     let stderr = admin.fails(&["keys", "rewrap"]);
     assert!(stderr.contains("could not be opened"), "{stderr}");
     assert!(admin.ok(&["keys", "status"]).contains("NOT CONFIGURED"));
@@ -815,7 +799,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
     // Key 2 becomes primary: the rewrap moves every row it can open, lists the two it
     // cannot, and exits non-zero at the end; a rerun does the same, moving nothing
     // twice.
-    admin.keys = format!("1:{KEY},2:{KEY_2}");
+    admin.keys = format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}");
     admin.primary = 2;
     for _ in 0..2 {
         let output = admin.run(&["keys", "rewrap", "--batch-size", "2"]);
@@ -866,7 +850,7 @@ fn unreadable_credentials_are_skipped_by_rewrap_and_found_by_check_and_status() 
     assert_eq!(found.len(), 2, "{stdout}");
     assert_eq!((found[0].0, found[0].1), (ids[1], acme.org_id.0));
     assert_eq!((found[1].0, found[1].1), (ids[4], beta.org_id.0));
-    assert!(!stdout.contains(KEY) && !stdout.contains(KEY_2));
+    assert!(!stdout.contains(TEST_KEY) && !stdout.contains(SECOND_TEST_KEY));
 
     // Repair: send the secret again, or delete the row. Then all is well.
     services

@@ -10,118 +10,42 @@
     reason = "abuse scenarios: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde_json::json;
 use switchboard_server::settings::Loaded;
 use switchboard_server::{Profile, startup};
+use switchboard_test_support::process::{
+    ServerProcess, TEST_HMAC_KEY, TEST_KEY, free_port, get_status, server_command,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+/// Starts the binary in the development profile (migrations at start) over a SQLite
+/// file in `dir`, with the test keys and `extra` settings.
+fn start_server(dir: &Path, port: u16, extra: &[(&str, &str)]) -> ServerProcess {
+    let mut command = server_command(BINARY, dir, "development", port);
+    command.env("SWITCHBOARD__DATABASE__URL", database_url(dir));
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    ServerProcess::start(&mut command, port, Duration::from_secs(120))
 }
 
 /// Whether the server answers `GET /health/live`.
 fn live(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /health/live HTTP/1.0\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
+    get_status(port, "/health/live") == Some(200)
 }
 
-/// A running server process.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    /// Starts the binary in the development profile (migrations at start) over a
-    /// SQLite file in `dir`, with fixed keys and `extra` settings.
-    fn start(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-                command.env_remove(&name);
-            }
-        }
-        command
-            .current_dir(dir)
-            .env("SWITCHBOARD_PROFILE", "development")
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
-            .env("SWITCHBOARD__DATABASE__URL", database_url(dir))
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-            .env("SWITCHBOARD__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in extra {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("server starts");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if live(port) {
-                return Self { child, port };
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                let stderr = child.stderr.take().expect("stderr");
-                let lines: Vec<String> = BufReader::new(stderr)
-                    .lines()
-                    .map_while(Result::ok)
-                    .collect();
-                panic!("server exited early with {status}: {lines:?}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("server did not listen within 120 s");
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// The server's resident memory in KiB (Linux: `/proc`).
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("/proc/<pid>/status is readable (these tests run on Linux)");
-        status
-            .lines()
-            .find(|line| line.starts_with("VmRSS:"))
-            .and_then(|line| line.split_whitespace().nth(1))
-            .and_then(|value| value.parse().ok())
-            .expect("VmRSS")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The server's resident memory in KiB.
+fn rss_kib(server: &ServerProcess) -> u64 {
+    server
+        .memory_kib("VmRSS")
+        .expect("/proc/<pid>/status has VmRSS (these tests run on Linux)")
 }
 
 fn database_url(dir: &Path) -> String {
@@ -132,8 +56,8 @@ fn database_url(dir: &Path) -> String {
 fn services_over(dir: &Path) -> switchboard_server::Services {
     let mut settings =
         switchboard_test_support::test_settings(&database_url(dir), dir.to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
-    settings.auth.token_hmac_key = SecretString::from(HMAC);
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY}"));
+    settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
     startup::services(&Loaded {
         profile: Profile::Test,
         settings,
@@ -160,7 +84,7 @@ fn parallel_wrong_logins_are_limited_like_sequential_ones() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     // Defaults: 10 failures a minute per email, 30 per address.
-    let server = Server::start(
+    let server = start_server(
         dir.path(),
         port,
         &[("SWITCHBOARD__SERVER__TRUSTED_PROXIES", "127.0.0.1,::1")],
@@ -283,13 +207,13 @@ fn slow_bodies_are_cut_and_their_memory_freed() {
     let body_timeout = Duration::from_secs(10);
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    let server = Server::start(dir.path(), port, &[]);
+    let server = start_server(dir.path(), port, &[]);
     // Warm up: a few ordinary requests, so that the baseline holds what any
     // running server holds.
     for _ in 0..20 {
         assert!(live(port));
     }
-    let rss_before = server.rss_kib();
+    let rss_before = rss_kib(&server);
     let mut clients: Vec<Trickle> = (0..CLIENTS).map(|_| Trickle::open(port)).collect();
     let started = Instant::now();
     let mut rss_peak = rss_before;
@@ -300,7 +224,7 @@ fn slow_bodies_are_cut_and_their_memory_freed() {
         for client in &mut clients {
             client.step();
         }
-        rss_peak = rss_peak.max(server.rss_kib());
+        rss_peak = rss_peak.max(rss_kib(&server));
         let asked = Instant::now();
         assert!(live(port), "others are served meanwhile");
         worst_live = worst_live.max(asked.elapsed());
@@ -320,7 +244,7 @@ fn slow_bodies_are_cut_and_their_memory_freed() {
         .filter(|client| client.answer.starts_with(b"HTTP/1.1 408"))
         .count();
     std::thread::sleep(Duration::from_secs(2));
-    let rss_after = server.rss_kib();
+    let rss_after = rss_kib(&server);
     println!(
         "{CLIENTS} slow bodies: {open} still open, {answered_408} answered 408, the last cut after {latest:?}; \
          others' worst latency {worst_live:?}; RSS {rss_before} KiB before, {rss_peak} KiB at most, {rss_after} KiB after"

@@ -9,45 +9,19 @@
     reason = "test helpers: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use switchboard_test_support::process::{clean_command, free_port, lines_of};
+
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-/// The binary with a clean environment of `SWITCHBOARD*` variables.
+/// The binary in `dir`, with none of the test's `SWITCHBOARD*` variables.
 fn switchboard(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-            command.env_remove(&name);
-        }
-    }
-    command.current_dir(dir);
-    command
-}
-
-/// Lines of a child's stream, forwarded through a channel.
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
+    clean_command(BINARY, dir)
 }
 
 fn wait_for_line(

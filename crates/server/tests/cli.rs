@@ -11,35 +11,18 @@
     reason = "test helpers: a failed step is a test failure"
 )]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use switchboard_server::startup;
+use switchboard_test_support::process::{TEST_HMAC_KEY, TEST_KEY, clean_command, free_port};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-/// The binary in `dir` with a clean environment of `SWITCHBOARD*` variables.
+/// The binary in `dir`, with none of the test's `SWITCHBOARD*` variables.
 fn switchboard(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-            command.env_remove(&name);
-        }
-    }
-    command.current_dir(dir);
-    command
+    clean_command(BINARY, dir)
 }
 
 /// The binary in production with keys and `database`.
@@ -48,9 +31,9 @@ fn production(dir: &Path, database: &str) -> Command {
     command
         .env("SWITCHBOARD_PROFILE", "production")
         .env("SWITCHBOARD__DATABASE__URL", database)
-        .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
+        .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{TEST_KEY}"))
         .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC);
+        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY);
     command
 }
 
@@ -78,7 +61,7 @@ fn entries(dir: &Path) -> Vec<String> {
 fn migrated(dir: &Path, name: &str) -> String {
     let url = format!("sqlite://{}", dir.join(name).display());
     let mut settings = switchboard_test_support::test_settings(&url, dir.to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY}"));
     switchboard_persistence::Database::connect(
         &startup::database_settings(&settings).expect("database settings"),
     )
@@ -182,8 +165,8 @@ fn check_explains_what_is_wrong_and_writes_nothing() {
         stderr.contains("profile production") && stderr.contains("good.db"),
         "{stderr}"
     );
-    assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
-    assert!(!stdout.contains(HMAC) && !stderr.contains(HMAC));
+    assert!(!stdout.contains(TEST_KEY) && !stderr.contains(TEST_KEY));
+    assert!(!stdout.contains(TEST_HMAC_KEY) && !stderr.contains(TEST_HMAC_KEY));
 }
 
 #[test]

@@ -8,11 +8,10 @@
     reason = "fault scenarios: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -23,166 +22,31 @@ use switchboard_domain::identity::OrgId;
 use switchboard_domain::telephony::ProviderConfigId;
 use switchboard_server::settings::Loaded;
 use switchboard_server::{Profile, startup};
+use switchboard_test_support::process::{
+    SECOND_TEST_KEY, ServerProcess, TEST_HMAC_KEY, TEST_KEY, free_port, server_command, which,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
-/// Whether the server answers `GET /health/live` (it does only once it runs, after
-/// the first token was printed).
-fn live(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /health/live HTTP/1.0\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-/// A running server process with its first token.
-struct Server {
-    child: Child,
+/// Starts the binary in the development profile (migrations and bootstrap at start)
+/// with the fixed test keys, so that the test can decrypt what it wrote.
+fn start_server(
+    dir: &Path,
+    database_url: &str,
     port: u16,
-    token: Option<String>,
-    _stderr: mpsc::Receiver<String>,
-}
-
-impl Server {
-    /// Starts the binary in the development profile (migrations and bootstrap at
-    /// start) with fixed keys, so that the test can decrypt what it wrote.
-    fn start(dir: &Path, database_url: &str, port: u16, extra: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-                command.env_remove(&name);
-            }
-        }
-        command
-            .current_dir(dir)
-            // Named: with a database URL and no profile the server would run in
-            // production (no migrations at start, no first token).
-            .env("SWITCHBOARD_PROFILE", "development")
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
-            .env("SWITCHBOARD__DATABASE__URL", database_url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-            // Both request limits off: these tests measure durability and overload,
-            // not the limits (the overload test sets its own).
-            .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
-            .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
-            .env("SWITCHBOARD__LOG__LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in extra {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("server starts");
-        let (sender, stdout_lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let (sender, stderr) = mpsc::channel();
-        let stderr_pipe = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut token = None;
-        while Instant::now() < deadline {
-            while let Ok(line) = stdout_lines.try_recv() {
-                if let Some(found) = line.strip_prefix("first token (shown once): ") {
-                    token = Some(found.trim().to_owned());
-                }
-            }
-            if live(port) {
-                std::thread::sleep(Duration::from_millis(100));
-                while let Ok(line) = stdout_lines.try_recv() {
-                    if let Some(found) = line.strip_prefix("first token (shown once): ") {
-                        token = Some(found.trim().to_owned());
-                    }
-                }
-                return Self {
-                    child,
-                    port,
-                    token,
-                    _stderr: stderr,
-                };
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                let logs: Vec<String> = stderr.try_iter().collect();
-                panic!("server exited early with {status}: {logs:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("server did not listen within 60 s");
+    extra: &[(&str, &str)],
+) -> ServerProcess {
+    let mut command = server_command(BINARY, dir, "development", port);
+    command
+        .env("SWITCHBOARD__DATABASE__URL", database_url)
+        // Both request limits off: these tests measure durability and overload,
+        // not the limits (the overload test sets its own).
+        .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
+        .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0");
+    for (name, value) in extra {
+        command.env(name, value);
     }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not exit within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find(|line| line.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    ServerProcess::start(&mut command, port, Duration::from_secs(60))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -220,8 +84,8 @@ async fn create(
 /// Services wired like the server over the same database and keys, to decrypt.
 fn services_over(database_url: &str, dir: &Path) -> switchboard_server::Services {
     let mut settings = switchboard_test_support::test_settings(database_url, dir.to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("1:{KEY}"));
-    settings.auth.token_hmac_key = SecretString::from(HMAC);
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY}"));
+    settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
     startup::services(&Loaded {
         profile: Profile::Test,
         settings,
@@ -242,9 +106,9 @@ fn kill_9_during_writes_loses_no_acknowledged_write() {
     let mut acknowledged: Vec<(i64, u64)> = Vec::new();
     let mut next = 0_u64;
     for round in 1..=10 {
-        let server = Server::start(dir.path(), &url, port, &[]);
+        let mut server = start_server(dir.path(), &url, port, &[]);
         if token.is_none() {
-            token = server.token.clone();
+            token = server.first_token();
         }
         let token = token.clone().expect("first token");
         let base = server.url("");
@@ -326,13 +190,13 @@ fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     let database = dir.path().join("sigterm.db");
     let url = format!("sqlite://{}", database.display());
     let port = free_port();
-    let mut server = Server::start(
+    let mut server = start_server(
         dir.path(),
         &url,
         port,
         &[("SWITCHBOARD__DATABASE__STATEMENT_TIMEOUT_MS", "10000")],
     );
-    let token = server.token.clone().expect("first token");
+    let token = server.first_token().expect("first token");
     let runtime = runtime();
     // Hold the write lock from another connection, so that a create stays in flight.
     let mut locker = SqliteConnection::establish(&database.display().to_string()).expect("sqlite");
@@ -380,7 +244,7 @@ fn a_slow_header_client_is_cut_off_while_others_are_served() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("slow.db").display());
     let port = free_port();
-    let server = Server::start(
+    let server = start_server(
         dir.path(),
         &url,
         port,
@@ -557,13 +421,13 @@ fn postgres_stopped_while_serving_is_503_then_recovers_without_restart() {
     println!("private PostgreSQL cluster on port {}", cluster.port);
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    let server = Server::start(
+    let mut server = start_server(
         dir.path(),
         &cluster.url(),
         port,
         &[("SWITCHBOARD__DATABASE__CONNECT_TIMEOUT_MS", "2000")],
     );
-    let token = server.token.clone().expect("first token");
+    let token = server.first_token().expect("first token");
     let runtime = runtime();
     runtime.block_on(async {
         let client = client();
@@ -648,7 +512,7 @@ fn postgres_stopped_while_serving_is_503_then_recovers_without_restart() {
 #[test]
 #[ignore = "fault test: run by .ci/run (needs wrk)"]
 fn overload_answers_only_2xx_429_or_503_and_stays_bounded() {
-    let Ok(wrk) = which("wrk") else {
+    let Some(wrk) = which("wrk") else {
         panic!("wrk is not installed (apt-get install wrk); .ci/run installs it");
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -661,7 +525,7 @@ fn overload_answers_only_2xx_429_or_503_and_stays_bounded() {
     let bound = Duration::from_millis(checkout_ms + statement_ms + 1000);
     let wrk_timeout = Duration::from_secs(10);
     assert!(bound < wrk_timeout);
-    let server = Server::start(
+    let mut server = start_server(
         dir.path(),
         &url,
         port,
@@ -678,7 +542,7 @@ fn overload_answers_only_2xx_429_or_503_and_stays_bounded() {
             ),
         ],
     );
-    let token = server.token.clone().expect("first token");
+    let token = server.first_token().expect("first token");
     let script = dir.path().join("create.lua");
     std::fs::write(&script, format!(r#"
 local counter = 0
@@ -744,7 +608,7 @@ end
     let report = String::from_utf8_lossy(&output.stdout);
     let worst_live = probe.join().expect("probe");
     let rss = server
-        .peak_rss_kib()
+        .memory_kib("VmHWM")
         .expect("the server's peak RSS (VmHWM in /proc/<pid>/status)");
     println!("{report}");
     println!(
@@ -803,18 +667,6 @@ end
     );
 }
 
-fn which(program: &str) -> Result<PathBuf, ()> {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(program))
-                .find(|path| path.is_file())
-        })
-        .ok_or(())
-}
-
-const KEY_2: &str = "c2Vjb25kLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
-
 async fn send(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -844,11 +696,15 @@ fn two_servers_on_one_postgres_agree() {
     // Both start at once: migrations run under an advisory lock, and only one of
     // them bootstraps the first organization.
     let (a, b) = std::thread::scope(|scope| {
-        let a = scope.spawn(|| Server::start(dir.path(), &url, port_a, &[]));
-        let b = scope.spawn(|| Server::start(dir.path(), &url, port_b, &[]));
+        let a = scope.spawn(|| start_server(dir.path(), &url, port_a, &[]));
+        let b = scope.spawn(|| start_server(dir.path(), &url, port_b, &[]));
         (a.join().expect("a"), b.join().expect("b"))
     });
-    let printed: Vec<&String> = [&a.token, &b.token].into_iter().flatten().collect();
+    let (mut a, mut b) = (a, b);
+    let printed: Vec<String> = [a.first_token(), b.first_token()]
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(printed.len(), 1, "exactly one process bootstraps");
     let token = printed[0].clone();
     let runtime = runtime();
@@ -892,17 +748,20 @@ fn two_servers_on_one_postgres_agree() {
     // Key rotation with both serving: restart both with key 2 primary, write and
     // rotate through both while `keys rewrap` runs, then drop key 1.
     let rotated_env = [
-        ("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY},2:{KEY_2}")),
+        (
+            "SWITCHBOARD__CRYPTO__KEYS",
+            format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}"),
+        ),
         ("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "2".to_owned()),
     ];
     let rotated_env: Vec<(&str, &str)> =
         rotated_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let a = Server::start(dir.path(), &url, port_a, &rotated_env);
-    let b = Server::start(dir.path(), &url, port_b, &rotated_env);
+    let a = start_server(dir.path(), &url, port_a, &rotated_env);
+    let b = start_server(dir.path(), &url, port_b, &rotated_env);
     let mut settings = switchboard_test_support::test_settings(&url, dir.path().to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("1:{KEY},2:{KEY_2}"));
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}"));
     settings.crypto.primary_key_id = 2;
-    settings.auth.token_hmac_key = SecretString::from(HMAC);
+    settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
     let loaded = Loaded {
         profile: Profile::Test,
         settings,
@@ -968,9 +827,9 @@ fn two_servers_on_one_postgres_agree() {
     drop(a);
     drop(b);
     let mut settings = switchboard_test_support::test_settings(&url, dir.path().to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("2:{KEY_2}"));
+    settings.crypto.keys = SecretString::from(format!("2:{SECOND_TEST_KEY}"));
     settings.crypto.primary_key_id = 2;
-    settings.auth.token_hmac_key = SecretString::from(HMAC);
+    settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
     let only_key_2 = startup::services(&Loaded {
         profile: Profile::Test,
         settings,

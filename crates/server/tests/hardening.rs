@@ -15,11 +15,8 @@
     reason = "test helpers: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
@@ -29,29 +26,15 @@ use switchboard_domain::identity::Role;
 use switchboard_domain::telephony::{ProviderConfigDraft, ProviderRef};
 use switchboard_server::settings::Loaded;
 use switchboard_server::{Profile, startup};
+use switchboard_test_support::process::{
+    SECOND_TEST_KEY, ServerProcess, TEST_HMAC_KEY, TEST_KEY, clean_command, free_port,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY_1: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const KEY_2: &str = "c2Vjb25kLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-/// The binary with a clean environment of `SWITCHBOARD*` variables.
+/// The binary in `dir`, with none of the test's `SWITCHBOARD*` variables.
 fn switchboard(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-            command.env_remove(&name);
-        }
-    }
-    command.current_dir(dir);
-    command
+    clean_command(BINARY, dir)
 }
 
 /// Runs the binary to its end (it must refuse to start) and returns its stderr.
@@ -95,9 +78,9 @@ fn configuration_errors_name_the_setting_never_the_value() {
             let mut command = switchboard(dir.path());
             command
                 .env("SWITCHBOARD__DATABASE__URL", &database)
-                .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY_1}"))
-                .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-                .env(variable, KEY_2);
+                .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{TEST_KEY}"))
+                .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY)
+                .env(variable, SECOND_TEST_KEY);
             if let Some(profile) = profile {
                 command.env("SWITCHBOARD_PROFILE", profile);
             }
@@ -107,7 +90,7 @@ fn configuration_errors_name_the_setting_never_the_value() {
                 "{variable}: the message names the setting: {stderr}"
             );
             assert!(
-                !stderr.contains(KEY_2) && !stderr.contains(&KEY_2[..12]),
+                !stderr.contains(SECOND_TEST_KEY) && !stderr.contains(&SECOND_TEST_KEY[..12]),
                 "{variable}: the rejected value was printed: {stderr}"
             );
         }
@@ -118,9 +101,9 @@ fn configuration_errors_name_the_setting_never_the_value() {
 fn prepared_database(dir: &Path) -> (String, switchboard_server::Settings) {
     let url = format!("sqlite://{}", dir.join("switchboard.db").display());
     let mut settings = switchboard_test_support::test_settings(&url, dir.to_path_buf());
-    settings.crypto.keys = SecretString::from(format!("1:{KEY_1}"));
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY}"));
     settings.crypto.primary_key_id = 1;
-    settings.auth.token_hmac_key = SecretString::from(HMAC);
+    settings.auth.token_hmac_key = SecretString::from(TEST_HMAC_KEY);
     switchboard_persistence::Database::connect(
         &startup::database_settings(&settings).expect("database settings"),
     )
@@ -139,92 +122,37 @@ fn services(settings: &switchboard_server::Settings) -> switchboard_server::Serv
     .expect("services wire")
 }
 
-/// A started server whose stdout and stderr lines are collected.
-struct Running {
-    child: Child,
-    port: u16,
-    stdout: mpsc::Receiver<String>,
-    stderr: mpsc::Receiver<String>,
+/// Starts `command` on a free port and waits until it answers.
+fn start(command: &mut Command) -> ServerProcess {
+    let port = free_port();
+    command.env("SWITCHBOARD__SERVER__PORT", port.to_string());
+    ServerProcess::start(command, port, Duration::from_secs(60))
 }
 
-impl Running {
-    fn start(command: &mut Command, port: u16) -> Self {
-        let mut child = command
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let stdout = lines(child.stdout.take().expect("stdout"));
-        let stderr = lines(child.stderr.take().expect("stderr"));
-        let mut running = Self {
-            child,
-            port,
-            stdout,
-            stderr,
+/// `GET path`: the status and the JSON body (0 and null when nothing answers).
+fn get(server: &ServerProcess, path: &str) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let Ok(response) = reqwest::Client::new()
+            .get(server.url(path))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+        else {
+            return (0, Value::Null);
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while running.get("/health/live").0 != 200 {
-            if let Some(status) = running.child.try_wait().expect("wait") {
-                let logs: Vec<String> = running.stderr.try_iter().collect();
-                panic!("the server exited with {status}: {logs:?}");
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        running
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let Ok(response) = reqwest::Client::new()
-                .get(format!("http://127.0.0.1:{}{path}", self.port))
-                .timeout(Duration::from_secs(10))
-                .send()
-                .await
-            else {
-                return (0, Value::Null);
-            };
-            let status = response.status().as_u16();
-            (status, response.json().await.unwrap_or_default())
-        })
-    }
-
-    fn stop(mut self) -> (Vec<String>, Vec<String>) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().expect("wait").is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        (
-            self.stdout.try_iter().collect(),
-            self.stderr.try_iter().collect(),
-        )
-    }
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    })
 }
 
-fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
+/// Stops the server; the lines it wrote to standard output and standard error.
+fn stop(mut server: ServerProcess) -> (Vec<String>, Vec<String>) {
+    server.stop();
+    (server.stdout_lines(), server.stderr_lines())
 }
 
 #[test]
@@ -232,16 +160,14 @@ fn without_a_profile_a_configured_database_means_production() {
     // A database migrated by the admin binary, with no organization yet.
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, settings) = prepared_database(dir.path());
-    let port = free_port();
-    let running = Running::start(
+    let running = start(
         switchboard(dir.path())
             .env("SWITCHBOARD__DATABASE__URL", &url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY_1}"))
+            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{TEST_KEY}"))
             .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC),
-        port,
+            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY),
     );
-    let (stdout, stderr) = running.stop();
+    let (stdout, stderr) = stop(running);
     assert!(
         stdout.iter().all(|line| !line.contains("first token")),
         "production never prints a token: {stdout:?}"
@@ -266,19 +192,9 @@ fn without_a_profile_a_configured_database_means_production() {
     // Without a database URL (what `cargo run --release` does): development, and
     // its first start prints the owner's token.
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = Running::start(&mut switchboard(dir.path()), free_port());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut printed = Vec::new();
-    while Instant::now() < deadline
-        && !printed
-            .iter()
-            .any(|line: &String| line.contains("first token"))
-    {
-        if let Ok(line) = running.stdout.recv_timeout(Duration::from_millis(200)) {
-            printed.push(line);
-        }
-    }
-    let (_, stderr) = running.stop();
+    // It prints the token before it listens: all of it is read by the time it stops.
+    let running = start(&mut switchboard(dir.path()));
+    let (printed, stderr) = stop(running);
     assert!(
         printed
             .iter()
@@ -334,7 +250,7 @@ fn store_secrets_under_two_keys(dir: &Path) -> (String, i64) {
         .expect("created")
         .id
         .0;
-    settings.crypto.keys = SecretString::from(format!("1:{KEY_1},2:{KEY_2}"));
+    settings.crypto.keys = SecretString::from(format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}"));
     settings.crypto.primary_key_id = 2;
     services(&settings)
         .provider_configs
@@ -358,9 +274,9 @@ fn a_used_key_that_is_not_configured_stops_production_and_fails_readiness_in_dev
     let only_key_1 = |command: &mut Command| {
         command
             .env("SWITCHBOARD__DATABASE__URL", &url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY_1}"))
+            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{TEST_KEY}"))
             .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
+            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY)
             .env("SWITCHBOARD__SERVER__PORT", free_port().to_string());
     };
 
@@ -375,7 +291,7 @@ fn a_used_key_that_is_not_configured_stops_production_and_fails_readiness_in_dev
             "{profile}: {stderr}"
         );
         assert!(
-            !stderr.contains(KEY_1) && !stderr.contains(KEY_2),
+            !stderr.contains(TEST_KEY) && !stderr.contains(SECOND_TEST_KEY),
             "{stderr}"
         );
     }
@@ -393,23 +309,22 @@ fn a_used_key_that_is_not_configured_stops_production_and_fails_readiness_in_dev
         stderr.contains("key 2 (1 secret)") && stderr.contains("not configured"),
         "--check: {stderr}"
     );
-    assert!(!stderr.contains(KEY_1) && !stderr.contains(KEY_2));
+    assert!(!stderr.contains(TEST_KEY) && !stderr.contains(SECOND_TEST_KEY));
 
     // Development starts, and readiness says what is wrong until the key is back.
     let mut command = switchboard(dir.path());
     only_key_1(&mut command);
     command.env("SWITCHBOARD_PROFILE", "development");
-    let port = free_port();
-    let running = Running::start(&mut command, port);
+    let running = start(&mut command);
     let deadline = Instant::now() + Duration::from_secs(30);
     let (status, body) = loop {
-        let (status, body) = running.get("/health/ready");
+        let (status, body) = get(&running, "/health/ready");
         if !body["unreadable_credentials"].is_null() || Instant::now() > deadline {
             break (status, body);
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let (_, stderr) = running.stop();
+    let (_, stderr) = stop(running);
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "unavailable", "{body}");
     assert_eq!(body["database"], "ok", "{body}");
@@ -425,26 +340,29 @@ fn a_used_key_that_is_not_configured_stops_production_and_fails_readiness_in_dev
         stderr.iter().any(|line| line.contains("key 2 (1 secret)")),
         "the start warns: {stderr:?}"
     );
-    assert!(stderr.iter().all(|line| !line.contains(KEY_2)));
+    assert!(stderr.iter().all(|line| !line.contains(SECOND_TEST_KEY)));
 
     // With both keys: ready, and the cut secret is still counted (not a 503).
     let mut command = switchboard(dir.path());
     command
         .env("SWITCHBOARD_PROFILE", "production")
         .env("SWITCHBOARD__DATABASE__URL", &url)
-        .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY_1},2:{KEY_2}"))
+        .env(
+            "SWITCHBOARD__CRYPTO__KEYS",
+            format!("1:{TEST_KEY},2:{SECOND_TEST_KEY}"),
+        )
         .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "2")
-        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC);
-    let running = Running::start(&mut command, free_port());
+        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", TEST_HMAC_KEY);
+    let running = start(&mut command);
     let deadline = Instant::now() + Duration::from_secs(30);
     let (status, body) = loop {
-        let (status, body) = running.get("/health/ready");
+        let (status, body) = get(&running, "/health/ready");
         if !body["unreadable_credentials"].is_null() || Instant::now() > deadline {
             break (status, body);
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    running.stop();
+    stop(running);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ok", "{body}");
     assert_eq!(body["keys"], "ok", "{body}");

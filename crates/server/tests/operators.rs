@@ -16,26 +16,14 @@
     reason = "test helpers: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use switchboard_server::startup;
+use switchboard_test_support::process::{ServerProcess, TEST_KEY, free_port, server_command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 const ORIGIN: &str = "https://console.example.com";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
 
 /// A migrated SQLite database in `dir`; its URL.
 fn migrated(dir: &Path) -> String {
@@ -53,9 +41,8 @@ fn migrated(dir: &Path) -> String {
 /// The production binary on a migrated database, readable log lines, `extra`
 /// settings; started and ready.
 struct Running {
-    child: Child,
+    server: ServerProcess,
     port: u16,
-    stderr: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -64,51 +51,19 @@ impl Running {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = migrated(dir.path());
         let port = free_port();
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" || name == "NO_COLOR" {
-                command.env_remove(&name);
-            }
-        }
+        let mut command = server_command(BINARY, dir.path(), "production", port);
         command
-            .current_dir(dir.path())
-            .env("SWITCHBOARD_PROFILE", "production")
             .env("SWITCHBOARD__DATABASE__URL", &url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
             .env("SWITCHBOARD__LOG__FORMAT", "pretty")
             .env("SWITCHBOARD__LOG__LEVEL", "info");
         for (name, value) in extra {
             command.env(name, value);
         }
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let (sender, stderr) = mpsc::channel();
-        let stream = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let running = Self {
-            child,
+        Self {
+            server: ServerProcess::start(&mut command, port, Duration::from_secs(60)),
             port,
-            stderr,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while running.request("GET", port, "/health/live", &[]).0 != 200 {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(100));
         }
-        running
     }
 
     /// One request; the status, the headers and the body.
@@ -148,21 +103,8 @@ impl Running {
 
     /// Stops the server; its standard error lines.
     fn stop(mut self) -> Vec<String> {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().expect("wait").is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        self.stderr.try_iter().collect()
+        self.server.stop();
+        self.server.stderr_lines()
     }
 }
 
@@ -377,23 +319,11 @@ fn cors_is_off_by_default_and_answers_preflights_for_listed_origins() {
 fn a_malformed_origin_stops_the_start_without_echoing_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = migrated(dir.path());
-    let mut command = Command::new(BINARY);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") {
-            command.env_remove(&name);
-        }
-    }
-    let output = command
-        .current_dir(dir.path())
-        .env("SWITCHBOARD_PROFILE", "production")
+    let output = server_command(BINARY, dir.path(), "production", free_port())
         .env("SWITCHBOARD__DATABASE__URL", &url)
-        .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-        .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-        .env("SWITCHBOARD__SERVER__PORT", free_port().to_string())
         .env(
             "SWITCHBOARD__CORS__ALLOWED_ORIGINS",
-            format!("{ORIGIN},{KEY}"),
+            format!("{ORIGIN},{TEST_KEY}"),
         )
         .arg("--check")
         .output()
@@ -404,5 +334,5 @@ fn a_malformed_origin_stops_the_start_without_echoing_it() {
         stderr.contains("cors.allowed_origins") && stderr.contains("entry 2"),
         "{stderr}"
     );
-    assert!(!stderr.contains(KEY), "{stderr}");
+    assert!(!stderr.contains(TEST_KEY), "{stderr}");
 }

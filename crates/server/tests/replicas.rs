@@ -22,65 +22,24 @@
     reason = "a multi-replica scenario: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
+use switchboard_test_support::process::{
+    ServerProcess, free_port, get_plain, get_status, server_command, wait_for, which,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 const CONFIGS: &str = "/api/v2/platform/telephony/providers-configurations/";
 const STORE_ERRORS: &str = "switchboard_rate_limit_store_errors_total";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
-fn which(program: &str) -> PathBuf {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(program))
-        .chain(
-            std::env::var_os("PATH")
-                .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|dir| dir.join(program)),
-        )
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("{program} is not installed (.ci/run installs it)"))
-}
-
-/// The status line of a plain HTTP/1.0 GET, or `None` when nothing answers.
-fn get_status(port: u16, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if ready() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{what} not ready within {limit:?}");
+/// Where `program` is installed.
+fn installed(program: &str) -> PathBuf {
+    which(program).unwrap_or_else(|| panic!("{program} is not installed (.ci/run installs it)"))
 }
 
 /// A helper process (redis-server, pgbouncer, haproxy), killed when dropped. Its
@@ -124,114 +83,30 @@ impl Drop for Helper {
 
 /// One replica: the real binary in the development profile (migrations and the
 /// bootstrap at start).
-struct Replica {
-    child: Child,
-    port: u16,
-    token: Option<String>,
-    _stderr: mpsc::Receiver<String>,
+fn start_replica(dir: &Path, port: u16, env: &[(&str, String)]) -> ServerProcess {
+    let mut command = server_command(BINARY, dir, "development", port);
+    command.env("SWITCHBOARD__SERVER__WORKERS", "2");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    ServerProcess::start(&mut command, port, Duration::from_secs(90))
 }
 
-impl Replica {
-    fn start(dir: &Path, port: u16, env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-                command.env_remove(&name);
-            }
-        }
-        command
-            .current_dir(dir)
-            .env("SWITCHBOARD_PROFILE", "development")
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
-            .env("SWITCHBOARD__SERVER__WORKERS", "2")
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-            .env("SWITCHBOARD__LOG__LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("replica starts");
-        let (sender, stdout) = mpsc::channel();
-        let pipe = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let (sender, stderr) = mpsc::channel();
-        let pipe = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if get_status(port, "/health/live") == Some(200) {
-                std::thread::sleep(Duration::from_millis(100));
-                let token = stdout.try_iter().find_map(|line| {
-                    line.strip_prefix("first token (shown once): ")
-                        .map(|token| token.trim().to_owned())
-                });
-                return Self {
-                    child,
-                    port,
-                    token,
-                    _stderr: stderr,
-                };
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                let logs: Vec<String> = stderr.try_iter().collect();
-                panic!("replica exited early with {status}: {logs:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("replica did not listen within 90 s");
-    }
-
-    fn kill_9(&mut self) {
-        let status = Command::new("kill")
-            .args(["-9", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let _ = self.child.wait();
-    }
-
-    /// The store-error counter of this replica's `/metrics` (0 before any error).
-    fn store_errors(&self) -> f64 {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("replica answers");
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        stream
-            .write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
-            .expect("written");
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer
-            .lines()
-            .filter(|line| line.starts_with(STORE_ERRORS))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .fold(0.0, |total, value| total + value)
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The store-error counter of one replica's `/metrics` (0 before any error).
+fn replica_store_errors(replica: &ServerProcess) -> f64 {
+    get_plain(replica.port(), "/metrics", Duration::from_secs(5))
+        .expect("replica answers")
+        .lines()
+        .filter(|line| line.starts_with(STORE_ERRORS))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .fold(0.0, |total, value| total + value)
 }
 
 /// The store-error counters of every replica, added up.
-fn store_errors(replicas: &[Replica]) -> usize {
+fn store_errors(replicas: &[ServerProcess]) -> usize {
     let total = replicas
         .iter()
-        .map(Replica::store_errors)
+        .map(replica_store_errors)
         .fold(0.0, |sum, value| sum + value);
     // A count, exported as a float.
     format!("{total:.0}").parse().unwrap_or(0)
@@ -257,7 +132,7 @@ fn start_redis(dir: &Path, port: u16) -> Helper {
     let redis = Helper::spawn(
         "redis-server",
         dir,
-        Command::new(which("redis-server")).args([
+        Command::new(installed("redis-server")).args([
             "--port",
             &port.to_string(),
             "--bind",
@@ -292,7 +167,7 @@ fn start_pgbouncer(dir: &Path, port: u16, postgres_port: u16) -> Helper {
         ),
     )
     .expect("pgbouncer.ini");
-    let mut command = Command::new(which("pgbouncer"));
+    let mut command = Command::new(installed("pgbouncer"));
     if id(&["-u"]) == Some(0) {
         // pgbouncer refuses to run as root: the postgres system user runs it.
         use std::os::unix::process::CommandExt;
@@ -334,7 +209,7 @@ fn start_haproxy(dir: &Path, port: u16, replicas: &[u16]) -> Helper {
     let mut haproxy = Helper::spawn(
         "haproxy",
         dir,
-        Command::new(which("haproxy"))
+        Command::new(installed("haproxy"))
             .args(["-db", "-f"])
             .arg(&config),
     );
@@ -455,11 +330,11 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
     // Phase 1: a small per-token burst (25, one cell a second).
     const BURST: usize = 25;
     let root = dir.path();
-    let start_all = |env: &[(&'static str, String)]| -> Vec<Replica> {
+    let start_all = |env: &[(&'static str, String)]| -> Vec<ServerProcess> {
         std::thread::scope(|scope| {
             let handles: Vec<_> = ports
                 .iter()
-                .map(|port| scope.spawn(move || Replica::start(root, *port, env)))
+                .map(|port| scope.spawn(move || start_replica(root, *port, env)))
                 .collect();
             handles
                 .into_iter()
@@ -467,8 +342,11 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
                 .collect()
         })
     };
-    let replicas = start_all(&env(1, BURST as u32));
-    let printed: Vec<&String> = replicas.iter().filter_map(|r| r.token.as_ref()).collect();
+    let mut replicas = start_all(&env(1, BURST as u32));
+    let printed: Vec<String> = replicas
+        .iter_mut()
+        .filter_map(ServerProcess::first_token)
+        .collect();
     assert_eq!(
         printed.len(),
         1,
@@ -727,7 +605,10 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
 
     // Redis stopped mid-run: requests keep succeeding and the store-error metric rises.
     let live = [&replicas[0], &replicas[2]];
-    let before: f64 = live.iter().map(|replica| replica.store_errors()).sum();
+    let before: f64 = live
+        .iter()
+        .map(|replica| replica_store_errors(replica))
+        .sum();
     redis.kill();
     runtime.block_on(async {
         let client = client();
@@ -744,7 +625,10 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
             assert_eq!(status, 200, "fail open: served without the store");
         }
     });
-    let after: f64 = live.iter().map(|replica| replica.store_errors()).sum();
+    let after: f64 = live
+        .iter()
+        .map(|replica| replica_store_errors(replica))
+        .sum();
     println!(
         "{STORE_ERRORS} across the live replicas: {before} before Redis stopped, {after} after"
     );

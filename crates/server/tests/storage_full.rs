@@ -14,26 +14,13 @@
     reason = "fault scenarios: a failed step is a test failure"
 )]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Resource, Rlimit, prlimit};
 use serde_json::{Value, json};
+use switchboard_test_support::process::{ServerProcess, free_port, server_command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
-
 struct Answer {
     status: u16,
     retry_after: Option<String>,
@@ -88,8 +75,8 @@ impl Client {
     }
 }
 
-fn set_file_size_limit(child: &Child, bytes: Option<u64>) {
-    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits")).expect("a pid");
+fn set_file_size_limit(pid: u32, bytes: Option<u64>) {
+    let pid = Pid::from_raw(i32::try_from(pid).expect("pid fits")).expect("a pid");
     prlimit(
         Some(pid),
         Resource::Fsize,
@@ -109,61 +96,19 @@ fn a_full_disk_answers_503_and_readiness_says_so_until_writes_work_again() {
     let port = free_port();
     // `trap '' XFSZ` is inherited through exec: a write past the limit fails with
     // EFBIG instead of killing the process.
-    let mut command = Command::new("sh");
+    let mut command = server_command("sh", dir.path(), "development", port);
     command
         .arg("-c")
         .arg("trap '' XFSZ; exec \"$0\"")
         .arg(BINARY)
-        .current_dir(dir.path());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-            command.env_remove(&name);
-        }
-    }
-    let mut child = command
-        .env("SWITCHBOARD_PROFILE", "development")
-        .env("SWITCHBOARD__SERVER__PORT", port.to_string())
         .env(
             "SWITCHBOARD__DATABASE__URL",
             format!("sqlite://{}", database.display()),
         )
-        .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-        .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-        .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
         .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
-        .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
-        .env("SWITCHBOARD__LOG__LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let (sender, stdout) = mpsc::channel();
-    let pipe = child.stdout.take().expect("stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let (sender, stderr) = mpsc::channel::<String>();
-    let pipe = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let token = loop {
-        if let Ok(line) = stdout.recv_timeout(Duration::from_millis(200))
-            && let Some(token) = line.strip_prefix("first token (shown once): ")
-        {
-            break token.trim().to_owned();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let logs: Vec<String> = stderr.try_iter().collect();
-            panic!("no first token: {logs:?}");
-        }
-    };
+        .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0");
+    let mut server = ServerProcess::start(&mut command, port, Duration::from_secs(60));
+    let token = server.first_token().expect("the first token");
     let client = Client {
         runtime: tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -190,7 +135,7 @@ fn a_full_disk_answers_503_and_readiness_says_so_until_writes_work_again() {
     assert_eq!(ready.body["database_writes"], "ok");
 
     // The disk fills: no file may grow past 1 KiB (every WAL frame lies beyond it).
-    set_file_size_limit(&child, Some(1024));
+    set_file_size_limit(server.pid(), Some(1024));
     let mut refused = 0;
     for n in 100..120 {
         let answer = client.create(n);
@@ -225,7 +170,7 @@ fn a_full_disk_answers_503_and_readiness_says_so_until_writes_work_again() {
     assert_eq!(client.ready().status, 503);
 
     // Space again: readiness recovers by itself, then writes do, without a restart.
-    set_file_size_limit(&child, None);
+    set_file_size_limit(server.pid(), None);
     let ready = client.ready();
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.body["database_writes"], "ok");
@@ -235,16 +180,11 @@ fn a_full_disk_answers_503_and_readiness_says_so_until_writes_work_again() {
         acknowledged.push(n);
     }
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let logs: Vec<String> = stderr.try_iter().collect();
+    assert!(
+        server.stop().is_some(),
+        "the server did not stop on SIGTERM"
+    );
+    let logs = server.stderr_lines();
     assert!(
         logs.iter().all(|line| !line.contains("internal error")),
         "no write was a 500: {logs:?}"

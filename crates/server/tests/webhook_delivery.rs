@@ -14,119 +14,36 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use switchboard_test_support::process::{ServerProcess, free_port, server_command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const HMAC: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+/// Starts the binary in the development profile on a free port, with the request
+/// limits off, private webhook targets allowed (the receiver is on loopback), and a
+/// fast poll and retry schedule.
+fn start_server(dir: &Path, database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+    let port = free_port();
+    let mut command = server_command(BINARY, dir, "development", port);
+    command
+        .env("SWITCHBOARD__DATABASE__URL", database_url)
+        .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
+        .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
+        .env("SWITCHBOARD__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
+        .env("SWITCHBOARD__WEBHOOKS__POLL_INTERVAL_MS", "50")
+        .env("SWITCHBOARD__WEBHOOKS__RETRY_SCHEDULE_S", "1,1,1");
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    ServerProcess::start(&mut command, port, Duration::from_secs(60))
 }
 
-fn live(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /health/live HTTP/1.0\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
-}
-
-/// A running server process, with the first token when it printed one.
-struct Server {
-    child: Child,
-    port: u16,
-    token: Option<String>,
-}
-
-impl Server {
-    fn start(dir: &Path, database_url: &str, extra: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars() {
-            if name.starts_with("SWITCHBOARD") || name == "RUST_LOG" {
-                command.env_remove(&name);
-            }
-        }
-        command
-            .current_dir(dir)
-            .env("SWITCHBOARD_PROFILE", "development")
-            .env("SWITCHBOARD__SERVER__PORT", port.to_string())
-            .env("SWITCHBOARD__DATABASE__URL", database_url)
-            .env("SWITCHBOARD__CRYPTO__KEYS", format!("1:{KEY}"))
-            .env("SWITCHBOARD__CRYPTO__PRIMARY_KEY_ID", "1")
-            .env("SWITCHBOARD__AUTH__TOKEN_HMAC_KEY", HMAC)
-            .env("SWITCHBOARD__RATE_LIMIT__PER_SECOND", "0")
-            .env("SWITCHBOARD__RATE_LIMIT__PER_USER_PER_SECOND", "0")
-            .env("SWITCHBOARD__LOG__LEVEL", "warn")
-            .env("SWITCHBOARD__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
-            .env("SWITCHBOARD__WEBHOOKS__POLL_INTERVAL_MS", "50")
-            .env("SWITCHBOARD__WEBHOOKS__RETRY_SCHEDULE_S", "1,1,1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (name, value) in extra {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("server starts");
-        let (sender, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut token = None;
-        while Instant::now() < deadline {
-            let ready = live(port);
-            while let Ok(line) = lines.try_recv() {
-                if let Some(found) = line.strip_prefix("first token (shown once): ") {
-                    token = Some(found.trim().to_owned());
-                }
-            }
-            if ready {
-                return Self { child, port, token };
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                panic!("server exited early with {status}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("server did not listen within 60 s");
-    }
-
-    fn api(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/api/v2/platform{path}", self.port)
-    }
-
-    fn kill_9(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The URL of an API path (below `/api/v2/platform`) on `server`.
+fn api(server: &ServerProcess, path: &str) -> String {
+    server.url(&format!("/api/v2/platform{path}"))
 }
 
 /// A receiver on a loopback port: counts each `webhook-id` it got, answers 200.
@@ -243,23 +160,23 @@ fn an_event_committed_before_kill_9_is_delivered_after_restart() {
     let receiver = Receiver::start();
     // The first server commits the change and its delivery but never sends it (its
     // worker is off), then dies without warning.
-    let mut first = Server::start(
+    let mut first = start_server(
         dir.path(),
         &url,
         &[("SWITCHBOARD__WEBHOOKS__WORKER", "false")],
     );
-    let token = first.token.clone().expect("first token");
+    let token = first.first_token().expect("first token");
     let client = client();
     let (status, _) = post(
         &client,
-        &first.api("/webhooks/endpoints/"),
+        &api(&first, "/webhooks/endpoints/"),
         &token,
         &json!({"url": receiver.url}),
     );
     assert_eq!(status, 201);
     let (status, created) = post(
         &client,
-        &first.api("/telephony/providers-configurations/"),
+        &api(&first, "/telephony/providers-configurations/"),
         &token,
         &json!({"provider": "twilio", "account_sid": format!("AC{:032x}", 1), "auth_token": format!("{:032x}", 1)}),
     );
@@ -271,7 +188,7 @@ fn an_event_committed_before_kill_9_is_delivered_after_restart() {
     );
     println!("committed one change, killed the server with SIGKILL before delivery");
 
-    let _second = Server::start(dir.path(), &url, &[]);
+    let _second = start_server(dir.path(), &url, &[]);
     let counts = receiver.wait_for(1, Duration::from_secs(20));
     println!("after restart the receiver saw {counts:?}");
     assert_eq!(
@@ -292,13 +209,13 @@ fn two_servers_on_one_postgres_send_each_attempt_once() {
     assert!(!base.is_empty());
     let dir = tempfile::tempdir().expect("temp dir");
     let receiver = Receiver::start();
-    let first = Server::start(dir.path(), database.url(), &[]);
-    let token = first.token.clone().expect("first token");
-    let second = Server::start(dir.path(), database.url(), &[]);
+    let mut first = start_server(dir.path(), database.url(), &[]);
+    let token = first.first_token().expect("first token");
+    let second = start_server(dir.path(), database.url(), &[]);
     let client = client();
     let (status, _) = post(
         &client,
-        &first.api("/webhooks/endpoints/"),
+        &api(&first, "/webhooks/endpoints/"),
         &token,
         &json!({"url": receiver.url}),
     );
@@ -308,7 +225,7 @@ fn two_servers_on_one_postgres_send_each_attempt_once() {
         let server = if n % 2 == 0 { &first } else { &second };
         let (status, body) = post(
             &client,
-            &server.api("/telephony/providers-configurations/"),
+            &api(server, "/telephony/providers-configurations/"),
             &token,
             &json!({"provider": "twilio", "account_sid": format!("AC{n:032x}"), "auth_token": format!("{n:032x}")}),
         );

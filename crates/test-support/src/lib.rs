@@ -7,7 +7,10 @@
 //! - with the `app` feature, [`spawn_app`] and [`TestApp`]: the real server
 //!   in-process on a free port, with typed request helpers;
 //! - with the `stand-in` feature, [`stand_in::StandIn`]: a stand-in of the
-//!   providers' APIs, also run as the `switchboard-stand-in` binary.
+//!   providers' APIs, also run as the `switchboard-stand-in` binary;
+//! - [`process`]: the real binary as a child process (test keys, a clean
+//!   environment, its output lines, signals), for the tests that need the process
+//!   itself.
 //!
 //! Nothing here is used by a production crate; production crates list this one
 //! only under `[dev-dependencies]`.
@@ -17,6 +20,7 @@ mod database;
 
 #[cfg(feature = "app")]
 mod app;
+pub mod process;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
 
