@@ -224,6 +224,13 @@ impl DatabaseSettings {
         redact_url(self.url.trim())
     }
 
+    /// How connections to PostgreSQL travel (with libpq's `PGHOST` and `PGSSLMODE`
+    /// from this process's environment); `None` for SQLite.
+    #[must_use]
+    pub fn postgres_transport(&self) -> Option<crate::PostgresTransport> {
+        crate::postgres_transport(&self.url, |name| std::env::var(name).ok())
+    }
+
     /// The SQLite file the URL names; `None` for PostgreSQL (or a URL that cannot be
     /// read, which [`Database::connect`] reports).
     #[must_use]

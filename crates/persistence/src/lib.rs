@@ -30,6 +30,7 @@ mod storage;
 mod telephony;
 mod time;
 mod transaction;
+mod transport;
 
 pub use audit::DieselAuditRepository;
 pub use bridges::DieselBridgeRepository;
@@ -42,3 +43,4 @@ pub use identity::DieselIdentityRepository;
 pub use key_rotation::DieselCredentialKeyRepository;
 pub use rotation::DieselRotationRepository;
 pub use telephony::{DieselProviderCatalogRepository, DieselProviderConfigRepository};
+pub use transport::{PostgresTransport, postgres_transport};

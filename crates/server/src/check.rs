@@ -80,6 +80,12 @@ pub fn check(loaded: &Loaded) -> Result<Vec<String>, StartupError> {
         "database: {shown} ({}) answers",
         database.backend()
     ));
+    if let Some(transport) = database_settings(settings)?.postgres_transport() {
+        lines.push(format!("database connection: {}", transport.describe()));
+        if let Some(warning) = transport.warning() {
+            lines.push(format!("warning: {warning}"));
+        }
+    }
     let applied = database.applied_migrations()?.len();
     let pending = database.pending_migrations()?;
     if pending.is_empty() {

@@ -155,6 +155,14 @@ fn serve(loaded: &Loaded) -> ExitCode {
     for note in &loaded.notes {
         tracing::warn!("{note}");
     }
+    // A PostgreSQL connection that may cross a network without a checked certificate.
+    if let Some(warning) = switchboard_server::startup::database_settings(&loaded.settings)
+        .ok()
+        .and_then(|database| database.postgres_transport())
+        .and_then(|transport| transport.warning())
+    {
+        tracing::warn!("{warning}");
+    }
     let outcome = actix_web::rt::System::new().block_on(async move {
         let mut app = Application::build(loaded)?;
         tracing::info!(

@@ -169,6 +169,32 @@ fn check_explains_what_is_wrong_and_writes_nothing() {
     assert!(!stdout.contains(TEST_HMAC_KEY) && !stderr.contains(TEST_HMAC_KEY));
 }
 
+switchboard_test_support::postgres_only! {
+    /// On PostgreSQL, `--check` says how the connection travels: the test server is
+    /// on loopback, so there is nothing to warn about (the warnings themselves are
+    /// unit tests of `switchboard_persistence::postgres_transport`, which never
+    /// connect anywhere).
+    #[test]
+    fn check_says_how_the_postgres_connection_travels() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = switchboard_test_support::TestDatabase::postgres();
+        switchboard_persistence::Database::connect(&database.settings())
+            .expect("database opens")
+            .run_pending_migrations()
+            .expect("migrations apply");
+        let (output, stdout, stderr) = run(production(dir.path(), database.url())
+            .env_remove("PGHOST")
+            .env_remove("PGSSLMODE")
+            .arg("--check"));
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            stdout.contains("database connection: local (Unix socket or loopback)"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("warning:"), "{stdout}");
+    }
+}
+
 #[test]
 fn the_banner_hides_the_database_password_and_names_the_config_dir() {
     let dir = tempfile::tempdir().expect("temp dir");
