@@ -66,14 +66,6 @@ fn services_over(dir: &Path) -> switchboard_server::Services {
     .expect("services wire")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 /// M3 and L4: 300 parallel wrong passwords for one email, from one client address
 /// (behind a trusted proxy), are limited exactly as sequential ones: at most the
 /// per-email limit are checked (401), the rest refused (429). Then the right
@@ -96,7 +88,7 @@ fn parallel_wrong_logins_are_limited_like_sequential_ones() {
             &SecretString::from("correct horse battery"),
         )
         .expect("user");
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     let (statuses, took) = runtime.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))

@@ -49,14 +49,6 @@ fn start_server(
     ServerProcess::start(&mut command, port, Duration::from_secs(60))
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -101,7 +93,7 @@ fn kill_9_during_writes_loses_no_acknowledged_write() {
     let database = dir.path().join("faults.db");
     let url = format!("sqlite://{}", database.display());
     let port = free_port();
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     let mut token = None;
     let mut acknowledged: Vec<(i64, u64)> = Vec::new();
     let mut next = 0_u64;
@@ -197,7 +189,7 @@ fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
         &[("SWITCHBOARD__DATABASE__STATEMENT_TIMEOUT_MS", "10000")],
     );
     let token = server.first_token().expect("first token");
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     // Hold the write lock from another connection, so that a create stays in flight.
     let mut locker = SqliteConnection::establish(&database.display().to_string()).expect("sqlite");
     locker.batch_execute("BEGIN EXCLUSIVE;").expect("locked");
@@ -279,7 +271,7 @@ fn a_slow_header_client_is_cut_off_while_others_are_served() {
         }
         started.elapsed()
     });
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     let latencies = runtime.block_on(async {
         let client = client();
         let mut latencies = Vec::new();
@@ -428,7 +420,7 @@ fn postgres_stopped_while_serving_is_503_then_recovers_without_restart() {
         &[("SWITCHBOARD__DATABASE__CONNECT_TIMEOUT_MS", "2000")],
     );
     let token = server.first_token().expect("first token");
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     runtime.block_on(async {
         let client = client();
         let base = server.url("");
@@ -581,7 +573,7 @@ end
     let probe = {
         let live = server.url("/health/live");
         std::thread::spawn(move || {
-            let runtime = runtime();
+            let runtime = switchboard_test_support::runtime();
             runtime.block_on(async {
                 let client = client();
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -707,7 +699,7 @@ fn two_servers_on_one_postgres_agree() {
         .collect();
     assert_eq!(printed.len(), 1, "exactly one process bootstraps");
     let token = printed[0].clone();
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     let configs = "/api/v2/platform/telephony/providers-configurations/";
     let (base_a, base_b) = (a.url(""), b.url(""));
     runtime.block_on(async {

@@ -220,14 +220,6 @@ fn start_haproxy(dir: &Path, port: u16, replicas: &[u16]) -> Helper {
     haproxy
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -355,7 +347,7 @@ fn three_replicas_behind_haproxy_share_limits_and_survive_failures() {
     let owner = printed[0].clone();
     let _haproxy = start_haproxy(dir.path(), proxy_port, &ports);
     let base = format!("http://127.0.0.1:{proxy_port}");
-    let runtime = runtime();
+    let runtime = switchboard_test_support::runtime();
     runtime.block_on(async {
         let client = client();
 

@@ -95,18 +95,28 @@ macro_rules! postgres_only {
     };
 }
 
-/// Runs an asynchronous case to its end on a multi-threaded Tokio runtime with two
-/// workers (what `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]` does).
+/// A multi-threaded Tokio runtime with two workers (what
+/// `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]` builds), for tests
+/// that drive a server from several tasks.
 ///
 /// # Panics
-/// When the runtime cannot be built, or when the case panics.
-pub fn block_on<F: std::future::Future>(case: F) -> F::Output {
+/// When the runtime cannot be built.
+#[must_use]
+pub fn runtime() -> tokio::runtime::Runtime {
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(case),
+        Ok(runtime) => runtime,
         Err(error) => panic!("cannot build a Tokio runtime: {error}"),
     }
+}
+
+/// Runs an asynchronous case to its end on [`runtime`].
+///
+/// # Panics
+/// When the runtime cannot be built, or when the case panics.
+pub fn block_on<F: std::future::Future>(case: F) -> F::Output {
+    runtime().block_on(case)
 }

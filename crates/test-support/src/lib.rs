@@ -24,7 +24,7 @@ pub mod process;
 #[cfg(feature = "stand-in")]
 pub mod stand_in;
 
-pub use backends::block_on;
+pub use backends::{block_on, runtime};
 pub use database::{POSTGRES_URL_VAR, REQUIRE_POSTGRES_VAR, TestDatabase};
 pub use switchboard_persistence::Backend;
 
