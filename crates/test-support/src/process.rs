@@ -178,8 +178,8 @@ impl ServerProcess {
         let deadline = Instant::now() + limit;
         while get_status(port, "/health/live") != Some(200) {
             if let Some(status) = server.exited() {
-                let logged = server.stderr_lines();
-                panic!("the server exited early with {status}: {logged:?}");
+                server.read_to_end(Duration::from_secs(5));
+                panic!("the server exited early with {status}: {:?}", server.logged);
             }
             if Instant::now() >= deadline {
                 panic!("the server did not answer within {limit:?}");
@@ -296,7 +296,7 @@ impl ServerProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        self.read_until_quiet(Duration::from_millis(200));
+        self.read_to_end(Duration::from_secs(5));
         status
     }
 
@@ -314,8 +314,26 @@ impl ServerProcess {
             .ok()
     }
 
+    /// Once the process has exited: moves everything both streams still held into
+    /// the lines seen, up to their end (the reading threads finish when the pipes
+    /// close), waiting at most `limit` in all.
+    fn read_to_end(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        for (lines, seen) in [
+            (&self.stdout, &mut self.printed),
+            (&self.stderr, &mut self.logged),
+        ] {
+            // Ends at the stream's end (disconnected) or at the deadline.
+            while let Ok(line) =
+                lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                seen.push(line);
+            }
+        }
+    }
+
     /// Moves what the reading threads pass on into the lines seen, until neither has
-    /// had anything for `quiet`.
+    /// had anything for `quiet` (the process still runs: its streams have no end yet).
     fn read_until_quiet(&mut self, quiet: Duration) {
         loop {
             let mut more = false;
