@@ -41,10 +41,10 @@ impl Target {
                 "the database URL is empty".into(),
             ));
         }
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             return with_connect_timeout(url, connect_timeout_ms).map(Self::Postgres);
         }
+        let lower = url.to_ascii_lowercase();
         let path = if lower.starts_with("sqlite://") {
             &url["sqlite://".len()..]
         } else if let Some((scheme, _)) = url.split_once("://") {
@@ -69,6 +69,12 @@ impl Target {
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
+}
+
+/// Whether `url` names PostgreSQL (`postgres://` or `postgresql://`, any case).
+pub(crate) fn is_postgres_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
 /// Adds libpq's `connect_timeout` (whole seconds, rounded up) unless the URL sets it,

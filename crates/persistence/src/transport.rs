@@ -16,6 +16,8 @@ use std::net::IpAddr;
 
 use url::Url;
 
+use crate::pool::is_postgres_url;
+
 /// How a PostgreSQL connection travels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostgresTransport {
@@ -76,8 +78,7 @@ pub fn postgres_transport(
     env: impl Fn(&str) -> Option<String>,
 ) -> Option<PostgresTransport> {
     let url = url.trim();
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+    if !is_postgres_url(url) {
         return None;
     }
     let parsed = Url::parse(url).ok()?;

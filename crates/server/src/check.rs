@@ -64,7 +64,8 @@ pub fn check(loaded: &Loaded) -> Result<Vec<String>, StartupError> {
     ));
 
     let shown = database_for_display(settings);
-    let sqlite_missing = database_settings(settings)?
+    let database_settings = database_settings(settings)?;
+    let sqlite_missing = database_settings
         .sqlite_path()
         .is_some_and(|path| !path.exists());
     if sqlite_missing && loaded.profile == Profile::Development {
@@ -74,13 +75,13 @@ pub fn check(loaded: &Loaded) -> Result<Vec<String>, StartupError> {
         return Ok(lines);
     }
     require_existing_database(settings)?;
-    let database = Database::connect(&database_settings(settings)?)?;
+    let database = Database::connect(&database_settings)?;
     database.ping().map_err(DatabaseError::from)?;
     lines.push(format!(
         "database: {shown} ({}) answers",
         database.backend()
     ));
-    if let Some(transport) = database_settings(settings)?.postgres_transport() {
+    if let Some(transport) = database_settings.postgres_transport() {
         lines.push(format!("database connection: {}", transport.describe()));
         if let Some(warning) = transport.warning() {
             lines.push(format!("warning: {warning}"));
