@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bridges;
 mod configurations;
+mod credential_form;
 mod numbers;
 mod rotations;
 mod service_accounts;

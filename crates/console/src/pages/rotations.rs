@@ -19,9 +19,9 @@ use switchboard_domain::telephony::{
 };
 use switchboard_http::AppState;
 
-use super::configurations::{
-    Input, credential_inputs, credentials_from_form, detail_page, load, options, place_errors,
-    refill,
+use super::configurations::{detail_page, load, options};
+use super::credential_form::{
+    Input, credential_inputs, credentials_from_form, place_errors, refill,
 };
 use super::{FormFields, field, org_form_session};
 use crate::session::{Session, context};
