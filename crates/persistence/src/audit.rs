@@ -18,7 +18,7 @@ use switchboard_domain::identity::{OrgId, TokenId, UserId};
 use switchboard_domain::shared::{Page, PageRequest, RepositoryError};
 use switchboard_domain::telephony::ProviderConfigId;
 
-use crate::connection::{DbConnection, MultiBackend};
+use crate::connection::{DbConnection, MultiBackend, on_backend};
 use crate::database::Database;
 use crate::error::repository_error;
 use crate::schema::audit_events as ae;
@@ -122,10 +122,11 @@ pub(crate) fn insert_event(
         changes,
         created_at: to_db(entry.at),
     };
-    let stored: AuditRow = diesel::insert_into(ae::table)
+    // In every write's transaction: on the inner connection (see crate::connection).
+    let insert = diesel::insert_into(ae::table)
         .values(&row)
-        .returning(ae::all_columns)
-        .get_result(conn)?;
+        .returning(ae::all_columns);
+    let stored: AuditRow = on_backend!(conn, |inner| insert.get_result(inner))?;
     // Every audited change is also a change event (contract section 13), in the
     // same transaction.
     crate::events::record_for_audit(conn, org, config, entry)?;

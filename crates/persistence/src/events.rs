@@ -34,7 +34,7 @@ use switchboard_domain::webhooks::{
     endpoint_receives, event_type_of_audit,
 };
 
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_backend};
 use crate::database::Database;
 use crate::error::repository_error;
 use crate::schema::{
@@ -90,10 +90,12 @@ fn insert_event_row(
 ) -> Result<(i64, ChangeEvent), DieselError> {
     let handle = match handle {
         Some(handle) => handle,
-        None => organizations::table
-            .filter(organizations::id.eq(org.0))
-            .select(organizations::domain_handle)
-            .first(conn)?,
+        None => {
+            let query = organizations::table
+                .filter(organizations::id.eq(org.0))
+                .select(organizations::domain_handle);
+            on_backend!(conn, |inner| query.first(inner))?
+        }
     };
     let uid = event_uid();
     let mut body = Map::new();
@@ -106,16 +108,17 @@ fn insert_event_row(
     body.insert("organization".into(), Value::from(handle));
     body.insert("data".into(), Value::Object(event.data.clone()));
     let text = serde_json::to_string(&body).map_err(serialization)?;
-    let id: i64 = diesel::insert_into(ev::table)
-        .values(&NewEventRow {
+    // In every write's transaction: on the inner connection (see crate::connection).
+    let insert = diesel::insert_into(ev::table)
+        .values(NewEventRow {
             uid: &uid,
             organization_id: org.0,
             event_type: event.event_type.as_str(),
             body: &text,
             created_at: to_db(at),
         })
-        .returning(ev::id)
-        .get_result(conn)?;
+        .returning(ev::id);
+    let id: i64 = on_backend!(conn, |inner| insert.get_result(inner))?;
     Ok((
         id,
         ChangeEvent {
@@ -135,17 +138,16 @@ fn insert_delivery(
     endpoint_id: i64,
     at: Timestamp,
 ) -> Result<(), DieselError> {
-    diesel::insert_into(wd::table)
-        .values(&NewDeliveryRow {
-            organization_id: org.0,
-            event_id,
-            endpoint_id,
-            status: PENDING,
-            attempts: 0,
-            next_attempt_at: to_db(at),
-            created_at: to_db(at),
-        })
-        .execute(conn)?;
+    let insert = diesel::insert_into(wd::table).values(NewDeliveryRow {
+        organization_id: org.0,
+        event_id,
+        endpoint_id,
+        status: PENDING,
+        attempts: 0,
+        next_attempt_at: to_db(at),
+        created_at: to_db(at),
+    });
+    on_backend!(conn, |inner| insert.execute(inner))?;
     Ok(())
 }
 
@@ -172,12 +174,13 @@ fn record_change_of(
     at: Timestamp,
 ) -> Result<ChangeEvent, DieselError> {
     let (event_id, recorded) = insert_event_row(conn, org, handle, event, at)?;
-    let endpoints: Vec<(i64, String)> = we::table
+    // In every write's transaction: on the inner connection (see crate::connection).
+    let query = we::table
         .filter(we::organization_id.eq(org.0))
         .filter(we::enabled.eq(true))
         .select((we::id, we::event_types))
-        .order(we::id.asc())
-        .load(conn)?;
+        .order(we::id.asc());
+    let endpoints: Vec<(i64, String)> = on_backend!(conn, |inner| query.load(inner))?;
     for (endpoint_id, subscribed) in endpoints {
         if endpoint_receives(&parse_event_types(&subscribed), event.event_type) {
             insert_delivery(conn, org, event_id, endpoint_id, at)?;

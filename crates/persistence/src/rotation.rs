@@ -32,7 +32,7 @@ use switchboard_domain::telephony::{
 };
 
 use crate::audit::insert_event;
-use crate::connection::DbConnection;
+use crate::connection::{DbConnection, on_backend};
 use crate::database::{Backend, Database};
 use crate::error::{is_unique_violation, repository_error};
 use crate::schema::{
@@ -256,14 +256,15 @@ pub(crate) fn retire_on_replacement(
     // Most PATCHes find nothing to retire: one cached SELECT says so, where the
     // statements below would be run (and Diesel prepares an UPDATE anew every time,
     // never caching it) for nothing.
-    let staged = diesel::select(
+    let query = diesel::select(
         exists(cv::table.filter(cv::provider_config_id.eq(id.0))).or(exists(
             cr::table
                 .filter(cr::provider_config_id.eq(id.0))
                 .filter(cr::status.eq(PENDING)),
         )),
-    )
-    .get_result::<bool>(conn)?;
+    );
+    // On every PATCH of a secret: on the inner connection (see crate::connection).
+    let staged = on_backend!(conn, |inner| query.get_result::<bool>(inner))?;
     if !staged {
         return Ok(());
     }

@@ -21,8 +21,8 @@ use switchboard_domain::telephony::{
 };
 
 use crate::audit::insert_event;
+use crate::connection::DbConnection;
 use crate::connection::on_backend;
-use crate::connection::{DbConnection, MultiBackend};
 use crate::database::Database;
 use crate::error::{repository_error, write_error};
 use crate::schema::{provider_configurations as pc, telephony_providers};
@@ -419,15 +419,17 @@ fn apply_update(
         .filter(pc::version.between(low, high));
     // A new sealed set of secrets is a new credential version.
     let secrets_changed = i64::from(update.auth_token.is_some());
-    let stored: Option<ConfigRow> = diesel::update(target)
+    let statement = diesel::update(target)
         .set((
             changes,
             pc::version.eq(pc::version + 1),
             pc::credential_version.eq(pc::credential_version + secrets_changed),
         ))
-        .returning(pc::all_columns)
-        .get_result(conn)
-        .optional()?;
+        .returning(pc::all_columns);
+    // Every PATCH: on the inner connection, where Diesel renders the UPDATE once to
+    // prepare it (it caches no UPDATE) instead of again for the backend at hand.
+    let stored: Option<ConfigRow> =
+        on_backend!(conn, |inner| statement.get_result(inner).optional())?;
     if let Some(row) = &stored {
         insert_event(conn, org, Some(id), audit)?;
         if update.auth_token.is_some() {
@@ -445,18 +447,23 @@ fn serialize_meta(meta: &Map<String, Value>) -> Result<String, RepositoryError> 
 }
 
 /// The organization's configurations matching `filter`, as a boxed query (used for
-/// both the page and the count).
-fn filtered(org: OrgId, filter: ProviderConfigFilter) -> pc::BoxedQuery<'static, MultiBackend> {
-    let mut query = pc::table
-        .filter(pc::organization_id.eq(org.0))
-        .into_boxed::<MultiBackend>();
-    if let Some(provider) = filter.provider_id {
-        query = query.filter(pc::provider_id.eq(provider.0));
-    }
-    if let Some(active) = filter.active {
-        query = query.filter(pc::active.eq(active));
-    }
-    query
+/// both the page and the count). A macro, not a function: the backend it is boxed
+/// for is inferred from the inner connection it runs on (see crate::connection),
+/// where Diesel builds the page's rows directly instead of through the
+/// `MultiConnection`'s row type.
+macro_rules! filtered {
+    ($org:expr, $filter:expr) => {{
+        let mut query = pc::table
+            .filter(pc::organization_id.eq($org.0))
+            .into_boxed();
+        if let Some(provider) = $filter.provider_id {
+            query = query.filter(pc::provider_id.eq(provider.0));
+        }
+        if let Some(active) = $filter.active {
+            query = query.filter(pc::active.eq(active));
+        }
+        query
+    }};
 }
 
 impl ProviderConfigRepository for DieselProviderConfigRepository {
@@ -492,10 +499,10 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         let writer = self.db.transaction_writer()?;
         let stored: ConfigRow = writer
             .run(|conn| {
-                let stored: ConfigRow = diesel::insert_into(pc::table)
+                let insert = diesel::insert_into(pc::table)
                     .values(&row)
-                    .returning(pc::all_columns)
-                    .get_result(conn)?;
+                    .returning(pc::all_columns);
+                let stored: ConfigRow = on_backend!(conn, |inner| insert.get_result(inner))?;
                 insert_event(
                     conn,
                     config.org_id,
@@ -517,21 +524,21 @@ impl ProviderConfigRepository for DieselProviderConfigRepository {
         let mut pooled = self.db.reader()?;
         let conn: &mut DbConnection = &mut pooled;
         let (offset, limit) = (page.offset(), page.limit());
-        let rows: Vec<ConfigRow> = filtered(org, filter)
+        let rows: Vec<ConfigRow> = on_backend!(conn, |inner| filtered!(org, filter)
             .order((pc::created_at.desc(), pc::id.desc()))
             .limit(limit)
             .offset(offset)
-            .load(conn)
-            .map_err(repository_error)?;
+            .load(inner))
+        .map_err(repository_error)?;
         let seen = i64::try_from(rows.len()).unwrap_or(i64::MAX);
         // A short page that is not past the end tells the total without counting.
         let total = if seen < limit && (seen > 0 || offset == 0) {
             offset.saturating_add(seen)
         } else {
-            filtered(org, filter)
+            on_backend!(conn, |inner| filtered!(org, filter)
                 .count()
-                .get_result::<i64>(conn)
-                .map_err(repository_error)?
+                .get_result::<i64>(inner))
+            .map_err(repository_error)?
         };
         let items = rows
             .into_iter()
@@ -696,7 +703,7 @@ pub(crate) fn event_view(
     id: ProviderConfigId,
 ) -> Result<Option<Map<String, Value>>, DieselError> {
     // One statement: the row, its provider's slug and its organization's handle.
-    let row: Option<(ConfigRow, String, String)> = pc::table
+    let query = pc::table
         .inner_join(telephony_providers::table)
         .inner_join(crate::schema::organizations::table)
         .filter(pc::id.eq(id.0))
@@ -705,9 +712,10 @@ pub(crate) fn event_view(
             pc::all_columns,
             telephony_providers::slug,
             crate::schema::organizations::domain_handle,
-        ))
-        .first(conn)
-        .optional()?;
+        ));
+    // In every configuration write: on the inner connection (see crate::connection).
+    let row: Option<(ConfigRow, String, String)> =
+        on_backend!(conn, |inner| query.first(inner).optional())?;
     let Some((row, slug, handle)) = row else {
         return Ok(None);
     };
