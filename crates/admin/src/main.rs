@@ -57,8 +57,9 @@ struct Cli {
         global = true
     )]
     config_dir: Option<PathBuf>,
-    /// Print JSON on standard output instead of text (listings, `token create`,
-    /// `keys status`, `keys check`, `migrate`).
+    /// Print the result as one JSON document on standard output instead of text
+    /// (every command but `keys generate`, which prints the key alone, and `keys
+    /// rewrap`, which reports its progress as text).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]

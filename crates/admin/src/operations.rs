@@ -154,7 +154,11 @@ pub(crate) fn idempotency(session: &Session, command: IdempotencyCommand) -> any
         IdempotencyCommand::Purge => {
             let services = session.services()?;
             let purged = services.idempotency.purge_expired()?;
-            println!("purged {purged} expired idempotency key(s)");
+            if session.json {
+                Session::print_json(&json!({"purged": purged}));
+            } else {
+                println!("purged {purged} expired idempotency key(s)");
+            }
             Ok(())
         }
     }

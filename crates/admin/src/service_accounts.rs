@@ -87,6 +87,16 @@ pub(crate) fn service_account(
                 .filter(|role| *role != Role::Owner)
                 .ok_or_else(|| anyhow!("role must be admin, member or viewer"))?;
             let account = accounts.create_in(organization(&services, &org)?, &name, role)?;
+            if session.json {
+                Session::print_json(&json!({
+                    "id": account.id.0,
+                    "name": account.name,
+                    "role": account.role.to_string(),
+                    "org": org,
+                    "created_at": account.created_at.to_rfc3339(),
+                }));
+                return Ok(());
+            }
             println!(
                 "created service account {} (id {}, role {}) in {org}",
                 account.name, account.id.0, account.role
@@ -132,7 +142,11 @@ pub(crate) fn service_account(
         }
         ServiceAccountCommand::Delete { org, id } => {
             accounts.delete_in(organization(&services, &org)?, ServiceAccountId(id))?;
-            println!("deleted service account {id}; its tokens are revoked");
+            if session.json {
+                Session::print_json(&json!({"deleted": id}));
+            } else {
+                println!("deleted service account {id}; its tokens are revoked");
+            }
         }
         ServiceAccountCommand::Token(ServiceAccountTokenCommand::Create {
             org,
@@ -150,6 +164,17 @@ pub(crate) fn service_account(
                 scopes,
                 expires_in_days,
             )?;
+            if session.json {
+                Session::print_json(&json!({
+                    "id": issued.record.id.0,
+                    "name": issued.record.name,
+                    "service_account": id,
+                    "scopes": scopes.names(),
+                    "expires_at": issued.record.expires_at.map(|at| at.to_rfc3339()),
+                    "token": issued.token.expose(),
+                }));
+                return Ok(());
+            }
             let expires = issued
                 .record
                 .expires_at

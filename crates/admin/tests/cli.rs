@@ -1411,6 +1411,63 @@ fn operators_manage_service_accounts_and_their_scoped_tokens() {
 }
 
 #[test]
+fn service_account_and_purge_commands_answer_in_json_too() {
+    let admin = Admin::new();
+    admin.ok(&["migrate"]);
+    admin.ok(&["org", "create", "--name", "Acme", "--handle", "acme"]);
+    let created = json_of(&admin.ok(&[
+        "--json",
+        "service-account",
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "call runtime",
+        "--role",
+        "member",
+    ]));
+    assert_eq!(created["name"], "call runtime", "{created}");
+    assert_eq!(created["role"], "member", "{created}");
+    assert_eq!(created["org"], "acme", "{created}");
+    let id = created["id"].as_i64().expect("an id").to_string();
+    let issued = json_of(&admin.ok(&[
+        "service-account",
+        "token",
+        "create",
+        "--org",
+        "acme",
+        "--id",
+        &id,
+        "--name",
+        "runtime",
+        "--scope",
+        "credentials:use",
+        "--json",
+    ]));
+    assert!(
+        issued["token"]
+            .as_str()
+            .is_some_and(|token| token.starts_with("sbt_")),
+        "{issued}"
+    );
+    assert_eq!(issued["service_account"].to_string(), id, "{issued}");
+    assert_eq!(issued["scopes"], serde_json::json!(["credentials:use"]));
+    assert_eq!(issued["expires_at"], serde_json::Value::Null);
+    let deleted = json_of(&admin.ok(&[
+        "--json",
+        "service-account",
+        "delete",
+        "--org",
+        "acme",
+        "--id",
+        &id,
+    ]));
+    assert_eq!(deleted["deleted"].to_string(), id, "{deleted}");
+    let purged = json_of(&admin.ok(&["--json", "idempotency", "purge"]));
+    assert_eq!(purged, serde_json::json!({"purged": 0}));
+}
+
+#[test]
 fn webhooks_redeliver_makes_dead_deliveries_due_again() {
     use switchboard_domain::webhooks::{AttemptOutcome, DeliveryStatus};
 

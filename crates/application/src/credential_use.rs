@@ -37,6 +37,15 @@ pub enum SecretUse {
 }
 
 impl SecretUse {
+    /// Every kind, for the metric's series to start at 0.
+    pub const ALL: [Self; 5] = [
+        Self::Reveal,
+        Self::SignatureCheck,
+        Self::AccessToken,
+        Self::Verify,
+        Self::Import,
+    ];
+
     /// The metric label.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -28,33 +28,35 @@ pub fn check(loaded: &Loaded) -> Result<Vec<String>, StartupError> {
         loaded.profile.as_str()
     )];
     let dev_keys = settings.data_dir.join(DEV_KEYS_FILE);
-    if loaded.profile == Profile::Development
+    // A fresh development folder has no keys yet (the first start generates them) and
+    // no database; everything else a start checks is checked all the same.
+    let fresh_development = loaded.profile == Profile::Development
         && !dev_keys.exists()
         && secrecy::ExposeSecret::expose_secret(&settings.crypto.keys)
             .trim()
-            .is_empty()
-    {
+            .is_empty();
+    if fresh_development {
         lines.push(format!(
             "fresh development installation: the first start generates keys into {} and \
              creates the database {}",
             dev_keys.display(),
             database_for_display(settings)
         ));
-        return Ok(lines);
+    } else {
+        let ring = keyring(settings)?;
+        let ids = ring
+            .key_ids()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        lines.push(format!(
+            "encryption keys: ids {ids}, primary {}",
+            settings.crypto.primary_key_id
+        ));
+        token_hasher(settings)?;
+        lines.push("token HMAC key: set".to_owned());
     }
-    let ring = keyring(settings)?;
-    let ids = ring
-        .key_ids()
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    lines.push(format!(
-        "encryption keys: ids {ids}, primary {}",
-        settings.crypto.primary_key_id
-    ));
-    token_hasher(settings)?;
-    lines.push("token HMAC key: set".to_owned());
     credential_verifier(settings)?;
     TrustedProxies::parse(&settings.server.trusted_proxies)?;
     let cors = CorsPolicy::from_settings(&settings.cors)?;
@@ -62,6 +64,9 @@ pub fn check(loaded: &Loaded) -> Result<Vec<String>, StartupError> {
         "verification URLs, trusted proxies and CORS origins: valid (CORS {})",
         if cors.enabled() { "on" } else { "off" }
     ));
+    if fresh_development {
+        return Ok(lines);
+    }
 
     let shown = database_for_display(settings);
     let database_settings = database_settings(settings)?;

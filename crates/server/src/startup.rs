@@ -525,7 +525,24 @@ impl Application {
             credentials,
         ));
         let metrics = match prometheus() {
-            Ok(handle) => Some(handle),
+            Ok(handle) => {
+                // The shared limit store's failures: described, and at 0, here,
+                // where the store is known (crates/limits counts them).
+                metrics::describe_counter!(
+                    switchboard_limits::STORE_ERRORS_METRIC,
+                    "Calls to the shared rate-limit store that failed or took longer than its budget, by store (answered as rate_limit.fail_open says)."
+                );
+                let store = match settings.rate_limit.store {
+                    RateLimitStore::Memory => None,
+                    RateLimitStore::Redis => Some("redis"),
+                    RateLimitStore::Postgres => Some("postgres"),
+                };
+                if let Some(store) = store {
+                    metrics::counter!(switchboard_limits::STORE_ERRORS_METRIC, "store" => store)
+                        .absolute(0);
+                }
+                Some(handle)
+            }
             Err(error) => {
                 tracing::warn!(%error, "metrics are off");
                 None

@@ -119,6 +119,20 @@ fn check_explains_what_is_wrong_and_writes_nothing() {
         "{stdout}"
     );
     assert!(stderr.contains("profile development"), "banner: {stderr}");
+    assert!(
+        stdout.contains("verification URLs, trusted proxies and CORS origins: valid"),
+        "{stdout}"
+    );
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    // ... and its settings are checked all the same: a start would refuse this one.
+    let (output, _, stderr) = run(switchboard(dir.path())
+        .env(
+            "SWITCHBOARD__CORS__ALLOWED_ORIGINS",
+            "https://ok.example,not a url",
+        )
+        .arg("--check"));
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("not an origin"), "{stderr}");
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 
     // Production, a database that does not exist: named, and not created.

@@ -199,6 +199,12 @@ fn metrics_have_help_process_and_build_info_and_can_move_off_the_api_port() {
         "process_max_fds ",
         "process_start_time_seconds ",
         "# TYPE process_cpu_seconds_total counter",
+        // Counters with known labels have a series (at 0) before their first event.
+        "switchboard_credential_uses_total{kind=\"reveal\"} 0",
+        "switchboard_credential_uses_total{kind=\"import\"} 0",
+        "switchboard_webhook_deliveries_total{outcome=\"dead\"} 0",
+        "switchboard_rotation_previous_erased_total 0",
+        "switchboard_rotation_sweep_errors_total 0",
         &format!(
             "switchboard_build_info{{version=\"{}\"}} 1",
             env!("CARGO_PKG_VERSION")
@@ -206,6 +212,28 @@ fn metrics_have_help_process_and_build_info_and_can_move_off_the_api_port() {
     ] {
         assert!(text.contains(needed), "{needed}: {text}");
     }
+
+    // A shared limit store's failures are counted from 0 (here a Redis on a loopback
+    // port where nothing listens: the store fails open, and the server starts).
+    let running = Running::start(&[
+        ("SWITCHBOARD__RATE_LIMIT__STORE", "redis".to_owned()),
+        (
+            "SWITCHBOARD__REDIS__URL",
+            format!("redis://127.0.0.1:{}/0", free_port()),
+        ),
+    ]);
+    let (status, _, text) = running.get("/metrics");
+    running.stop();
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("switchboard_rate_limit_store_errors_total{store=\"redis\"} 0"),
+        "{text}"
+    );
+    assert!(
+        families_without_help(&text).is_empty(),
+        "{:?}",
+        families_without_help(&text)
+    );
 
     // On an address of its own: served there, 404 on the API port.
     let metrics_port = free_port();

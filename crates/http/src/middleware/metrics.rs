@@ -131,10 +131,24 @@ fn describe_metrics() {
         "switchboard_rotation_sweep_errors_total",
         "Sweeps of expired previous credential versions that failed (retried at the next interval)."
     );
+    describe_counter!(
+        CREDENTIAL_USES_TOTAL,
+        "Uses of stored secrets, by kind (reveal, signature_check, access_token, verify, import)."
+    );
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    // Counters with known labels start at 0, so that a rate or an alert on them has
+    // a series before the first event.
     for kind in ["token", "user", "login"] {
         metrics::counter!(RATE_LIMITED_TOTAL, "kind" => kind).absolute(0);
     }
+    for kind in switchboard_application::credential_use::SecretUse::ALL {
+        metrics::counter!(CREDENTIAL_USES_TOTAL, "kind" => kind.as_str()).absolute(0);
+    }
+    for outcome in ["succeeded", "failed", "dead", "gone"] {
+        metrics::counter!("switchboard_webhook_deliveries_total", "outcome" => outcome).absolute(0);
+    }
+    metrics::counter!("switchboard_rotation_previous_erased_total").absolute(0);
+    metrics::counter!("switchboard_rotation_sweep_errors_total").absolute(0);
 }
 
 /// The `process_*` metrics of the Prometheus client conventions, in the text
