@@ -28,7 +28,8 @@ fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
     );
 }
 
-/// Multi-thread mode and no memory statistics (`.cargo/config.toml` says why).
+/// Multi-thread mode, no memory statistics and a page cache per connection
+/// (`.cargo/config.toml` says why).
 #[test]
 fn sqlite_is_built_without_the_per_call_mutexes() {
     let mut connection = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
@@ -42,4 +43,8 @@ fn sqlite_is_built_without_the_per_call_mutexes() {
     };
     assert!(has("THREADSAFE=2"), "SQLite is not in multi-thread mode");
     assert!(has("DEFAULT_MEMSTATUS=0"), "SQLite keeps memory statistics");
+    assert!(
+        !has("ENABLE_MEMORY_MANAGEMENT"),
+        "SQLite shares one page cache, behind one mutex, between connections"
+    );
 }
