@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use switchboard_domain::identity::{Role, TokenId};
 
 use crate::session::{Session, show_time};
@@ -260,25 +260,9 @@ pub(crate) fn token(session: &Session, command: TokenCommand) -> anyhow::Result<
                 services
                     .identity
                     .issue_token(&args.email, &args.name, args.expires_in_days)?;
-            if session.json {
-                Session::print_json(&json!({
-                    "id": issued.record.id.0,
-                    "name": issued.record.name,
-                    "email": args.email.trim().to_lowercase(),
-                    "expires_at": issued.record.expires_at.map(|at| at.to_rfc3339()),
-                    "token": issued.token.expose(),
-                }));
-                return Ok(());
-            }
-            let expires = issued
-                .record
-                .expires_at
-                .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
-            println!(
-                "token {} ({}) for {}, expires {}; shown once:",
-                issued.record.id.0, issued.record.name, args.email, expires
-            );
-            println!("{}", issued.token.expose());
+            let mut holder = Map::new();
+            holder.insert("email".into(), json!(args.email.trim().to_lowercase()));
+            session.print_issued(&issued, holder, &args.email);
         }
         TokenCommand::List { email } => {
             let tokens = services.identity.list_tokens(&email)?;

@@ -2,7 +2,7 @@
 
 use anyhow::anyhow;
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use switchboard_domain::identity::{Role, ScopeSet, ServiceAccountId};
 
 use crate::session::Session;
@@ -164,29 +164,11 @@ pub(crate) fn service_account(
                 scopes,
                 expires_in_days,
             )?;
-            if session.json {
-                Session::print_json(&json!({
-                    "id": issued.record.id.0,
-                    "name": issued.record.name,
-                    "service_account": id,
-                    "scopes": scopes.names(),
-                    "expires_at": issued.record.expires_at.map(|at| at.to_rfc3339()),
-                    "token": issued.token.expose(),
-                }));
-                return Ok(());
-            }
-            let expires = issued
-                .record
-                .expires_at
-                .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339());
-            println!(
-                "token {} ({}) for service account {id}, scopes {}, expires {}; shown once:",
-                issued.record.id.0,
-                issued.record.name,
-                scopes.names().join(","),
-                expires
-            );
-            println!("{}", issued.token.expose());
+            let mut holder = Map::new();
+            holder.insert("service_account".into(), json!(id));
+            holder.insert("scopes".into(), json!(scopes.names()));
+            let described = format!("service account {id}, scopes {}", scopes.names().join(","));
+            session.print_issued(&issued, holder, &described);
         }
     }
     Ok(())

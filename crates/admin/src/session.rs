@@ -1,7 +1,8 @@
 //! What every command shares: the settings (after a banner naming them on standard
 //! error), the wired services over an existing database, and the output format.
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
+use switchboard_application::identity::IssuedToken;
 use switchboard_server::settings::{LoadOptions, Loaded, sources};
 use switchboard_server::startup::{database_for_display, require_existing_database, services};
 use switchboard_server::{Profile, Settings};
@@ -37,6 +38,35 @@ impl Session {
     /// Prints `value` as JSON (one document on standard output).
     pub(crate) fn print_json(value: &Value) {
         println!("{value}");
+    }
+
+    /// Prints a token just issued, shown this once: as JSON (its id, name, expiry and
+    /// the token, with `holder`'s fields), or as a line saying whose it is
+    /// (`described`) followed by the token alone on the last line.
+    pub(crate) fn print_issued(
+        &self,
+        issued: &IssuedToken,
+        holder: Map<String, Value>,
+        described: &str,
+    ) {
+        let expires_at = issued.record.expires_at.map(|at| at.to_rfc3339());
+        if self.json {
+            let mut document = Map::new();
+            document.insert("id".into(), json!(issued.record.id.0));
+            document.insert("name".into(), json!(issued.record.name));
+            document.extend(holder);
+            document.insert("expires_at".into(), json!(expires_at));
+            document.insert("token".into(), json!(issued.token.expose()));
+            Self::print_json(&Value::Object(document));
+            return;
+        }
+        println!(
+            "token {} ({}) for {described}, expires {}; shown once:",
+            issued.record.id.0,
+            issued.record.name,
+            expires_at.as_deref().unwrap_or("never")
+        );
+        println!("{}", issued.token.expose());
     }
 }
 
