@@ -12,6 +12,11 @@ use std::time::Duration;
 
 use switchboard_application::RotationService;
 
+/// Previous credential versions the sweeper erased.
+pub(crate) const PREVIOUS_ERASED_METRIC: &str = "switchboard_rotation_previous_erased_total";
+/// Sweeps that failed.
+pub(crate) const SWEEP_ERRORS_METRIC: &str = "switchboard_rotation_sweep_errors_total";
+
 /// Sweeps every `interval` until the task is aborted. A failed sweep is logged and
 /// counted; the next interval tries again.
 pub async fn sweep_forever(service: Arc<RotationService>, interval: Duration) {
@@ -24,16 +29,16 @@ pub async fn sweep_forever(service: Arc<RotationService>, interval: Duration) {
             Ok(Ok(0)) => {}
             Ok(Ok(erased)) => {
                 tracing::info!(erased, "erased expired previous credential versions");
-                metrics::counter!("switchboard_rotation_previous_erased_total")
+                metrics::counter!(PREVIOUS_ERASED_METRIC)
                     .increment(u64::try_from(erased).unwrap_or(u64::MAX));
             }
             Ok(Err(error)) => {
                 tracing::warn!(%error, "sweeping expired previous credential versions failed");
-                metrics::counter!("switchboard_rotation_sweep_errors_total").increment(1);
+                metrics::counter!(SWEEP_ERRORS_METRIC).increment(1);
             }
             Err(error) => {
                 tracing::warn!(%error, "the rotation sweep task failed");
-                metrics::counter!("switchboard_rotation_sweep_errors_total").increment(1);
+                metrics::counter!(SWEEP_ERRORS_METRIC).increment(1);
             }
         }
     }

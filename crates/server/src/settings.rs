@@ -289,6 +289,19 @@ pub enum RateLimitStore {
     Postgres,
 }
 
+impl RateLimitStore {
+    /// The setting's value, which is also a shared store's label in
+    /// `switchboard_rate_limit_store_errors_total`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Redis => "redis",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 /// `[redis]`: the Redis of `rate_limit.store = "redis"`.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

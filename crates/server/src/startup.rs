@@ -170,7 +170,7 @@ pub fn limit_store(settings: &Settings) -> Result<Arc<dyn LimitStore>, StartupEr
             }
             let redis = RedisLimitStore::new(url, STORE_BUDGET, &rate.key_prefix)
                 .map_err(|error| StartupError::LimitStore(error.to_string()))?;
-            Arc::new(BudgetedStore::new(redis, "redis", rate.fail_open))
+            Arc::new(BudgetedStore::new(redis, rate.store.name(), rate.fail_open))
         }
         RateLimitStore::Postgres => {
             let url = settings.database.url.trim();
@@ -187,10 +187,39 @@ pub fn limit_store(settings: &Settings) -> Result<Arc<dyn LimitStore>, StartupEr
                 statement_cache: settings.database.statement_cache,
                 key_prefix: rate.key_prefix.clone(),
             });
-            Arc::new(BudgetedStore::new(postgres, "postgres", rate.fail_open))
+            Arc::new(BudgetedStore::new(
+                postgres,
+                rate.store.name(),
+                rate.fail_open,
+            ))
         }
     };
     Ok(store)
+}
+
+/// The counters this crate and the limit store record, described and at 0 before
+/// their first event (so that a rate or an alert has a series): the shared limit
+/// store's failures, webhook deliveries by outcome, and the rotation sweep's
+/// counters. Call once the metrics recorder is installed.
+fn start_counters_at_zero(settings: &Settings) {
+    let store = settings.rate_limit.store;
+    if store != RateLimitStore::Memory {
+        metrics::describe_counter!(
+            switchboard_limits::STORE_ERRORS_METRIC,
+            "Calls to the shared rate-limit store that failed or took longer than its budget, by store (answered as rate_limit.fail_open says)."
+        );
+        metrics::counter!(switchboard_limits::STORE_ERRORS_METRIC, "store" => store.name())
+            .absolute(0);
+    }
+    for outcome in crate::webhooks::DELIVERY_OUTCOMES {
+        metrics::counter!(crate::webhooks::DELIVERIES_METRIC, "outcome" => outcome).absolute(0);
+    }
+    for name in [
+        crate::rotation::PREVIOUS_ERASED_METRIC,
+        crate::rotation::SWEEP_ERRORS_METRIC,
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
 }
 
 /// The keyring from `[crypto]`.
@@ -526,21 +555,7 @@ impl Application {
         ));
         let metrics = match prometheus() {
             Ok(handle) => {
-                // The shared limit store's failures: described, and at 0, here,
-                // where the store is known (crates/limits counts them).
-                metrics::describe_counter!(
-                    switchboard_limits::STORE_ERRORS_METRIC,
-                    "Calls to the shared rate-limit store that failed or took longer than its budget, by store (answered as rate_limit.fail_open says)."
-                );
-                let store = match settings.rate_limit.store {
-                    RateLimitStore::Memory => None,
-                    RateLimitStore::Redis => Some("redis"),
-                    RateLimitStore::Postgres => Some("postgres"),
-                };
-                if let Some(store) = store {
-                    metrics::counter!(switchboard_limits::STORE_ERRORS_METRIC, "store" => store)
-                        .absolute(0);
-                }
+                start_counters_at_zero(settings);
                 Some(handle)
             }
             Err(error) => {

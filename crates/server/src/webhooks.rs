@@ -211,11 +211,7 @@ impl DeliveryWorker {
             let outcome = self.attempt(&endpoint.url, &secrets, &delivery).await;
             let failed = outcome.status != DeliveryStatus::Succeeded;
             let gone = outcome.disable_endpoint;
-            metrics::counter!(
-                "switchboard_webhook_deliveries_total",
-                "outcome" => outcome_label(&outcome)
-            )
-            .increment(1);
+            metrics::counter!(DELIVERIES_METRIC, "outcome" => outcome_label(&outcome)).increment(1);
             let service = self.service.clone();
             let id = delivery.id;
             let recorded =
@@ -385,6 +381,11 @@ impl DeliveryWorker {
     }
 }
 
+/// Delivery attempts, by outcome.
+pub(crate) const DELIVERIES_METRIC: &str = "switchboard_webhook_deliveries_total";
+/// Every label [`outcome_label`] gives.
+pub(crate) const DELIVERY_OUTCOMES: [&str; 4] = ["succeeded", "failed", "dead", "gone"];
+
 fn outcome_label(outcome: &AttemptOutcome) -> &'static str {
     match outcome.status {
         DeliveryStatus::Succeeded => "succeeded",
@@ -397,6 +398,29 @@ fn outcome_label(outcome: &AttemptOutcome) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_outcome_label_is_one_the_metric_starts_at_zero() {
+        for status in [
+            DeliveryStatus::Succeeded,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Dead,
+            DeliveryStatus::Pending,
+        ] {
+            for disable_endpoint in [false, true] {
+                let outcome = AttemptOutcome {
+                    status,
+                    status_code: None,
+                    error: None,
+                    next_attempt_at: None,
+                    disable_endpoint,
+                    at: Utc::now(),
+                };
+                let label = outcome_label(&outcome);
+                assert!(DELIVERY_OUTCOMES.contains(&label), "{label}");
+            }
+        }
+    }
 
     #[test]
     fn literal_loopback_spellings_are_refused_without_the_setting() {

@@ -144,11 +144,8 @@ fn describe_metrics() {
     for kind in switchboard_application::credential_use::SecretUse::ALL {
         metrics::counter!(CREDENTIAL_USES_TOTAL, "kind" => kind.as_str()).absolute(0);
     }
-    for outcome in ["succeeded", "failed", "dead", "gone"] {
-        metrics::counter!("switchboard_webhook_deliveries_total", "outcome" => outcome).absolute(0);
-    }
-    metrics::counter!("switchboard_rotation_previous_erased_total").absolute(0);
-    metrics::counter!("switchboard_rotation_sweep_errors_total").absolute(0);
+    // The server's own counters (webhook deliveries, rotation sweeps) are set to 0
+    // by the server, which knows their labels (switchboard_server::startup).
 }
 
 /// The `process_*` metrics of the Prometheus client conventions, in the text
