@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::docs::examples;
-use crate::docs::schema::{header, nullable, request_id_header, schema_ref, timestamp, view};
+use crate::docs::schema::{
+    header, nullable, object, request_id_header, schema_ref, timestamp, view,
+};
 
 pub(crate) fn component_schemas() -> Value {
     let provider_details = view(
@@ -122,11 +124,78 @@ pub(crate) fn component_schemas() -> Value {
             "expires_at": nullable(timestamp())}), &["id", "token", "expires_at"]),
     });
     if let Value::Object(map) = &mut schemas {
-        for (name, schema) in crate::routes::webhooks::component_schemas() {
+        for (name, schema) in webhook_schemas() {
             map.insert(name.to_owned(), schema);
         }
     }
     schemas
+}
+
+/// The webhook endpoints', deliveries' and events' views.
+fn webhook_schemas() -> Vec<(&'static str, Value)> {
+    let endpoint_props = json!({"id": {"type": "integer"},
+        "url": {"type": "string"}, "description": {"type": "string"},
+        "event_types": {"type": "array", "items": {"type": "string"}},
+        "enabled": {"type": "boolean"}, "disabled_reason": {"type": ["string", "null"]},
+        "previous_secret_expires_at": {"type": ["string", "null"], "format": "date-time"},
+        "created_at": timestamp(), "updated_at": timestamp()});
+    let endpoint_required = [
+        "id",
+        "url",
+        "description",
+        "event_types",
+        "enabled",
+        "disabled_reason",
+        "previous_secret_expires_at",
+        "created_at",
+        "updated_at",
+    ];
+    let mut with_secret_props = endpoint_props.clone();
+    with_secret_props["secret"] = json!({"type": "string", "pattern": "^whsec_",
+        "description": "Shown in this answer only."});
+    let mut with_secret_required = endpoint_required.to_vec();
+    with_secret_required.push("secret");
+    vec![
+        (
+            "WebhookEndpoint",
+            object(endpoint_props, &endpoint_required),
+        ),
+        (
+            "WebhookEndpointWithSecret",
+            object(with_secret_props, &with_secret_required),
+        ),
+        (
+            "WebhookDelivery",
+            object(
+                json!({"id": {"type": "integer"}, "event_id": {"type": "string"},
+                       "event_type": {"type": "string"},
+                       "status": {"enum": ["pending", "succeeded", "failed", "dead"]},
+                       "attempts": {"type": "integer"},
+                       "last_status_code": {"type": ["integer", "null"]},
+                       "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                       "created_at": timestamp()}),
+                &[
+                    "id",
+                    "event_id",
+                    "event_type",
+                    "status",
+                    "attempts",
+                    "last_status_code",
+                    "next_attempt_at",
+                    "created_at",
+                ],
+            ),
+        ),
+        (
+            "Event",
+            object(
+                json!({"id": {"type": "string"}, "type": {"type": "string"},
+                       "timestamp": timestamp(), "organization": {"type": "string"},
+                       "data": {"type": "object"}}),
+                &["id", "type", "timestamp", "organization", "data"],
+            ),
+        ),
+    ]
 }
 
 /// Standard answers, one per status, in `components.responses`.

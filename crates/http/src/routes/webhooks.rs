@@ -20,9 +20,7 @@ use switchboard_domain::shared::NON_FIELD_ERRORS;
 use switchboard_domain::telephony::ProviderCatalog;
 use switchboard_domain::webhooks::{Delivery, DeliveryId, EndpointId, EventType, WebhookEndpoint};
 
-use crate::docs::schema::{
-    envelope, list_envelope, object, page_params, query_param, schema_ref, timestamp,
-};
+use crate::docs::schema::{envelope, list_envelope, object, page_params, query_param, schema_ref};
 use crate::extract::auth::OrgActor;
 use crate::extract::body::{BodyLimits, read_json_object};
 use crate::spec::{Access, Idempotency, Operation, RouteSpec, api};
@@ -439,73 +437,6 @@ fn feed_parameters(_: &ProviderCatalog) -> Vec<Value> {
             "limit",
             "Events per page, 1-100 (default 50).",
             json!({"type": "integer", "minimum": 1, "maximum": 100}),
-        ),
-    ]
-}
-
-/// Schemas of the components this module answers with.
-pub(crate) fn component_schemas() -> Vec<(&'static str, Value)> {
-    let endpoint_props = json!({"id": {"type": "integer"},
-        "url": {"type": "string"}, "description": {"type": "string"},
-        "event_types": {"type": "array", "items": {"type": "string"}},
-        "enabled": {"type": "boolean"}, "disabled_reason": {"type": ["string", "null"]},
-        "previous_secret_expires_at": {"type": ["string", "null"], "format": "date-time"},
-        "created_at": timestamp(), "updated_at": timestamp()});
-    let endpoint_required = [
-        "id",
-        "url",
-        "description",
-        "event_types",
-        "enabled",
-        "disabled_reason",
-        "previous_secret_expires_at",
-        "created_at",
-        "updated_at",
-    ];
-    let mut with_secret_props = endpoint_props.clone();
-    with_secret_props["secret"] = json!({"type": "string", "pattern": "^whsec_",
-        "description": "Shown in this answer only."});
-    let mut with_secret_required = endpoint_required.to_vec();
-    with_secret_required.push("secret");
-    vec![
-        (
-            "WebhookEndpoint",
-            object(endpoint_props, &endpoint_required),
-        ),
-        (
-            "WebhookEndpointWithSecret",
-            object(with_secret_props, &with_secret_required),
-        ),
-        (
-            "WebhookDelivery",
-            object(
-                json!({"id": {"type": "integer"}, "event_id": {"type": "string"},
-                       "event_type": {"type": "string"},
-                       "status": {"enum": ["pending", "succeeded", "failed", "dead"]},
-                       "attempts": {"type": "integer"},
-                       "last_status_code": {"type": ["integer", "null"]},
-                       "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-                       "created_at": timestamp()}),
-                &[
-                    "id",
-                    "event_id",
-                    "event_type",
-                    "status",
-                    "attempts",
-                    "last_status_code",
-                    "next_attempt_at",
-                    "created_at",
-                ],
-            ),
-        ),
-        (
-            "Event",
-            object(
-                json!({"id": {"type": "string"}, "type": {"type": "string"},
-                       "timestamp": timestamp(), "organization": {"type": "string"},
-                       "data": {"type": "object"}}),
-                &["id", "type", "timestamp", "organization", "data"],
-            ),
         ),
     ]
 }
