@@ -19,6 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::DiGraph;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 
@@ -142,7 +144,7 @@ fn crates_depend_on_each_other_as_the_architecture_says() {
 }
 
 #[test]
-fn the_crate_rule_sees_a_dependency_that_breaks_it() {
+fn the_manifest_reader_reads_each_members_dependencies() {
     // The reader itself: the domain's manifest names none of ours, the server's
     // names all the adapters, so a rule reading nothing would fail here.
     let root = workspace_root();
@@ -438,67 +440,34 @@ fn module_graph(src: &Path) -> ModuleGraph {
     graph
 }
 
-/// The strongly connected components of more than one module (Tarjan).
+/// The strongly connected components of more than one module, each sorted.
 fn cycles(graph: &ModuleGraph) -> Vec<Vec<Vec<String>>> {
-    struct Tarjan<'a> {
-        graph: &'a ModuleGraph,
-        index: BTreeMap<&'a Vec<String>, usize>,
-        low: BTreeMap<&'a Vec<String>, usize>,
-        stack: Vec<&'a Vec<String>>,
-        on_stack: BTreeSet<&'a Vec<String>>,
-        found: Vec<Vec<Vec<String>>>,
-    }
-    impl<'a> Tarjan<'a> {
-        fn visit(&mut self, node: &'a Vec<String>) {
-            let next = self.index.len();
-            self.index.insert(node, next);
-            self.low.insert(node, next);
-            self.stack.push(node);
-            self.on_stack.insert(node);
-            for target in self.graph.get(node).into_iter().flatten() {
-                if !self.index.contains_key(target) {
-                    self.visit(target);
-                    let low = self.low[node].min(self.low[target]);
-                    self.low.insert(node, low);
-                } else if self.on_stack.contains(target) {
-                    let low = self.low[node].min(self.index[target]);
-                    self.low.insert(node, low);
-                }
-            }
-            if self.low[node] == self.index[node] {
-                let mut component = Vec::new();
-                while let Some(member) = self.stack.pop() {
-                    self.on_stack.remove(member);
-                    component.push(member.clone());
-                    if member == node {
-                        break;
-                    }
-                }
-                if component.len() > 1 {
-                    component.sort();
-                    self.found.push(component);
-                }
-            }
+    let mut directed = DiGraph::<&Vec<String>, ()>::new();
+    let mut nodes = BTreeMap::new();
+    for (from, targets) in graph {
+        for module in std::iter::once(from).chain(targets) {
+            nodes
+                .entry(module)
+                .or_insert_with(|| directed.add_node(module));
         }
     }
-    let mut tarjan = Tarjan {
-        graph,
-        index: BTreeMap::new(),
-        low: BTreeMap::new(),
-        stack: Vec::new(),
-        on_stack: BTreeSet::new(),
-        found: Vec::new(),
-    };
-    let nodes: Vec<&Vec<String>> = graph
-        .iter()
-        .flat_map(|(from, to)| std::iter::once(from).chain(to))
-        .collect();
-    for node in nodes {
-        if !tarjan.index.contains_key(node) {
-            tarjan.visit(node);
+    for (from, targets) in graph {
+        for target in targets {
+            directed.add_edge(nodes[from], nodes[target], ());
         }
     }
-    tarjan.found
+    tarjan_scc(&directed)
+        .into_iter()
+        .filter(|component| component.len() > 1)
+        .map(|component| {
+            let mut modules: Vec<Vec<String>> = component
+                .iter()
+                .map(|&node| directed[node].clone())
+                .collect();
+            modules.sort();
+            modules
+        })
+        .collect()
 }
 
 fn http_graph() -> ModuleGraph {
